@@ -1,0 +1,133 @@
+"""The versioned JSON API at /api/v1/: one NinjaAPI, one error format, two ways to authenticate.
+
+* the web session (with CSRF) of a signed-in staff member who passed the second factor;
+* an integration key from ``fengqiao apikey create`` in ``Authorization: Bearer <key>`` or
+  ``X-API-Key: <key>``; the key acts as its service account.
+
+Every 4xx answers ``{"error": {"code": "...", "message": "...", "details": ...}}``.
+Domain apps expose a ``router`` in their ``api.py``; it is mounted below.
+"""
+
+import importlib
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
+
+from fengqiao.core.errors import ServiceError
+from fengqiao.core.services import authenticate_api_key
+
+logger = logging.getLogger("fengqiao.api")
+
+
+class StaffSession(SessionAuth):
+    """Session auth that also insists on the second factor where the role requires it."""
+
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        if user and user.needs_second_factor() and not user.is_verified():
+            return None
+        return user
+
+
+def _key_user(request, key):
+    api_key = authenticate_api_key(key)
+    if api_key is None:
+        return None
+    request.user = api_key.user
+    request.api_key = api_key
+    return api_key.user
+
+
+class BearerKey(HttpBearer):
+    def authenticate(self, request, token):
+        return _key_user(request, token)
+
+
+class HeaderKey(APIKeyHeader):
+    param_name = "X-API-Key"
+
+    def authenticate(self, request, key):
+        return _key_user(request, key)
+
+
+AUTH = [BearerKey(), HeaderKey(), StaffSession()]
+
+api = NinjaAPI(
+    title="Fengqiao API",
+    version="1",
+    description="枫桥 基层治理平台接口。所有 4xx 错误统一为 {error: {code, message, details}}。",
+    auth=AUTH,
+    urls_namespace="api",
+    docs_url="/docs",
+)
+
+
+def error_response(request, status, code, message, details=None):
+    return api.create_response(
+        request,
+        {"error": {"code": code, "message": str(message), "details": details or {}}},
+        status=status,
+    )
+
+
+@api.exception_handler(ServiceError)
+def _service_error(request, exc):
+    return error_response(request, exc.status, exc.code, exc.message, exc.details)
+
+
+@api.exception_handler(NinjaValidationError)
+def _validation_error(request, exc):
+    details = [
+        {"field": ".".join(str(p) for p in e.get("loc", [])[1:]), "message": e.get("msg", "")}
+        for e in exc.errors
+    ]
+    return error_response(request, 422, "validation_error", _("提交的数据不正确"), details)
+
+
+@api.exception_handler(DjangoValidationError)
+def _django_validation_error(request, exc):
+    return error_response(request, 400, "invalid", "; ".join(exc.messages))
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request, exc):
+    return error_response(request, 401, "unauthenticated", _("需要登录或有效的接口密钥"))
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request, exc):
+    return error_response(request, 403, "forbidden", str(exc) or _("没有权限"))
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return error_response(request, 404, "not_found", _("不存在或无权访问"))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc):
+    return error_response(request, exc.status_code, "error", str(exc))
+
+
+# Domain routers, mounted under /api/v1/<prefix>/.
+ROUTERS = [
+    ("", "fengqiao.org.api"),
+    ("", "fengqiao.core.api"),
+    ("assistant", "fengqiao.assistant.api"),
+]
+
+for prefix, module_path in ROUTERS:
+    try:
+        module = importlib.import_module(module_path)
+    except ModuleNotFoundError as exc:  # an app not written yet must not break the API
+        if exc.name != module_path:
+            raise
+        continue
+    api.add_router(prefix, module.router)

@@ -1,0 +1,1 @@
+"""Resident assistant: standard answers, law retrieval, hand-off, message screening."""

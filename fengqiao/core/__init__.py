@@ -1,0 +1,1 @@
+"""Core: workflow kernel, timeline, deadlines, audit, personal data, scoping, notifications."""

@@ -1,0 +1,41 @@
+"""Request context for audit rows, and the second-factor gate for roles that require it."""
+
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from . import context
+
+SECOND_FACTOR_EXEMPT = ("/login", "/logout", "/static/", "/i18n/", "/r/", "/open311/", "/api/")
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = context.begin(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            context.end(token)
+        response.headers.setdefault("X-Request-ID", request.request_id)
+        return response
+
+
+class SecondFactorMiddleware:
+    """A signed-in user whose role needs TOTP must verify (or enrol) before anything else."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and user.is_authenticated
+            and not request.path.startswith(SECOND_FACTOR_EXEMPT)
+            and user.needs_second_factor()
+            and not user.is_verified()
+        ):
+            return redirect(f"{reverse('web:second_factor')}?next={request.get_full_path()}")
+        return self.get_response(request)

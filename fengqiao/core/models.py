@@ -1,0 +1,253 @@
+"""Kernel records shared by every domain app: audit, timeline, deadlines, notifications, keys, jobs."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(Exception):
+    """Raised when code tries to change or remove history."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """History tables: rows are added, never changed; audit rows leave only by retention purge."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError(f"{self.model._meta.db_table} is append-only")
+
+    def delete(self):
+        raise AppendOnlyError(f"{self.model._meta.db_table} is append-only")
+
+    def purge_older_than(self, cutoff):
+        """Retention: the one way audit rows leave (PostgreSQL also refuses rows < 180 days)."""
+        if self.model is not AuditEvent:
+            raise AppendOnlyError("only the audit log has a retention purge")
+        return models.QuerySet.delete(self.filter(at__lt=cutoff))
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(f"{self._meta.db_table} is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(f"{self._meta.db_table} is append-only")
+
+
+class AuditEvent(AppendOnlyModel):
+    """Security history: append-only (database triggers refuse UPDATE and early DELETE)."""
+
+    class Result(models.TextChoices):
+        SUCCESS = "success", _("成功")
+        FAILURE = "failure", _("失败")
+        DENIED = "denied", _("拒绝")
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    request_id = models.CharField(max_length=32, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_repr = models.CharField(max_length=200, blank=True)
+    result = models.CharField(max_length=10, choices=Result.choices, default=Result.SUCCESS)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("审计日志")
+        verbose_name_plural = _("审计日志")
+        default_permissions = ("view",)
+        # Permissions that belong to no single table live here, with the security history.
+        permissions = [("reveal_personal_data", "可查看完整个人信息（需填写原因，留痕）")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.username} {self.action} {self.result}"
+
+
+class TimelineEntry(AppendOnlyModel):
+    """Business history of a case, dispute or risk: one row per transition, append-only."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    transition = models.CharField(max_length=64)
+    from_state = models.CharField(max_length=32, blank=True)
+    to_state = models.CharField(max_length=32, blank=True)
+    note = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_id", "at"], name="timeline_record")]
+        verbose_name = _("时间线")
+        verbose_name_plural = _("时间线")
+
+    def __str__(self):
+        return f"{self.transition} {self.from_state}→{self.to_state}"
+
+
+def attachment_path(instance, filename):
+    return f"attachments/{timezone.now():%Y/%m}/{filename}"
+
+
+class Attachment(models.Model):
+    """A file carried by a timeline entry (photo, voice note, document)."""
+
+    entry = models.ForeignKey(TimelineEntry, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path, max_length=255)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, default="file")  # photo / voice / document / file
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+
+    def __str__(self):
+        return self.name
+
+
+class Deadline(models.Model):
+    """A time limit on a record, started and stopped by transitions, swept by the worker.
+
+    ``next_check_at`` is the time of the next escalation step and is NULL once the deadline is
+    stopped or has no step left: the sweep reads only rows whose ``next_check_at`` has passed, via a
+    partial index, so its cost follows what is due, not what is open.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", _("计时中")
+        MET = "met", _("按期")
+        BREACHED = "breached", _("超期")
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    object_id = models.PositiveBigIntegerField()
+    record = GenericForeignKey("content_type", "object_id")
+    kind = models.CharField(max_length=32)
+    policy = models.CharField(max_length=32, default="default")
+    started_at = models.DateTimeField(default=timezone.now)
+    due_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    breached = models.BooleanField(default=False)
+    level = models.PositiveSmallIntegerField(default=0, help_text="escalation steps already taken")
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    place_path = models.CharField(max_length=255, blank=True, db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["next_check_at"],
+                condition=Q(next_check_at__isnull=False),
+                name="deadline_due",
+            ),
+            models.Index(fields=["content_type", "object_id", "kind"], name="deadline_record"),
+        ]
+        verbose_name = _("时限")
+        verbose_name_plural = _("时限")
+
+    def __str__(self):
+        return f"{self.kind} due {self.due_at:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """Outbox and in-app inbox: created in the business transaction, delivered by the worker."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待发送")
+        DELIVERED = "delivered", _("已送达")
+        FAILED = "failed", _("发送失败")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    channel = models.CharField(max_length=16, default="inapp")
+    kind = models.CharField(max_length=48)
+    title = models.CharField(max_length=200)
+    body = models.TextField(blank=True)
+    url = models.CharField(max_length=300, blank=True)
+    target_type = models.CharField(max_length=100, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(state="pending"),
+                name="notification_pending",
+            ),
+            models.Index(fields=["recipient", "read_at"], name="notification_inbox"),
+        ]
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+
+    def __str__(self):
+        return self.title
+
+
+class ApiKey(models.Model):
+    """An integration key (``fengqiao apikey create``). Only a SHA-256 of the key is stored."""
+
+    name = models.CharField(max_length=100, unique=True)
+    prefix = models.CharField(max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="api_keys",
+        help_text="the service account the key acts as",
+    )
+
+    class Meta:
+        verbose_name = _("接口密钥")
+        verbose_name_plural = _("接口密钥")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+
+class PeriodicJob(models.Model):
+    """When each periodic job is next due; workers claim a run by moving ``next_run_at``."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    next_run_at = models.DateTimeField(default=timezone.now)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_result = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("周期任务")
+        verbose_name_plural = _("周期任务")
+
+    def __str__(self):
+        return self.name

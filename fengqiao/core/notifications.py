@@ -1,0 +1,100 @@
+"""Notification outbox: rows are written inside the business transaction; the worker delivers.
+
+Channels are small adapters (``send(notification)``); the in-app inbox is the first. SMS or a chat
+bot can be added by registering another channel — nothing else changes.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import Notification
+
+logger = logging.getLogger("fengqiao.notifications")
+
+
+class InAppChannel:
+    """The inbox itself: delivering means the row is final and visible."""
+
+    def send(self, notification):
+        return None
+
+
+CHANNELS = {"inapp": InAppChannel()}
+
+
+def register_channel(name, adapter):
+    CHANNELS[name] = adapter
+
+
+def notify(recipients, *, kind, title, body="", url="", target=None, channel="inapp"):
+    """Queue one notification per distinct active recipient. Returns the rows created."""
+    target_type = target._meta.label_lower if target is not None else ""
+    target_id = str(target.pk) if target is not None else ""
+    seen, rows = set(), []
+    for user in recipients:
+        if user is None or user.pk in seen or not user.is_active:
+            continue
+        seen.add(user.pk)
+        rows.append(
+            Notification(
+                recipient=user,
+                channel=channel,
+                kind=kind,
+                title=str(title)[:200],
+                body=str(body),
+                url=url[:300],
+                target_type=target_type,
+                target_id=target_id,
+            )
+        )
+    return Notification.objects.bulk_create(rows)
+
+
+def deliver_pending(now=None, batch=200) -> int:
+    """Deliver what is due; failures retry with exponential back-off, then give up."""
+    now = now or timezone.now()
+    delivered = 0
+    with transaction.atomic():
+        due = list(
+            Notification.objects.select_for_update(skip_locked=True)
+            .filter(state=Notification.State.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")[:batch]
+        )
+        for note in due:
+            note.attempts += 1
+            try:
+                CHANNELS[note.channel].send(note)
+            except Exception as exc:  # noqa: BLE001 — an adapter failure must not stop the batch
+                logger.warning("notification %s failed on %s: %s", note.pk, note.channel, exc)
+                note.last_error = str(exc)[:300]
+                if note.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
+                    note.state = Notification.State.FAILED
+                else:
+                    note.next_attempt_at = now + timedelta(minutes=2**note.attempts)
+            else:
+                note.state = Notification.State.DELIVERED
+                note.delivered_at = now
+                delivered += 1
+        Notification.objects.bulk_update(
+            due, ["attempts", "state", "delivered_at", "next_attempt_at", "last_error"]
+        )
+    return delivered
+
+
+def inbox(user):
+    return Notification.objects.filter(recipient=user, channel="inapp")
+
+
+def unread_count(user) -> int:
+    return inbox(user).filter(read_at__isnull=True).count()
+
+
+def mark_read(user, ids=None) -> int:
+    rows = inbox(user).filter(read_at__isnull=True)
+    if ids is not None:
+        rows = rows.filter(pk__in=ids)
+    return rows.update(read_at=timezone.now())

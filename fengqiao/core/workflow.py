@@ -1,0 +1,435 @@
+"""The workflow kernel shared by cases, disputes and risks.
+
+A domain app declares its flow once::
+
+    class CaseFlow(Workflow):
+        model = Case
+        transitions = (
+            Transition("accept", source=("reported",), target="accepted",
+                       permission="cases.accept_case", label=_("受理"),
+                       starts=("dispatch",)),
+            ...
+        )
+
+    flow = register(CaseFlow())
+
+and changes state only through :func:`apply` (called from its ``services`` module), which in one
+transaction: checks jurisdiction, state, permission, required fields and the transition's guard;
+lets the workflow apply its field changes; saves; appends the timeline entry (and attachments);
+stops and starts deadlines; and lets the workflow queue notifications.
+
+Deadlines are swept by :func:`sweep_deadlines`, which reads only rows whose next escalation step
+is due and applies the deadline's escalation policy, one step at a time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import notifications
+from .errors import Conflict, Forbidden, NotFound, ServiceError
+from .models import Attachment, Deadline, TimelineEntry
+
+logger = logging.getLogger("fengqiao.workflow")
+
+ANY = "*"
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One allowed move. ``target=None`` keeps the state (a progress note, a supervision …)."""
+
+    name: str
+    source: tuple[str, ...]
+    target: str | None
+    label: str = ""
+    permission: str | None = None
+    required: tuple[str, ...] = ()
+    starts: tuple[str, ...] = ()
+    stops: tuple[str, ...] = ()
+    guard: object = None  # callable(record, actor, data) raising ServiceError to refuse
+
+    def allows_from(self, state: str) -> bool:
+        return ANY in self.source or state in self.source
+
+
+@dataclass(frozen=True)
+class Step:
+    """An escalation step: ``action`` happens ``after`` the due time."""
+
+    after: timedelta
+    action: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class EscalationPolicy:
+    name: str
+    steps: tuple[Step, ...] = field(default_factory=tuple)
+
+
+POLICIES: dict[str, EscalationPolicy] = {}
+WORKFLOWS: dict[str, Workflow] = {}
+
+
+def register_policy(policy: EscalationPolicy) -> EscalationPolicy:
+    POLICIES[policy.name] = policy
+    return policy
+
+
+register_policy(EscalationPolicy("default", (Step(timedelta(0), "notify", "超期提醒"),)))
+
+
+class Workflow:
+    """Base class of a flow. Subclasses set ``model`` and ``transitions`` and override hooks."""
+
+    model = None
+    state_field = "state"
+    transitions: tuple[Transition, ...] = ()
+
+    def __init__(self):
+        self._by_name = {t.name: t for t in self.transitions}
+
+    # -- declarations -----------------------------------------------------------------
+    def transition(self, name: str) -> Transition:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise ServiceError(
+                _("未知操作：%(name)s") % {"name": name}, code="unknown_transition"
+            ) from None
+
+    def available(self, record, actor) -> list[Transition]:
+        """Transitions the actor may take now (for buttons); jurisdiction is checked by callers."""
+        state = getattr(record, self.state_field)
+        return [
+            t
+            for t in self.transitions
+            if t.allows_from(state) and (t.permission is None or actor.has_perm(t.permission))
+        ]
+
+    # -- hooks for the domain app ------------------------------------------------------
+    def effects(self, record, transition, actor, data, now):
+        """Change the record's own fields for this transition (assignee, result …)."""
+
+    def after(self, record, transition, entry, actor, data, now):
+        """Inside the transaction, after the save: notifications, links to other records."""
+
+    def deadline_due(self, record, kind, now):
+        """When a deadline of ``kind`` started now falls due; None means no deadline."""
+        return None
+
+    def deadline_policy(self, record, kind) -> str:
+        return "default"
+
+    def responsible(self, record):
+        """Users told about escalations of this record."""
+        return []
+
+    def escalate(self, record, deadline, step, now, batch):
+        """Default escalation: one timeline entry and a notification to the responsible users."""
+        title = _("%(record)s 已超过时限（%(step)s）") % {
+            "record": record,
+            "step": step.label or step.action,
+        }
+        batch.timeline(
+            record, "escalate", note=title, data={"deadline": deadline.kind, "action": step.action}
+        )
+        batch.notify(
+            self.responsible(record), kind=f"deadline.{step.action}", title=title, target=record
+        )
+
+
+def register(workflow: Workflow) -> Workflow:
+    WORKFLOWS[workflow.model._meta.label_lower] = workflow
+    return workflow
+
+
+def workflow_for(record_or_model) -> Workflow:
+    return WORKFLOWS[record_or_model._meta.label_lower]
+
+
+def _actor_name(actor, actor_name):
+    if actor_name:
+        return actor_name
+    if actor is not None and getattr(actor, "is_authenticated", False):
+        return getattr(actor, "display_name", "") or actor.get_username()
+    return _("系统")
+
+
+def apply(
+    record,
+    name,
+    actor,
+    *,
+    note="",
+    data=None,
+    attachments=(),
+    actor_name="",
+    system=False,
+    now=None,
+):
+    """Take transition ``name`` on ``record`` as ``actor``. Returns (record, timeline entry).
+
+    ``system=True`` is for callers that established authority themselves (the resident's tracking
+    code, the deadline sweep): it skips the staff jurisdiction and permission checks, not the
+    state and field checks.
+    """
+    flow = workflow_for(record)
+    move = flow.transition(name)
+    data = dict(data or {})
+    now = now or timezone.now()
+    model = type(record)
+    with transaction.atomic():
+        if not system and not model.objects.restrict(actor, "change").filter(pk=record.pk).exists():
+            raise NotFound(_("记录不存在或无权访问"))
+        try:
+            locked = model.objects.select_for_update().get(pk=record.pk)
+        except model.DoesNotExist:
+            raise NotFound(_("记录不存在或无权访问")) from None
+        state = getattr(locked, flow.state_field)
+        if not move.allows_from(state):
+            raise Conflict(
+                _("当前状态“%(state)s”下不能执行“%(action)s”")
+                % {"state": _state_label(locked, flow), "action": move.label or move.name},
+                code="invalid_state",
+                details={"state": state, "transition": name},
+            )
+        if not system and move.permission and not actor.has_perm(move.permission):
+            raise Forbidden(_("您没有执行“%(action)s”的权限") % {"action": move.label or move.name})
+        _check_required(move, note, data)
+        if move.guard is not None:
+            move.guard(locked, actor, data)
+        flow.effects(locked, move, actor, data, now)
+        if move.target:
+            setattr(locked, flow.state_field, move.target)
+        locked.save()
+        entry = append_timeline(
+            locked,
+            move.name,
+            actor=actor,
+            actor_name=actor_name,
+            from_state=state,
+            to_state=getattr(locked, flow.state_field),
+            note=note,
+            data=data,
+            attachments=attachments,
+            now=now,
+        )
+        if move.stops:
+            stop_deadlines(locked, move.stops, now=now)
+        for kind in move.starts:
+            due = flow.deadline_due(locked, kind, now)
+            if due is not None:
+                start_deadline(
+                    locked, kind, due, policy=flow.deadline_policy(locked, kind), now=now
+                )
+        flow.after(locked, move, entry, actor, data, now)
+    return locked, entry
+
+
+def _state_label(record, flow):
+    getter = getattr(record, f"get_{flow.state_field}_display", None)
+    return getter() if getter else getattr(record, flow.state_field)
+
+
+def _check_required(move, note, data):
+    missing = [
+        name
+        for name in move.required
+        if not (note.strip() if name == "note" else data.get(name) not in (None, "", [], {}))
+    ]
+    if missing:
+        raise ServiceError(
+            _("缺少必填项：%(fields)s") % {"fields": "、".join(missing)},
+            code="required",
+            details={"missing": missing},
+        )
+
+
+def append_timeline(
+    record,
+    transition,
+    *,
+    actor=None,
+    actor_name="",
+    from_state="",
+    to_state="",
+    note="",
+    data=None,
+    attachments=(),
+    now=None,
+):
+    """Append one entry (and its files) to a record's timeline. The only writer of the timeline."""
+    entry = TimelineEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        at=now or timezone.now(),
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor_name=_actor_name(actor, actor_name)[:150],
+        transition=transition,
+        from_state=from_state,
+        to_state=to_state or from_state,
+        note=note,
+        data=data or {},
+    )
+    for item in attachments:
+        Attachment.objects.create(entry=entry, **item)
+    return entry
+
+
+def timeline(record):
+    return (
+        TimelineEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(record), object_id=record.pk
+        )
+        .select_related("actor")
+        .prefetch_related("attachments")
+        .order_by("at", "id")
+    )
+
+
+# -- deadlines ------------------------------------------------------------------------------
+def start_deadline(record, kind, due_at, *, policy="default", now=None):
+    """Start (or restart) the ``kind`` deadline of a record."""
+    now = now or timezone.now()
+    if policy not in POLICIES:
+        raise ServiceError(f"unknown escalation policy {policy!r}")
+    stop_deadlines(record, (kind,), now=now)
+    first = POLICIES[policy].steps[0].after if POLICIES[policy].steps else None
+    return Deadline.objects.create(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        kind=kind,
+        policy=policy,
+        started_at=now,
+        due_at=due_at,
+        next_check_at=due_at + first if first is not None else None,
+        place_path=getattr(record, "place_path", ""),
+    )
+
+
+def stop_deadlines(record, kinds, *, now=None) -> int:
+    """Stop open deadlines of these kinds (``"*"`` for all): met if on time, else breached."""
+    now = now or timezone.now()
+    rows = Deadline.objects.filter(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        state=Deadline.State.OPEN,
+    )
+    if ANY not in kinds:
+        rows = rows.filter(kind__in=kinds)
+    stopped = list(rows)
+    for deadline in stopped:
+        late = now > deadline.due_at
+        deadline.state = Deadline.State.BREACHED if late else Deadline.State.MET
+        deadline.breached = deadline.breached or late
+        deadline.stopped_at = now
+        deadline.next_check_at = None
+    Deadline.objects.bulk_update(stopped, ["state", "breached", "stopped_at", "next_check_at"])
+    return len(stopped)
+
+
+def open_deadlines(record):
+    return Deadline.objects.filter(
+        content_type=ContentType.objects.get_for_model(record),
+        object_id=record.pk,
+        state=Deadline.State.OPEN,
+    ).order_by("due_at")
+
+
+class EscalationBatch:
+    """Collects the timeline entries and notifications of one sweep batch for bulk writes."""
+
+    def __init__(self, now):
+        self.now = now
+        self.entries = []
+        self.notes = []
+
+    def timeline(self, record, transition, *, note="", data=None):
+        state_field = workflow_for(record).state_field
+        state = getattr(record, state_field, "")
+        self.entries.append(
+            TimelineEntry(
+                content_type=ContentType.objects.get_for_model(record),
+                object_id=record.pk,
+                at=self.now,
+                actor_name=_("系统"),
+                transition=transition,
+                from_state=state,
+                to_state=state,
+                note=note,
+                data=data or {},
+            )
+        )
+
+    def notify(self, recipients, **kwargs):
+        self.notes.append((list(recipients), kwargs))
+
+    def flush(self):
+        TimelineEntry.objects.bulk_create(self.entries)
+        for recipients, kwargs in self.notes:
+            notifications.notify(recipients, **kwargs)
+        self.entries, self.notes = [], []
+
+
+def sweep_deadlines(now=None, batch_size=500) -> int:
+    """Apply the next escalation step of every deadline that is due. Returns steps taken.
+
+    Safe with several workers: rows are locked with SKIP LOCKED (PostgreSQL), so a deadline is
+    escalated once; on SQLite writers are serialised by the database itself.
+    """
+    now = now or timezone.now()
+    taken = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Deadline.objects.select_for_update(skip_locked=True)
+                .filter(next_check_at__lte=now)
+                .order_by("next_check_at", "id")[:batch_size]
+            )
+            if not due:
+                break
+            _escalate_batch(due, now)
+        taken += len(due)
+        if len(due) < batch_size:
+            break
+    return taken
+
+
+def _escalate_batch(due, now):
+    records = _records_for(due)
+    batch = EscalationBatch(now)
+    for deadline in due:
+        policy = POLICIES.get(deadline.policy) or POLICIES["default"]
+        record = records.get((deadline.content_type_id, deadline.object_id))
+        if record is not None and deadline.level < len(policy.steps):
+            step = policy.steps[deadline.level]
+            workflow_for(record).escalate(record, deadline, step, now, batch)
+        deadline.breached = True
+        deadline.level += 1
+        more = deadline.level < len(policy.steps) and record is not None
+        deadline.next_check_at = (
+            deadline.due_at + policy.steps[deadline.level].after if more else None
+        )
+    batch.flush()
+    Deadline.objects.bulk_update(due, ["breached", "level", "next_check_at"])
+
+
+def _records_for(deadlines):
+    by_type: dict[int, set[int]] = {}
+    for deadline in deadlines:
+        by_type.setdefault(deadline.content_type_id, set()).add(deadline.object_id)
+    found = {}
+    for type_id, ids in by_type.items():
+        model = ContentType.objects.get_for_id(type_id).model_class()
+        for pk, record in model._default_manager.in_bulk(ids).items():
+            found[(type_id, pk)] = record
+    return found

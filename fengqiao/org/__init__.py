@@ -1,0 +1,1 @@
+"""Places, police stations, departments, staff, roles, jurisdictions and 2+N teams."""

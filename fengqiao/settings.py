@@ -1,0 +1,214 @@
+"""Django settings, read from the environment with safe demo defaults.
+
+Everything an operator sets is an environment variable prefixed ``FENGQIAO_``; see docs/deploy.md.
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+HOME = Path(os.environ.get("FENGQIAO_HOME") or Path.cwd() / "var").resolve()
+FENGQIAO_HOME = HOME
+
+
+def env(name, default=None):
+    return os.environ.get(f"FENGQIAO_{name}", default)
+
+
+def env_bool(name, default=False):
+    value = env(name)
+    return default if value in (None, "") else value.lower() in ("1", "true", "yes", "on")
+
+
+def env_list(name, default=""):
+    return [item.strip() for item in (env(name) or default).split(",") if item.strip()]
+
+
+# Demo mode allows the printed demo accounts and development keys; production must turn it off.
+DEMO_MODE = env_bool("DEMO", default=True)
+DEBUG = env_bool("DEBUG", default=False)
+
+_DEMO_SECRET = "demo-only-secret-key-change-me-7f3a9c0e1b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a"  # noqa: S105 — demo mode only
+SECRET_KEY = env("SECRET_KEY") or (_DEMO_SECRET if DEMO_MODE else None)
+if not SECRET_KEY:
+    raise RuntimeError("FENGQIAO_SECRET_KEY must be set when FENGQIAO_DEMO is off")
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
+    "fengqiao.core",
+    "fengqiao.org",
+    "fengqiao.web",
+    "fengqiao.assistant",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "fengqiao.core.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "fengqiao.core.middleware.SecondFactorMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "fengqiao.urls"
+WSGI_APPLICATION = "fengqiao.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "fengqiao.web.context.navigation",
+            ],
+            "builtins": ["fengqiao.core.templatetags.pii"],
+        },
+    }
+]
+
+# Database: SQLite under FENGQIAO_HOME by default; PostgreSQL in production.
+DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{HOME / 'fengqiao.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # WAL + a busy timeout let the web process and the worker share the file.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_USER_MODEL = "org.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "fengqiao.core.passwords.CharacterClassValidator"},
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+
+# Lockout (django-axes): 5 failures per username lock the account for 30 minutes.
+AXES_FAILURE_LIMIT = int(env("LOCKOUT_FAILURES", "5"))
+AXES_COOLOFF_TIME = float(env("LOCKOUT_HOURS", "0.5"))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "fengqiao.web.views.lockout_response"
+AXES_VERBOSE = False
+
+# Sessions expire after idle time; every request renews them.
+SESSION_COOKIE_AGE = int(env("SESSION_IDLE_MINUTES", "30")) * 60
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEMO_MODE)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_SSL_REDIRECT = env_bool("SSL_REDIRECT", default=False)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = int(env("HSTS_SECONDS", "0" if DEMO_MODE else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
+SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+OTP_TOTP_ISSUER = "Fengqiao 枫桥"
+
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = HOME / "static"
+WHITENOISE_USE_FINDERS = True
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env("MEDIA_ROOT") or HOME / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
+
+# Personal data: keys live outside the database. The first data key encrypts; all decrypt (rotation).
+_DEMO_DATA_KEY = "ZGVtby1vbmx5LWRhdGEta2V5LWRvLW5vdC11c2UtISE="
+_DEMO_HASH_KEY = "demo-only-hash-key-do-not-use-in-production"
+PII_DATA_KEYS = env_list("DATA_KEYS", _DEMO_DATA_KEY if DEMO_MODE else "")
+PII_HASH_KEY = env("HASH_KEY") or (_DEMO_HASH_KEY if DEMO_MODE else "")
+if not DEMO_MODE and (not PII_DATA_KEYS or not PII_HASH_KEY):
+    raise RuntimeError(
+        "FENGQIAO_DATA_KEYS and FENGQIAO_HASH_KEY must be set when FENGQIAO_DEMO is off"
+    )
+
+AUDIT_RETENTION_DAYS = max(180, int(env("AUDIT_RETENTION_DAYS", "365")))
+
+TASKS = {
+    "default": {
+        "BACKEND": env("TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": [],
+    }
+}
+WORKER_POLL_SECONDS = float(env("WORKER_POLL_SECONDS", "1"))
+# Periodic jobs: name -> (dotted task path, every N seconds).
+PERIODIC_JOBS = {
+    "deadline_sweep": ("fengqiao.core.tasks.sweep_deadlines", 30),
+    "deliver_notifications": ("fengqiao.core.tasks.deliver_notifications", 10),
+    "purge_audit": ("fengqiao.core.tasks.purge_expired_audit", 24 * 3600),
+}
+NOTIFICATION_MAX_ATTEMPTS = 5
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
+    "loggers": {"fengqiao": {"level": env("LOG_LEVEL", "INFO"), "propagate": True}},
+}
+
+NINJA_PAGINATION_PER_PAGE = 50
+
+# WhiteNoise serves from finders; it only warns when STATIC_ROOT is missing, so make sure it exists.
+try:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:
+    pass

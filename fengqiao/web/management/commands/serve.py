@@ -1,0 +1,59 @@
+"""``fengqiao serve [--port N]``: the web server (gunicorn) and the background worker together."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Run the web server and the worker; Ctrl-C stops both."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--workers", type=int, default=2)
+
+    def handle(self, *args, port, host, workers, **options):
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "fengqiao.settings"}
+        web = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "fengqiao.wsgi:application",
+                "--bind",
+                f"{host}:{port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                "4",
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "5",
+            ],
+            env=env,
+        )
+        worker = subprocess.Popen([sys.executable, "-m", "fengqiao.cli", "worker"], env=env)
+        self.stdout.write(
+            f"serving on http://{host}:{port}/ (web pid {web.pid}, worker pid {worker.pid})"
+        )
+        try:
+            while web.poll() is None and worker.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            for proc in (web, worker):
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            for proc in (web, worker):
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        self.stdout.write("stopped")

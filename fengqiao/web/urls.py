@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.login, name="login"),
+    path("login/second-factor/", views.second_factor, name="second_factor"),
+    path("logout/", views.logout, name="logout"),
+    path("inbox/", views.inbox, name="inbox"),
+    path("audit/", views.audit_log, name="audit"),
+    path("reveal/<str:model_label>/<int:pk>/<str:field>/", views.reveal, name="reveal"),
+]
