@@ -120,6 +120,8 @@ def _http_error(request, exc):
 ROUTERS = [
     ("", "fengqiao.org.api"),
     ("", "fengqiao.core.api"),
+    ("cases", "fengqiao.cases.api"),
+    ("disputes", "fengqiao.disputes.api"),
     ("assistant", "fengqiao.assistant.api"),
 ]
 

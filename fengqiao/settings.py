@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "fengqiao.core",
     "fengqiao.org",
     "fengqiao.web",
+    "fengqiao.cases",
+    "fengqiao.disputes",
     "fengqiao.assistant",
 ]
 

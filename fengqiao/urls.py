@@ -15,6 +15,10 @@ urlpatterns = [
 
 # Domain apps with pages: (url prefix, module). An app not written yet is skipped.
 APP_URLS = [
+    ("cases/", "fengqiao.cases.urls"),
+    ("r/", "fengqiao.cases.resident_urls"),
+    ("open311/", "fengqiao.cases.open311"),
+    ("disputes/", "fengqiao.disputes.urls"),
     ("assistant/", "fengqiao.assistant.urls"),
 ]
 for prefix, module_path in APP_URLS:
