@@ -1,0 +1,309 @@
+"""Retrieval engines: BM25 over law articles, TF-IDF cosine over standard answers.
+
+Plain Python + numpy/scipy/scikit-learn; no Django, so the importer, the web process, the CLI, the
+benchmarks and the tests share one implementation. Terms are hashed into a fixed space
+(:class:`sklearn.feature_extraction.FeatureHasher`), so an index is a sparse matrix and two arrays, saved
+with ``scipy.sparse.save_npz`` / ``numpy.save`` and memory-light to load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction import FeatureHasher
+
+from . import text as textmod
+
+N_FEATURES = 2**21
+K1 = 1.2
+B = 0.75
+INDEX_VERSION = 1
+
+
+def _hasher() -> FeatureHasher:
+    return FeatureHasher(
+        n_features=N_FEATURES, input_type="dict", alternate_sign=False, dtype=np.float32
+    )
+
+
+def _count_chunk(texts: Sequence[str]) -> sp.csr_matrix:
+    return _hasher().transform(Counter(textmod.terms(t)) for t in texts).tocsr()
+
+
+def term_counts(texts: Sequence[str], workers: int | None = None) -> sp.csr_matrix:
+    """Documents × hashed terms, raw counts. Large inputs are tokenised on all cores."""
+    workers = workers or min(os.cpu_count() or 1, 4)
+    if workers <= 1 or len(texts) < 5000:
+        return _count_chunk(texts)
+    size = max(1000, len(texts) // (workers * 4))
+    chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
+    with ProcessPoolExecutor(workers) as pool:
+        parts = list(pool.map(_count_chunk, chunks))
+    return sp.vstack(parts).tocsr()
+
+
+def query_vector(question: str) -> tuple[np.ndarray, np.ndarray]:
+    """Hashed columns and weights of a question's terms (synonym expansions weigh less)."""
+    weights = textmod.query_terms(question)
+    if not weights:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    row = _hasher().transform([weights]).tocsr()
+    return row.indices.astype(np.int64), row.data.astype(np.float32)
+
+
+class BM25:
+    """Okapi BM25 over a documents × terms count matrix; scores are also given normalised to [0, 1]."""
+
+    def __init__(self, weights: sp.csc_matrix, idf: np.ndarray):
+        self.weights = weights  # documents × terms, BM25 term weights, CSC for fast column slices
+        self.idf = idf
+
+    @classmethod
+    def from_counts(cls, counts: sp.csr_matrix, k1: float = K1, b: float = B) -> BM25:
+        counts = counts.tocsr().astype(np.float32)
+        n_docs = counts.shape[0]
+        doc_len = np.asarray(counts.sum(axis=1)).ravel()
+        avg = float(doc_len.mean()) if n_docs else 1.0
+        df = np.bincount(counts.indices, minlength=counts.shape[1]).astype(np.float32)
+        idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
+        rows = np.repeat(np.arange(n_docs), np.diff(counts.indptr))
+        tf = counts.data
+        norm = k1 * (1 - b + b * doc_len[rows] / max(avg, 1e-9))
+        data = idf[counts.indices] * tf * (k1 + 1) / (tf + norm)
+        weights = sp.csr_matrix(
+            (data.astype(np.float32), counts.indices, counts.indptr), shape=counts.shape
+        )
+        return cls(weights.tocsc(), idf)
+
+    def score(self, cols: np.ndarray, qweights: np.ndarray) -> tuple[np.ndarray, float]:
+        """Raw scores of every document, and the best score any document could get (for normalising)."""
+        if cols.size == 0:
+            return np.zeros(self.weights.shape[0], dtype=np.float32), 1.0
+        sub = self.weights[:, cols]
+        scores = np.asarray(sub @ qweights).ravel()
+        upper = float((self.idf[cols] * qweights).sum() * (K1 + 1)) or 1.0
+        return scores, upper
+
+    def save(self, directory: Path, name: str) -> None:
+        sp.save_npz(directory / f"{name}.weights.npz", self.weights, compressed=False)
+        np.save(directory / f"{name}.idf.npy", self.idf)
+
+    @classmethod
+    def load(cls, directory: Path, name: str) -> BM25:
+        weights = sp.load_npz(directory / f"{name}.weights.npz").tocsc()
+        return cls(weights, np.load(directory / f"{name}.idf.npy"))
+
+
+# ---------------------------------------------------------------------------------------------- laws
+
+
+@dataclass
+class LawDoc:
+    """What the law index keeps of one article (enough to cite it without the database)."""
+
+    article_id: int  # primary key in the database, or position when built without one
+    title: str
+    version_date: str
+    number: int
+    suffix: int
+    text: str
+    level: int
+    superseded_from: str  # ISO date or ""
+    superseded_note: str
+
+
+# Instruments residents' questions to community police most often rest on get a small prior boost.
+CORE_INSTRUMENTS = frozenset(
+    [
+        "治安管理处罚法",
+        "居民身份证法",
+        "户口登记条例",
+        "居住证暂行条例",
+        "出境入境管理法",
+        "护照法",
+        "道路交通安全法",
+        "道路交通安全法实施条例",
+        "反电信网络诈骗法",
+        "人民调解法",
+        "人民警察法",
+        "民法典",
+        "旅馆业治安管理办法",
+        "外国人入境出境管理条例",
+        "浙江省流动人口居住登记条例",
+        "反家庭暴力法",
+        "消防法",
+        "禁毒法",
+        "刑法",
+        "未成年人保护法",
+        "法律援助法",
+        "噪声污染防治法",
+        "个人信息保护法",
+        "机动车驾驶证申领和使用规定",
+    ]
+)
+
+
+def law_prior(doc: LawDoc, today: str) -> float:
+    prior = {0: 1.0, 1: 1.0, 2: 0.95, 3: 0.85, 4: 0.9, 5: 0.85}.get(doc.level, 0.7)
+    if textmod.normalize(doc.title).removeprefix("中华人民共和国") in CORE_INSTRUMENTS:
+        prior *= 1.2
+    if doc.superseded_from and doc.superseded_from <= today:
+        # a newer text exists: in the corpus (strong penalty) or only outside it (mild, and the answer says so)
+        prior *= 0.9 if "取代" in doc.superseded_note and "版本" not in doc.superseded_note else 0.5
+    return prior
+
+
+class LawIndex:
+    """BM25 over law articles (instrument title + chapter + article text)."""
+
+    def __init__(self, docs: list[LawDoc], bm25: BM25, today: str | None = None):
+        import datetime as dt
+
+        self.docs = docs
+        self.bm25 = bm25
+        today = today or dt.date.today().isoformat()
+        self.prior = np.array([law_prior(d, today) for d in docs], dtype=np.float32)
+        self.by_title: dict[str, list[int]] = {}
+        for i, d in enumerate(docs):
+            self.by_title.setdefault(d.title, []).append(i)
+
+    @staticmethod
+    def doc_text(title: str, chapter: str, text: str) -> str:
+        return f"{textmod.normalize(title).removeprefix('中华人民共和国')} {chapter} {text}"
+
+    @classmethod
+    def build(
+        cls, docs: list[LawDoc], texts: Sequence[str], workers: int | None = None
+    ) -> LawIndex:
+        return cls(docs, BM25.from_counts(term_counts(list(texts), workers)))
+
+    def search(self, question: str, k: int = 10) -> list[tuple[int, float, float]]:
+        """Best ``k`` articles: (position, ranking score, normalised match in [0, 1])."""
+        cols, qw = query_vector(question)
+        if not self.docs or cols.size == 0:
+            return []
+        raw, upper = self.bm25.score(cols, qw)
+        ranked = raw * self.prior
+        k = min(k, len(ranked))
+        top = np.argpartition(-ranked, k - 1)[:k]
+        top = top[np.argsort(-ranked[top])]
+        return [
+            (int(i), float(ranked[i]), float(min(1.0, raw[i] / upper))) for i in top if raw[i] > 0
+        ]
+
+    def save(self, directory: str | os.PathLike) -> None:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        self.bm25.save(directory, "laws")
+        tmp = directory / "laws.docs.json.tmp"
+        with tmp.open("w", encoding="utf-8") as fh:
+            json.dump(
+                {
+                    "version": INDEX_VERSION,
+                    "fields": list(LawDoc.__dataclass_fields__),
+                    "rows": [list(d.__dict__.values()) for d in self.docs],
+                },
+                fh,
+                ensure_ascii=False,
+            )
+        tmp.replace(directory / "laws.docs.json")
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike) -> LawIndex | None:
+        directory = Path(directory)
+        path = directory / "laws.docs.json"
+        if not path.exists():
+            return None
+        with path.open(encoding="utf-8") as fh:
+            data = json.load(fh)
+        if data.get("version") != INDEX_VERSION:
+            return None
+        docs = [LawDoc(*row) for row in data["rows"]]
+        return cls(docs, BM25.load(directory, "laws"))
+
+
+# ----------------------------------------------------------------------------------- standard answers
+
+
+@dataclass
+class KBEntry:
+    key: str  # the entry's id
+    category: str
+    question: str
+    paraphrases: list[str]
+    answer: str
+    basis: list[dict]
+
+
+class KBIndex:
+    """TF-IDF cosine between a question and each entry's question, paraphrases and answer.
+
+    Short texts against short texts: cosine is bounded (1 = same wording), which makes the thresholds
+    calibratable. An entry without a question is matched through its answer text.
+    """
+
+    ANSWER_WEIGHT = 0.8
+
+    def __init__(self, entries: list[KBEntry]):
+        self.entries = entries
+        units, owners, is_answer = [], [], []
+        for i, e in enumerate(entries):
+            for q in [e.question, *e.paraphrases]:
+                if q and q.strip():
+                    units.append(q)
+                    owners.append(i)
+                    is_answer.append(False)
+            units.append(f"{e.category} {e.answer}")
+            owners.append(i)
+            is_answer.append(True)
+        self.owners = np.array(owners, dtype=np.int64)
+        self.is_answer = np.array(is_answer, dtype=bool)
+        counts = _count_chunk(units) if units else sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
+        n = max(counts.shape[0], 1)
+        df = np.bincount(counts.indices, minlength=N_FEATURES).astype(np.float32)
+        self.idf = (np.log((1 + n) / (1 + df)) + 1).astype(np.float32)
+        x = counts.copy()
+        x.data = (1 + np.log(x.data)) * self.idf[x.indices]
+        norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+        norms[norms == 0] = 1
+        self.matrix = (sp.diags(1 / norms) @ x).tocsr().astype(np.float32)
+
+    def search(self, question: str, k: int = 10) -> list[tuple[int, float]]:
+        """Best ``k`` entries: (position, score in [0, 1])."""
+        cols, qw = query_vector(question)
+        if not self.entries or cols.size == 0:
+            return []
+        q = qw * self.idf[cols]
+        qn = float(np.sqrt((q * q).sum())) or 1.0
+        sims = np.asarray(self.matrix[:, cols] @ (q / qn)).ravel()
+        n = len(self.entries)
+        best_q = np.zeros(n, dtype=np.float32)
+        best_a = np.zeros(n, dtype=np.float32)
+        np.maximum.at(best_q, self.owners[~self.is_answer], sims[~self.is_answer])
+        np.maximum.at(best_a, self.owners[self.is_answer], sims[self.is_answer])
+        scores = np.maximum(best_q + 0.1 * best_a, self.ANSWER_WEIGHT * best_a)
+        scores = np.minimum(scores, 1.0)
+        k = min(k, n)
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+
+def rank_fuse(lists: Sequence[Sequence[int]], k: int = 60) -> list[tuple[int, float]]:
+    """Reciprocal-rank fusion of several rankings (kept for an optional dense layer)."""
+    scores: dict[int, float] = {}
+    for ranking in lists:
+        for rank, item in enumerate(ranking):
+            scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank + 1)
+    return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+Scorer = Callable[[str], list[tuple[int, float]]]

@@ -1,0 +1,467 @@
+"""Screening of community-group messages: scams, threats, self-harm, missing persons, escalating disputes.
+
+Two layers, both explainable:
+
+* rules — hand-written patterns per label, each with a weight and a reason shown as evidence;
+* a model — character 1–3-gram TF-IDF + logistic regression (scikit-learn), trained at first use on the
+  labelled messages shipped in ``data/screen_train.tsv`` (a second or less; nothing is downloaded and no
+  pickled model is shipped). Its strongest n-grams for the chosen label are also given as evidence.
+
+The two scores are combined with a noisy-OR; a message is flagged only above a threshold calibrated on
+``data/eval/screen_eval.tsv`` (held out from training). Warnings *about* scams (police notices, a resident
+telling others "this is a scam") dampen the fraud score, so anti-fraud publicity is not itself an alarm.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import threading
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .text import normalize
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+TRAIN_FILE = DATA_DIR / "screen_train.tsv"
+EVAL_FILE = DATA_DIR / "eval" / "screen_eval.tsv"
+
+NORMAL = "normal"
+LABELS = {
+    "fraud_police": "冒充公检法诈骗",
+    "fraud_loan": "贷款/信用卡诈骗",
+    "fraud_refund": "冒充客服退款理赔诈骗",
+    "fraud_boss": "冒充领导熟人诈骗",
+    "fraud_task": "刷单返利兼职诈骗",
+    "fraud_invest": "投资理财/杀猪盘诈骗",
+    "fraud_prize": "虚假中奖诈骗",
+    "threat": "威胁/暴力",
+    "self_harm": "自伤自杀风险",
+    "missing_person": "人员走失",
+    "dispute_escalation": "纠纷激化",
+    NORMAL: "正常",
+}
+FRAUD_LABELS = frozenset(k for k in LABELS if k.startswith("fraud_"))
+THRESHOLD = 0.5
+
+# (label, pattern, weight, reason)
+RULES: list[tuple[str, str, float, str]] = [
+    (
+        "fraud_police",
+        r"安全账户|清查账户|监管账户|资金清查|资金核查|资产清查|自证清白|资金保全",
+        0.75,
+        "要求把钱转入“安全账户”或清查资金",
+    ),
+    (
+        "fraud_police",
+        r"(公安|警官|民警|检察|法院|刑侦|经侦|缉私|禁毒).{0,20}(洗钱|涉案|涉嫌|通缉|逮捕|传票)",
+        0.45,
+        "自称公检法并称对方涉案",
+    ),
+    (
+        "fraud_police",
+        r"(洗钱|涉案|涉嫌|通缉).{0,20}(公安|警官|民警|检察|法院|专案组)",
+        0.45,
+        "称对方涉案并转接“警官”",
+    ),
+    (
+        "fraud_police",
+        r"(不要|不能|别)(告诉|跟).{0,6}(家人|任何人|家里)|保密案件|案件需要保密",
+        0.45,
+        "要求对家人保密",
+    ),
+    (
+        "fraud_police",
+        r"视频笔录|视频做笔录|开房.{0,6}配合调查|酒店.{0,8}(笔录|配合)",
+        0.5,
+        "要求视频笔录或单独到酒店配合调查",
+    ),
+    ("fraud_police", r"取保候审.{0,10}(交|保证金)|逮捕令|通缉令", 0.4, "以逮捕令、保证金相威胁"),
+    (
+        "fraud_loan",
+        r"(解冻费|解冻金|手续费|保证金|会员费|工本费|激活费|刷流水|验资|流水).{0,12}(放款|下款|贷款|提现)|(放款|下款|贷款).{0,15}(解冻费|解冻金|手续费|保证金|会员费|流水|激活费)",
+        0.6,
+        "放款前要求先交费或刷流水",
+    ),
+    (
+        "fraud_loan",
+        r"不(看|查)征信|黑户.{0,4}(下款|可贷|也能)|无视黑白户|征信修复|删除逾期|修复征信",
+        0.55,
+        "声称不看征信或能修复征信",
+    ),
+    (
+        "fraud_loan",
+        r"(校园贷|学生贷|网贷|金条|借呗|微粒贷).{0,12}(注销|清零|影响征信)|(注销|清零).{0,12}(校园贷|学生贷|网贷)",
+        0.6,
+        "以注销贷款账户、影响征信为由",
+    ),
+    (
+        "fraud_loan",
+        r"(提额|额度提升|额度可提).{0,15}(流水|验资|先付|先交)",
+        0.5,
+        "以提额为由要求先转账",
+    ),
+    (
+        "fraud_refund",
+        r"(退款|理赔|赔偿|退费|补偿).{0,25}(屏幕共享|共享屏幕|验证码|银行卡|备用金|借呗|微粒贷|扫描二维码|下载|加.{0,2}(QQ|微信)|链接|专员|客服)",
+        0.55,
+        "以退款理赔为由索要信息或诱导操作",
+    ),
+    (
+        "fraud_refund",
+        r"(开通|误开通).{0,12}(保障服务|会员|代理|保险).{0,20}(扣费|扣款)|自动续费.{0,20}(取消|联系)",
+        0.55,
+        "谎称误开通服务将扣费",
+    ),
+    (
+        "fraud_refund",
+        r"(借呗|备用金|微粒贷|花呗).{0,20}(借|转).{0,15}(验证|激活|退款)",
+        0.6,
+        "让人借款后转账“验证”",
+    ),
+    (
+        "fraud_boss",
+        r"(我是|这是).{0,6}(局长|总|董事长|书记|主任|领导|校长|班主任).{0,20}(新微信|私人微信|转账|打款|汇款|转到|垫付|扫)",
+        0.55,
+        "冒充领导要求转账",
+    ),
+    (
+        "fraud_boss",
+        r"(换号|新号|手机(掉|坏|丢)了|朋友的号|同学的号).{0,30}(转|借|汇|打)",
+        0.55,
+        "自称换了号码的熟人借钱",
+    ),
+    (
+        "fraud_boss",
+        r"(别|不要)告诉.{0,4}(爸|妈|家里).{0,20}(转|汇|借|钱)|(转|汇|借|钱).{0,20}(别|不要)告诉.{0,4}(爸|妈|家里)",
+        0.5,
+        "“别告诉家人”的借钱要求",
+    ),
+    (
+        "fraud_boss",
+        r"(开会|飞机上|不方便).{0,15}(接电话|通话).{0,30}(转|汇|打款)|(转账|打款|汇款).{0,20}不方便.{0,4}(接电话|通话)",
+        0.5,
+        "不便通话却催促转账",
+    ),
+    (
+        "fraud_task",
+        r"刷单|点赞.{0,10}(佣金|赚|元)|(返利|佣金).{0,15}(垫付|本金)|垫付.{0,15}(返|佣金)",
+        0.6,
+        "刷单、点赞返利或垫付返佣",
+    ),
+    (
+        "fraud_task",
+        r"(任务|做单).{0,20}(冻结|充值才能|再充值|补充.{0,4}充值)|(充值|垫付).{0,10}(才能|方可)提现",
+        0.65,
+        "任务未完成要求继续充值",
+    ),
+    (
+        "fraud_task",
+        r"(兼职|接单|打字员|手工活|评论员|好评员).{0,25}(押金|会员|充值|日结|日赚|轻松赚)",
+        0.45,
+        "轻松高薪兼职但先交钱",
+    ),
+    (
+        "fraud_invest",
+        r"稳赚不赔|保本保息|内幕消息|内部消息|翻(十|二十|几)?倍|日收益|高额回报|导师带|老师带你",
+        0.5,
+        "承诺高收益、稳赚不赔",
+    ),
+    (
+        "fraud_invest",
+        r"(博彩|外汇|数字货币|虚拟币|区块链|期货|原始股).{0,30}(赚|翻|漏洞|收益|投资|充值|入场)",
+        0.45,
+        "诱导投资博彩、虚拟币、外汇等",
+    ),
+    (
+        "fraud_invest",
+        r"(盈利|提现|账户).{0,15}(交|缴纳).{0,8}(税|保证金|手续费)",
+        0.55,
+        "提现前要求交税或保证金",
+    ),
+    (
+        "fraud_invest",
+        r"(亲爱的|宝贝|宝宝|男朋友|女朋友|网恋).{0,30}(投资|充值|平台|炒|下单)",
+        0.5,
+        "网恋对象推荐投资平台",
+    ),
+    (
+        "fraud_prize",
+        r"(中奖|幸运观众|抽中|大奖|一等奖|二等奖).{0,30}(交|缴纳|支付|个人所得税|公证费|保证金|手续费|链接)",
+        0.65,
+        "中奖后要求先交费或点链接",
+    ),
+    (
+        "fraud_prize",
+        r"积分.{0,10}(清零|兑换现金|提现)|ETC.{0,10}(失效|认证|过期)|医保.{0,10}(提现|余额可)|补贴.{0,15}(点击|链接|领取)",
+        0.55,
+        "积分清零、ETC失效、补贴领取类钓鱼",
+    ),
+    (
+        "fraud_prize",
+        r"(点击|登录).{0,6}(链接|网址).{0,20}(银行卡|领取|兑换|认证|缴费)",
+        0.45,
+        "诱导点击链接填写银行卡",
+    ),
+    (
+        "threat",
+        r"弄死|砍死|砍了|杀了|捅|打断.{0,4}腿|同归于尽|拼命|一把火|烧了|炸了|见一次打一次|拉个?垫背",
+        0.6,
+        "扬言伤害他人",
+    ),
+    (
+        "threat",
+        r"(你|给我)等着|小心点|走夜路|知道你(家)?住(哪|在)|不得安宁|什么都干得出来|怎么样.{0,4}不敢保证",
+        0.45,
+        "恐吓、威胁人身安全",
+    ),
+    (
+        "threat",
+        r"(买好|准备好?了?)(了)?.{0,3}(刀|汽油|煤气|炸药)|煤气罐|汽油",
+        0.55,
+        "准备凶器或危险物品",
+    ),
+    (
+        "self_harm",
+        r"不想活|想死|去死|一死了之|结束(这一切|生命|自己)|轻生|自杀|跳(下去|楼|河|江|桥)|安眠药|割.{0,2}腕|遗书|了结|解脱|撑不下去|坚持不下去|一了百了|消失在这个世界|不如死了",
+        0.6,
+        "表达轻生念头或准备",
+    ),
+    (
+        "self_harm",
+        r"最后一次|再见了|下辈子|对不起.{0,4}(爸|妈)|照顾好自己|去水库|站在(桥|楼顶)",
+        0.35,
+        "告别式话语",
+    ),
+    (
+        "missing_person",
+        r"走失|走丢|走散|失联|寻人|急寻|离家出走|联系不上|找不到家|没回家|没回来|一直没回|不见了",
+        0.55,
+        "有人走失或失联",
+    ),
+    (
+        "missing_person",
+        r"(老年痴呆|阿尔茨海默|智力障碍|智障|精神病).{0,30}(出门|跑出去|走|不见)|帮忙(留意|转发)|求扩散",
+        0.4,
+        "弱势人员走失求助",
+    ),
+    (
+        "dispute_escalation",
+        r"干一架|打起来|动手|动了刀|拿(棍子|刀|砖头|秤砣)|叫上(兄弟|人)|带人|对峙|推搡|掀了|砸(了|东西|玻璃|车)",
+        0.5,
+        "纠纷有动手或聚集苗头",
+    ),
+    (
+        "dispute_escalation",
+        r"堵(政府|门|路|高速|办公室|开发商|售楼)|拉横幅|集体维权|讨薪|上访|去.{0,6}闹",
+        0.5,
+        "群体性聚集、堵门讨说法",
+    ),
+    (
+        "dispute_escalation",
+        r"(宅基地|土地|地界|边界|围墙|排水沟|停车位|征地款|赡养|工资|油烟).{0,30}(吵|打|推|堵|砸|闹)",
+        0.4,
+        "邻里或利益纠纷在激化",
+    ),
+]
+_COMPILED = [
+    (label, re.compile(pattern, re.IGNORECASE), weight, reason)
+    for label, pattern, weight, reason in RULES
+]
+
+# Publicity *against* scams and people warning each other: not a scam.
+WARNING_CUE = re.compile(
+    r"(警方|民警|派出所|公安|反诈|社区|温馨)提醒|提醒大家|警惕|谨防|都是(诈骗|骗子|骗局|骗人)|是骗局|别上当|不要上当|不要相信|一律挂断|反诈宣传|反诈知识|骗人的|"
+    r"没理他|直接挂了|官方渠道|官方客服"
+)
+WARNING_DAMPING = 0.25
+
+WARNING_REPLIES = {
+    "fraud_police": "【反诈提醒】公安机关不会通过电话、微信办案，不会要求转账到“安全账户”，也不会发送通缉令。请勿转账，有疑问请拨打110核实。",
+    "fraud_loan": "【反诈提醒】放款前要求交手续费、保证金、解冻费或刷流水的“贷款”都是诈骗。请通过正规银行办理贷款。",
+    "fraud_refund": "【反诈提醒】自称客服要给您退款理赔、取消扣费的，请只在官方App内核实；不要共享屏幕、不要提供验证码、不要借款转账。",
+    "fraud_boss": "【反诈提醒】领导、亲友通过新号码或聊天软件要求转账的，务必先电话或当面核实本人身份。",
+    "fraud_task": "【反诈提醒】刷单返利、点赞兼职、垫付任务都是诈骗，刷单本身也违法，请勿参与。",
+    "fraud_invest": "【反诈提醒】网友或“导师”推荐的稳赚不赔投资、博彩、虚拟币平台都是骗局，请勿充值。",
+    "fraud_prize": "【反诈提醒】领奖前要求先交税、手续费的“中奖”信息和积分兑换、ETC认证链接都是诈骗，请勿点击。",
+    "threat": "请大家保持冷静，有矛盾通过调解或报警依法解决。扬言伤害他人可能违法，社区民警已关注。",
+    "self_harm": "我们很关心你。如果你正处在危险中，请立即拨打110或120，也可以拨打心理援助热线；社区工作人员会尽快联系你。",
+    "missing_person": "已通知社区民警和网格员协助寻找。请家属尽快拨打110报警（无需等满24小时），并提供照片和衣着特征。",
+    "dispute_escalation": "请双方保持冷静，不要动手或聚集。网格员和调解员会尽快上门了解情况、组织调解。",
+}
+
+
+@dataclass
+class ScreenResult:
+    label: str
+    score: float
+    fraud: bool
+    evidence: list[str] = field(default_factory=list)
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def flagged(self) -> bool:
+        return self.label != NORMAL
+
+    @property
+    def label_display(self) -> str:
+        return LABELS.get(self.label, self.label)
+
+    @property
+    def warning_reply(self) -> str:
+        return WARNING_REPLIES.get(self.label, "")
+
+    def as_dict(self) -> dict:
+        return {
+            "label": self.label,
+            "score": round(self.score, 4),
+            "fraud": self.fraud,
+            "evidence": self.evidence,
+        }
+
+
+def read_tsv(path: Path) -> list[tuple[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [(r["label"].strip(), r["text"].strip()) for r in rows if r.get("text")]
+
+
+class Screener:
+    def __init__(self, train: list[tuple[str, str]] | None = None):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
+        train = train if train is not None else read_tsv(TRAIN_FILE)
+        labels = [label for label, _ in train]
+        texts = [normalize(t) for _, t in train]
+        self.vectorizer = TfidfVectorizer(
+            analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1
+        )
+        x = self.vectorizer.fit_transform(texts)
+        self.model = LogisticRegression(C=8.0, max_iter=3000, class_weight="balanced")
+        self.model.fit(x, labels)
+        self.classes = list(self.model.classes_)
+        self.features = self.vectorizer.get_feature_names_out()
+        self._label_index = {c: i for i, c in enumerate(self.classes)}
+
+    @staticmethod
+    def rule_scores(text: str) -> tuple[dict[str, float], dict[str, list[str]]]:
+        scores: dict[str, float] = {}
+        evidence: dict[str, list[str]] = {}
+        for label, pattern, weight, reason in _COMPILED:
+            m = pattern.search(text)
+            if m:
+                scores[label] = 1 - (1 - scores.get(label, 0.0)) * (1 - weight)
+                evidence.setdefault(label, []).append(f"规则：{reason}（“{m.group(0)}”）")
+        return scores, evidence
+
+    def screen_many(self, texts: list[str]) -> list[ScreenResult]:
+        norm = [normalize(t)[:2000] for t in texts]
+        if not norm:
+            return []
+        x = self.vectorizer.transform(norm)
+        probs = self.model.predict_proba(x)
+        results = []
+        for row, text in enumerate(norm):
+            rules, rule_evidence = self.rule_scores(text)
+            warned = bool(WARNING_CUE.search(text))
+            combined: dict[str, float] = {}
+            for label in LABELS:
+                if label == NORMAL:
+                    continue
+                p = (
+                    float(probs[row, self._label_index[label]])
+                    if label in self._label_index
+                    else 0.0
+                )
+                s = 1 - (1 - 0.9 * p) * (1 - rules.get(label, 0.0))
+                if warned and label in FRAUD_LABELS:
+                    s *= WARNING_DAMPING
+                combined[label] = s
+            best = max(combined, key=combined.get)
+            score = combined[best]
+            if score < THRESHOLD:
+                results.append(ScreenResult(NORMAL, round(1 - score, 4), False, [], combined))
+                continue
+            evidence = list(rule_evidence.get(best, []))
+            evidence += self._model_evidence(x[row], best)
+            results.append(ScreenResult(best, score, best in FRAUD_LABELS, evidence, combined))
+        return results
+
+    def screen(self, text: str) -> ScreenResult:
+        return self.screen_many([text])[0]
+
+    def _model_evidence(self, xrow, label: str, top: int = 3) -> list[str]:
+        if label not in self._label_index:
+            return []
+        coef = self.model.coef_[self._label_index[label]]
+        idx = xrow.indices
+        contrib = xrow.data * coef[idx]
+        order = np.argsort(-contrib)
+        grams = []
+        for i in order:
+            gram = self.features[idx[i]]
+            if contrib[i] <= 0 or len(gram.strip()) < 2:
+                continue
+            if any(gram in g for g in grams):
+                continue
+            grams.append(gram)
+            if len(grams) == top:
+                break
+        return [f"模型：特征词“{'”“'.join(grams)}”"] if grams else []
+
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _default() -> Screener:
+    return Screener()
+
+
+def get_screener() -> Screener:
+    with _lock:
+        return _default()
+
+
+def evaluate(screener: Screener, rows: list[tuple[str, str]]) -> dict:
+    """Precision/recall on flagged vs normal and on fraud, false-alarm rate on normal messages."""
+    results = screener.screen_many([t for _, t in rows])
+    gold = [label for label, _ in rows]
+    pred = [r.label for r in results]
+
+    def prf(is_pos_gold, is_pos_pred):
+        tp = sum(1 for g, p in zip(gold, pred, strict=True) if is_pos_gold(g) and is_pos_pred(p))
+        fp = sum(
+            1 for g, p in zip(gold, pred, strict=True) if not is_pos_gold(g) and is_pos_pred(p)
+        )
+        fn = sum(
+            1 for g, p in zip(gold, pred, strict=True) if is_pos_gold(g) and not is_pos_pred(p)
+        )
+        precision = tp / (tp + fp) if tp + fp else 1.0
+        recall = tp / (tp + fn) if tp + fn else 1.0
+        return round(precision, 4), round(recall, 4)
+
+    negatives = [p for g, p in zip(gold, pred, strict=True) if g == NORMAL]
+    flagged_p, flagged_r = prf(lambda g: g != NORMAL, lambda p: p != NORMAL)
+    fraud_p, fraud_r = prf(lambda g: g in FRAUD_LABELS, lambda p: p in FRAUD_LABELS)
+    exact = sum(1 for g, p in zip(gold, pred, strict=True) if g == p) / max(len(rows), 1)
+    return {
+        "messages": len(rows),
+        "precision": flagged_p,
+        "recall": flagged_r,
+        "fraud_precision": fraud_p,
+        "fraud_recall": fraud_r,
+        "false_alarm_rate": round(
+            sum(1 for p in negatives if p != NORMAL) / max(len(negatives), 1), 4
+        ),
+        "label_accuracy": round(exact, 4),
+        "errors": [
+            {"gold": g, "pred": p, "text": t}
+            for (g, t), p in zip(rows, pred, strict=True)
+            if g != p
+        ],
+    }

@@ -1,0 +1,246 @@
+"""Chinese text handling shared by retrieval and screening: normalisation, terms, synonyms.
+
+Terms are jieba words plus character bigrams of every run of Chinese characters: words give precision,
+bigrams make up for segmentation that differs between a resident's wording and a statute's.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import lru_cache
+
+import jieba
+
+jieba.setLogLevel(logging.WARNING)
+
+CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
+WORD_OK = re.compile(r"[\u3400-\u9fffa-z0-9]")
+STOPWORDS = frozenset(
+    [
+        "的",
+        "了",
+        "是",
+        "在",
+        "和",
+        "与",
+        "或",
+        "及",
+        "等",
+        "我",
+        "你",
+        "他",
+        "她",
+        "它",
+        "我们",
+        "你们",
+        "他们",
+        "这",
+        "那",
+        "这个",
+        "那个",
+        "吗",
+        "呢",
+        "吧",
+        "啊",
+        "呀",
+        "哦",
+        "嗯",
+        "么",
+        "什么",
+        "怎么",
+        "怎样",
+        "如何",
+        "请问",
+        "请",
+        "一下",
+        "一个",
+        "可以",
+        "能",
+        "能不能",
+        "可不可以",
+        "要",
+        "需要",
+        "有",
+        "没有",
+        "没",
+        "就",
+        "都",
+        "也",
+        "还",
+        "又",
+        "被",
+        "把",
+        "给",
+        "对",
+        "让",
+        "向",
+        "从",
+        "到",
+        "为",
+        "之",
+        "其",
+        "者",
+        "所",
+        "以",
+        "而",
+        "且",
+        "但",
+        "如果",
+        "因为",
+        "所以",
+        "并",
+        "应当",
+        "应该",
+        "哪里",
+        "哪儿",
+        "哪",
+        "谁",
+        "多少",
+        "几",
+        "吗",
+        "么",
+        "啥",
+        "咋",
+        "去",
+        "来",
+        "想",
+        "会",
+        "得",
+        "着",
+        "过",
+        "您",
+        "您好",
+        "你好",
+        "老师",
+        "警官",
+        "同志",
+        "谢谢",
+        "麻烦",
+        "问",
+        "问下",
+        "问一下",
+    ]
+)
+
+# Resident words → the words the knowledge base and the statutes use. Expansion terms get lower weight.
+SYNONYMS = {
+    "户口": ["户籍"],
+    "户籍": ["户口"],
+    "迁户口": ["迁移", "户口迁移"],
+    "上户口": ["出生登记", "落户"],
+    "报户口": ["出生登记", "落户"],
+    "身份证": ["居民身份证"],
+    "丢": ["遗失", "补领"],
+    "丢了": ["遗失", "补领"],
+    "掉了": ["遗失", "补领"],
+    "弄丢": ["遗失", "补领"],
+    "坏了": ["损坏", "换领"],
+    "过期": ["有效期", "换领"],
+    "到期": ["有效期", "换领"],
+    "驾照": ["驾驶证"],
+    "开车": ["驾驶", "机动车"],
+    "车牌": ["号牌"],
+    "罚单": ["罚款", "处罚"],
+    "扣分": ["记分"],
+    "撞": ["交通事故"],
+    "老外": ["外国人"],
+    "外国朋友": ["外国人"],
+    "护照": ["出入境", "普通护照"],
+    "港澳": ["往来港澳通行证"],
+    "台湾": ["往来台湾通行证"],
+    "签证": ["出入境"],
+    "骗": ["诈骗"],
+    "被骗": ["诈骗", "报警"],
+    "骗子": ["诈骗"],
+    "转账": ["汇款", "诈骗"],
+    "打架": ["殴打", "斗殴"],
+    "打人": ["殴打"],
+    "被打": ["殴打"],
+    "吵架": ["纠纷"],
+    "吵": ["噪声", "纠纷"],
+    "吵闹": ["噪声"],
+    "噪音": ["噪声"],
+    "扰民": ["噪声", "干扰"],
+    "邻居": ["邻里", "相邻"],
+    "矛盾": ["纠纷"],
+    "房东": ["出租人", "出租房屋"],
+    "租客": ["承租人", "租赁"],
+    "租房": ["出租房屋", "租赁"],
+    "出租": ["出租房屋", "租赁"],
+    "外地人": ["流动人口"],
+    "暂住证": ["居住证", "居住登记"],
+    "证明": ["开具证明"],
+    "小偷": ["盗窃"],
+    "偷": ["盗窃"],
+    "被偷": ["盗窃", "报警"],
+    "走丢": ["走失", "失踪"],
+    "找不到": ["走失", "失踪"],
+    "家暴": ["家庭暴力"],
+    "打老婆": ["家庭暴力"],
+    "报案": ["报警"],
+    "狗": ["犬只", "养犬"],
+    "赌博": ["赌博"],
+    "吸毒": ["毒品"],
+    "酒驾": ["饮酒", "醉酒", "驾驶"],
+    "电动车": ["电动自行车", "非机动车"],
+    "网贷": ["贷款"],
+    "调解": ["人民调解"],
+    "120": ["急救"],
+    "110": ["报警"],
+    "改名": ["变更姓名"],
+}
+
+_SYN_WEIGHT = 0.5
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width → half-width), lower case, collapse spaces."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text or "")).strip().lower()
+
+
+@lru_cache(maxsize=1)
+def _init_jieba() -> None:
+    jieba.initialize()
+
+
+def words(text: str) -> list[str]:
+    _init_jieba()
+    return [
+        w
+        for w in jieba.lcut(text, HMM=False)
+        if w.strip() and WORD_OK.search(w) and w not in STOPWORDS
+    ]
+
+
+def bigrams(text: str) -> list[str]:
+    out = []
+    for run in CJK_RUN.findall(text):
+        if len(run) == 1:
+            if run not in STOPWORDS:
+                out.append(run)
+        else:
+            out.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return out
+
+
+def terms(text: str) -> list[str]:
+    """Index terms: ``w:word`` and ``b:bigram`` (prefixed so the two never collide)."""
+    text = normalize(text)
+    return ["w:" + w for w in words(text)] + ["b:" + b for b in bigrams(text)]
+
+
+def query_terms(text: str) -> dict[str, float]:
+    """Terms of a question with weights: 1 for its own terms, lower for synonym expansions."""
+    text = normalize(text)
+    ws = words(text)
+    weights: dict[str, float] = {}
+    for t in ["w:" + w for w in ws] + ["b:" + b for b in bigrams(text)]:
+        weights[t] = 1.0
+    for key, expansions in SYNONYMS.items():
+        if key in text:
+            for e in expansions:
+                for t in ["w:" + w for w in words(e)] + ["b:" + b for b in bigrams(e)]:
+                    weights.setdefault(t, _SYN_WEIGHT)
+    return weights
