@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from fengqiao.core import notifications, services
+from fengqiao.core import audit, notifications, services
 from fengqiao.core.errors import ServiceError
 from fengqiao.core.models import AuditEvent
 
@@ -62,18 +62,17 @@ def second_factor(request):
             user=user, confirmed=False
         ).first() or TOTPDevice.objects.create(user=user, name=_("身份验证器"), confirmed=False)
     form = TokenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    allowed, _why = device.verify_is_allowed()
+    if request.method == "POST" and form.is_valid() and not allowed:
+        form.add_error("token", _("尝试过于频繁，请稍候几秒再试"))
+    elif request.method == "POST" and form.is_valid():
         if device.verify_token(form.cleaned_data["token"]):
             if enrolling:
                 device.confirmed = True
                 device.save(update_fields=["confirmed"])
-                from fengqiao.core import audit
-
                 audit.record("auth.totp_enrolled", user=user, target=user)
             otp_login(request, device)
             return redirect(_next_url(request))
-        from fengqiao.core import audit
-
         audit.record("auth.second_factor", user=user, result="failure", target=user)
         form.add_error("token", _("验证码不正确或已过期"))
     context = {"form": form, "enrolling": enrolling, "next": _next_url(request, "")}

@@ -1,0 +1,83 @@
+"""The API shell: authentication by session or key, one error format, the OpenAPI document."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+
+from fengqiao.core import notifications
+from fengqiao.core.models import ApiKey
+from tests.conftest import login
+
+
+@pytest.fixture
+def api_key(db, capsys):
+    call_command("apikey", "create", "hotline")
+    return capsys.readouterr().out.strip().splitlines()[-1]
+
+
+def test_apikey_create_prints_the_key_last_and_stores_only_a_hash(api_key):
+    row = ApiKey.objects.get(name="hotline")
+    assert api_key.startswith("fq_") and api_key not in (row.key_hash, row.prefix)
+    assert row.user.username == "integration-hotline" and not row.user.has_usable_password()
+
+
+@pytest.mark.parametrize("header", ["HTTP_AUTHORIZATION", "HTTP_X_API_KEY"])
+def test_key_authenticates(client, api_key, header):
+    value = f"Bearer {api_key}" if header == "HTTP_AUTHORIZATION" else api_key
+    response = client.get("/api/v1/me", **{header: value})
+    assert response.status_code == 200
+    assert response.json()["username"] == "integration-hotline"
+
+
+def test_bad_or_revoked_key_is_401_in_the_one_error_format(client, api_key):
+    for value in ("Bearer nonsense", f"Bearer {api_key}x"):
+        response = client.get("/api/v1/me", HTTP_AUTHORIZATION=value)
+        assert response.status_code == 401
+        assert response.json()["error"]["code"] == "unauthenticated"
+    call_command("apikey", "revoke", "hotline")
+    assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {api_key}").status_code == 401
+
+
+def test_errors_share_one_format(client, users, county):
+    login(client, users["grid_worker"])
+    not_found = client.get(f"/api/v1/places/{county.grid_b.pk}")
+    assert not_found.status_code == 404 and set(not_found.json()["error"]) == {
+        "code",
+        "message",
+        "details",
+    }
+    invalid = client.get("/api/v1/places?level=notanumber")
+    assert invalid.status_code == 422 and invalid.json()["error"]["code"] == "validation_error"
+    bad_body = client.post(
+        "/api/v1/notifications/read", "{not json", content_type="application/json"
+    )
+    assert 400 <= bad_body.status_code < 500 and "error" in bad_body.json()
+
+
+def test_session_posts_need_csrf(users):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    login(strict, users["grid_worker"])
+    response = strict.post("/api/v1/notifications/read", "{}", content_type="application/json")
+    assert response.status_code in (401, 403)
+
+
+def test_notifications_api(client, users):
+    user = users["grid_worker"]
+    notifications.notify([user, user], kind="test", title="新工单")
+    login(client, user)
+    page = client.get("/api/v1/notifications?unread=true").json()
+    assert page["count"] == 1 and page["items"][0]["title"] == "新工单"
+    assert client.post(
+        "/api/v1/notifications/read", json.dumps({}), content_type="application/json"
+    ).json() == {"marked": 1}
+    assert client.get("/api/v1/notifications?unread=true").json()["count"] == 0
+
+
+def test_openapi_document_lists_the_api(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    assert schema["info"]["title"] == "Fengqiao API"
+    assert "/api/v1/places" in schema["paths"] and "/api/v1/me" in schema["paths"]
+    assert client.get("/api/v1/docs").status_code == 200

@@ -1,0 +1,35 @@
+"""The generated scoping matrix's contract.
+
+Each domain app lists its scoped endpoints in ``tests/<app>/scoping_cases.py``::
+
+    SCOPED = [ScopedEndpoint(name=..., make=..., list_urls=[...], detail_urls=..., marker=...,
+                             url_names=[...])]
+
+``make(grid, users)`` creates one record in ``grid`` through the app's services; ``users`` maps
+role code → a user whose jurisdiction is that grid (so assignments stay inside the grid).
+``marker(record)`` is a string that shows in a list response exactly when the record is listed.
+``url_names`` are the Django URL names (``"cases:detail"``) and API paths (``"/api/v1/cases/{case_id}"``)
+that the entry covers: the matrix fails if a URL with a path parameter is covered by nobody.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ScopedEndpoint:
+    name: str
+    make: Callable[[Any, dict], Any]
+    list_urls: list[str] = field(default_factory=list)
+    detail_urls: Callable[[Any], list[str]] = lambda record: []
+    marker: Callable[[Any], str] = lambda record: str(record.pk)
+    url_names: list[str] = field(default_factory=list)
+
+
+# URLs (by name or route prefix) with path parameters that are not scoped-record endpoints, and why.
+EXEMPT = {
+    "admin/": "Django admin: only the admin roles, who have no business-data permissions",
+    "web:reveal": "generic reveal; scope is checked by core.services.reveal (tests/core/test_pii.py)",
+    "set_language": "no record",
+}

@@ -1,0 +1,9 @@
+"""Test settings: the real settings plus a tiny app that exercises the workflow kernel."""
+
+from fengqiao.settings import *  # noqa: F403
+from fengqiao.settings import INSTALLED_APPS
+
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.kernelapp"]
+# Hashing cost is not what the tests are about.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
