@@ -3,6 +3,7 @@
 Everything an operator sets is an environment variable prefixed ``FENGQIAO_``; see docs/deploy.md.
 """
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -210,7 +211,5 @@ LOGGING = {
 NINJA_PAGINATION_PER_PAGE = 50
 
 # WhiteNoise serves from finders; it only warns when STATIC_ROOT is missing, so make sure it exists.
-try:
+with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-except OSError:
-    pass
