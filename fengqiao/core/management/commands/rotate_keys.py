@@ -14,7 +14,7 @@ from fengqiao.core import pii
 def rotate_model(model) -> int:
     """Rotate the tokens of one model in raw SQL: clear values never enter Python objects."""
     fields = [f for f in model._meta.concrete_fields if isinstance(f, pii.EncryptedField)]
-    if not fields:
+    if not fields or model._meta.proxy or not model._meta.managed:
         return 0
     table, pk = model._meta.db_table, model._meta.pk.column
     columns = ", ".join(f.column for f in fields)
