@@ -1,0 +1,218 @@
+"""The answering decision: standard answer → law articles → honest "I don't know" with a hand-off.
+
+Django-free; :mod:`fengqiao.assistant.services` feeds it entries and the law index and stores results.
+Thresholds were calibrated on ``data/eval/questions.jsonl`` (see docs/assistant.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from . import laws as lawsmod
+from .retrieval import KBEntry, KBIndex, LawIndex
+from .text import normalize
+
+KB_CONFIDENT = 0.22  # best cosine + half its lead over the runner-up, at or above which a standard answer is given
+LAW_CONFIDENT = 0.22  # share of the question's BM25 mass an article must match to be quoted
+MAX_QUESTION = 500
+
+AI_LABEL = "【智能助手自动回复，仅供参考】"
+HANDOFF_TEXT = "抱歉，这个问题我暂时没有把握回答。您可以点击“转人工”，社区民警会尽快答复您。"
+REFUSAL_TEXT = (
+    "抱歉，我不能提供任何个人信息、他人的案件或内部资料。"
+    "如需查询本人事项，请携带身份证件到派出所或通过实名认证的政务服务渠道办理。"
+)
+EMERGENCY_TEXT = "如情况紧急，请立即拨打110（报警）、119（火警）或120（急救）。"
+
+# Requests for other people's data or the system's internals: refused, whatever else the text says.
+PRIVACY_RE = re.compile(
+    r"(身份证号|身份证号码|手机号|电话号码|住址|住在哪|家庭住址|户籍信息|开房记录|行踪|案件|报案记录|犯罪记录|银行卡号|个人信息|隐私)"
+    r".{0,12}(查|给我|告诉|发我|提供|列出|导出|是多少|多少)"
+    r"|(查|查询|查一下|查下|告诉我|给我|列出|导出|提供).{0,16}(别人|他人|其他居民|所有居民|邻居|某人|[^\s，。]{1,4}的)"
+    r".{0,8}(身份证|手机号|电话|住址|案件|记录|信息|隐私)"
+    r"|忽略.{0,10}(指令|规则|设定|提示)|ignore (all |previous |the )?(instructions|rules)|system prompt|系统提示词|内部(资料|备注|笔记)",
+    re.IGNORECASE,
+)
+EMERGENCY_RE = re.compile(r"救命|快来人|正在(打|砍|抢|偷|着火)|着火了|要跳楼|想自杀|被绑|持刀")
+ARTICLE_QUERY_RE = re.compile(
+    rf"《?([^《》\s，。？?]{{2,30}}?)》?\s*{lawsmod.ARTICLE_REF_RE.pattern}"
+)
+
+
+@dataclass
+class Citation:
+    law: str
+    article: int
+    text: str
+    suffix: int = 0
+    version_date: str = ""
+    superseded: bool = False
+    notice: str = ""
+    score: float = 0.0
+
+    def as_dict(self) -> dict:
+        out = {"law": self.law, "article": self.article, "text": self.text}
+        if self.suffix:
+            out["article_suffix"] = self.suffix
+        if self.superseded:
+            out["superseded"] = True
+            out["notice"] = self.notice
+        return out
+
+
+@dataclass
+class Answer:
+    answer: str
+    kb_matches: list[dict] = field(default_factory=list)
+    citations: list[Citation] = field(default_factory=list)
+    confidence: float = 0.0
+    handoff: bool = False
+    source: str = "none"  # kb | law | none | refused
+    kb_key: str = ""
+
+    def as_dict(self, id_=None) -> dict:
+        return {
+            "id": id_,
+            "answer": self.answer,
+            "kb_matches": self.kb_matches,
+            "citations": [c.as_dict() for c in self.citations],
+            "confidence": round(self.confidence, 4),
+            "handoff": self.handoff,
+        }
+
+
+class Assistant:
+    def __init__(
+        self, entries: list[KBEntry], law_index: LawIndex | None, today: dt.date | None = None
+    ):
+        self.entries = entries
+        self.kb = KBIndex(entries)
+        self.laws = law_index
+        self.today = (today or dt.date.today()).isoformat()
+        self._by_title_article: dict[tuple[str, int, int], int] = {}
+        self._short_titles: dict[str, str] = {}
+        if law_index is not None:
+            best_version: dict[str, str] = {}
+            for i, d in enumerate(law_index.docs):
+                key = (d.title, d.number, d.suffix)
+                prev = self._by_title_article.get(key)
+                if prev is None or law_index.docs[prev].version_date < d.version_date:
+                    self._by_title_article[key] = i
+                best_version[d.title] = max(best_version.get(d.title, ""), d.version_date)
+            for title in best_version:
+                self._short_titles[lawsmod.short_title(title)] = title
+                self._short_titles[title] = title
+
+    # ------------------------------------------------------------------ citations
+    def resolve_title(self, law: str) -> str | None:
+        law = (law or "").strip().strip("《》")
+        return self._short_titles.get(law) or self._short_titles.get(lawsmod.short_title(law))
+
+    def citation_for(
+        self, law: str, article: int, suffix: int = 0, score: float = 1.0
+    ) -> Citation | None:
+        if self.laws is None:
+            return None
+        title = self.resolve_title(law)
+        i = self._by_title_article.get((title, int(article), int(suffix))) if title else None
+        return None if i is None else self._citation(i, score)
+
+    def _citation(self, i: int, score: float) -> Citation:
+        d = self.laws.docs[i]
+        superseded = bool(d.superseded_from) and d.superseded_from <= self.today
+        notice = ""
+        if superseded:
+            vd = dt.date.fromisoformat(d.version_date) if d.version_date else None
+            notice = lawsmod.superseded_notice(d.title, vd, d.superseded_from, d.superseded_note)
+        return Citation(
+            d.title, d.number, d.text, d.suffix, d.version_date, superseded, notice, score
+        )
+
+    def _explicit_articles(self, question: str) -> list[Citation]:
+        out = []
+        for m in ARTICLE_QUERY_RE.finditer(question):
+            try:
+                number = lawsmod.cn_to_int(m.group(2))
+                suffix = lawsmod.cn_to_int(m.group(3)) if m.group(3) else 0
+            except ValueError:
+                continue
+            name = m.group(1)
+            for cut in range(len(name)):  # "请问治安管理处罚法" → "治安管理处罚法"
+                c = self.citation_for(name[cut:], number, suffix)
+                if c is not None:
+                    out.append(c)
+                    break
+        return out
+
+    # ------------------------------------------------------------------ answering
+    def ask(self, question: str) -> Answer:
+        question = normalize(question)[:MAX_QUESTION]
+        if not question:
+            return Answer("请告诉我您想咨询的问题。", handoff=False, source="none")
+        if PRIVACY_RE.search(question):
+            return Answer(REFUSAL_TEXT, source="refused", handoff=False, confidence=1.0)
+        emergency = bool(EMERGENCY_RE.search(question))
+
+        kb_hits = self.kb.search(question, 10)
+        kb_matches = [{"id": self.entries[i].key, "score": round(s, 4)} for i, s in kb_hits]
+        citations: list[Citation] = []
+        seen: set[tuple[str, int, int]] = set()
+
+        def add(c: Citation | None):
+            if c is not None and (c.law, c.article, c.suffix) not in seen and len(citations) < 10:
+                seen.add((c.law, c.article, c.suffix))
+                citations.append(c)
+
+        explicit = self._explicit_articles(question)
+        for c in explicit:
+            add(c)
+        top_kb = None
+        if kb_hits:
+            lead = kb_hits[0][1] - (kb_hits[1][1] if len(kb_hits) > 1 else 0.0)
+            top_kb = (kb_hits[0][0], min(1.0, kb_hits[0][1] + 0.5 * lead))
+        kb_ok = (
+            top_kb is not None and top_kb[1] >= KB_CONFIDENT and not (explicit and top_kb[1] < 0.5)
+        )
+        if kb_ok:
+            for b in self.entries[top_kb[0]].basis:
+                add(self.citation_for(b.get("law", ""), b.get("article", 0), b.get("suffix", 0)))
+        law_hits = self.laws.search(question, 10) if self.laws is not None else []
+        law_top = law_hits[0][2] if law_hits else 0.0
+        for i, _rank, norm in law_hits:
+            add(self._citation(i, norm))
+
+        notices = sorted({c.notice for c in citations[:3] if c.superseded})
+        prefix = EMERGENCY_TEXT + "\n" if emergency else ""
+        if kb_ok:
+            entry = self.entries[top_kb[0]]
+            basis = [
+                c
+                for c in citations
+                if any(self.resolve_title(b.get("law", "")) == c.law for b in entry.basis)
+            ]
+            text = prefix + entry.answer
+            if basis:
+                text += "\n依据：" + "；".join(
+                    f"《{lawsmod.short_title(c.law)}》{lawsmod.article_label(c.article, c.suffix)}"
+                    for c in basis
+                )
+            if notices:
+                text += "\n" + "\n".join(notices)
+            return Answer(text, kb_matches, citations, top_kb[1], False, "kb", entry.key)
+        if citations and (law_top >= LAW_CONFIDENT or explicit):
+            lines = [
+                prefix + "知识库中暂时没有这个问题的标准答案。以下法律条文可能与您的问题有关："
+            ]
+            for c in citations[:3]:
+                snippet = c.text if len(c.text) <= 160 else c.text[:160] + "……"
+                lines.append(
+                    f"《{lawsmod.short_title(c.law)}》{lawsmod.article_label(c.article, c.suffix)}：{snippet}"
+                )
+            lines += notices
+            lines.append("以上仅为条文指引，不构成法律意见；具体情况可以点击“转人工”咨询社区民警。")
+            confidence = min(0.44, 0.2 + law_top)
+            return Answer("\n".join(lines), kb_matches, citations, confidence, False, "law")
+        confidence = max(top_kb[1] if top_kb else 0.0, law_top) * 0.5
+        return Answer(prefix + HANDOFF_TEXT, kb_matches, citations, confidence, True, "none")

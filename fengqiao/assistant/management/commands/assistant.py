@@ -1,0 +1,134 @@
+"""``fengqiao assistant import-laws DIR | import-kb FILE | ask --jsonl | screen --jsonl | eval``."""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+
+from fengqiao.assistant import evaluation, services
+from fengqiao.core.errors import ServiceError
+
+MAX_LINE = 100_000
+
+
+class Command(BaseCommand):
+    help = "智能助手：导入法规和标准答案、批量问答、群消息筛查、效果评估"
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        p = sub.add_parser("import-laws", help="导入法规 Markdown 目录（可重复执行）")
+        p.add_argument("directory")
+        p.add_argument("--workers", type=int, default=None)
+        p = sub.add_parser("import-kb", help="导入标准答案 JSONL（同 id 更新）")
+        p.add_argument("file")
+        p = sub.add_parser("ask", help="从标准输入逐行读 {id, question}，逐行输出答案")
+        p.add_argument("--jsonl", action="store_true", required=True)
+        p = sub.add_parser("screen", help="从标准输入逐行读 {id, text}，逐行输出筛查结果")
+        p.add_argument("--jsonl", action="store_true", required=True)
+        sub.add_parser("eval", help="在 data/eval 评测集上报告命中率和筛查准确率")
+        sub.add_parser("reindex", help="按数据库重建法条索引")
+
+    def handle(self, *args, action, **options):
+        try:
+            getattr(self, "do_" + action.replace("-", "_"))(**options)
+        except ServiceError as exc:
+            raise CommandError(exc.message) from exc
+
+    # --------------------------------------------------------------------------------------------
+    def do_import_laws(self, directory, workers=None, **_):
+        result = services.import_laws(directory, workers=workers)
+        self.stdout.write(
+            f"已导入 {result['instruments']} 部法规、{result['articles']} 条，并已重建索引"
+        )
+
+    def do_import_kb(self, file, **_):
+        try:
+            with open(file, "rb") as fh:
+                results = services.import_kb_lines(fh, actor=None)
+        except OSError as exc:
+            raise CommandError(f"无法读取文件：{exc}") from exc
+        errors = [r for r in results if r["status"] == "error"]
+        for r in errors:
+            self.stderr.write(f"第{r['line']}行：{r['error']}")
+        ok = len(results) - len(errors)
+        self.stdout.write(
+            f"成功 {ok} 条（新增 {sum(r['status'] == 'created' for r in results)}），错误 {len(errors)} 条"
+        )
+
+    def do_reindex(self, **_):
+        self.stdout.write(f"已索引 {services.rebuild_law_index()} 条法条")
+
+    def _lines(self):
+        stream = sys.stdin.buffer
+        for n, raw in enumerate(stream, 1):
+            if not raw.strip():
+                continue
+            if len(raw) > MAX_LINE:
+                yield n, None, "行过长"
+                continue
+            try:
+                obj = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError:
+                yield n, None, "不是UTF-8文本"
+                continue
+            except json.JSONDecodeError as exc:
+                yield n, None, f"JSON格式错误：{exc.msg}"
+                continue
+            if not isinstance(obj, dict):
+                yield n, None, "每行必须是一个JSON对象"
+                continue
+            yield n, obj, None
+
+    def _emit(self, obj):
+        self.stdout.write(json.dumps(obj, ensure_ascii=False))
+        self.stdout.flush()
+
+    def _error(self, n, obj, message):
+        self.stderr.write(f"第{n}行：{message}")
+        self._emit(
+            {
+                "id": (obj or {}).get("id") if isinstance(obj, dict) else None,
+                "line": n,
+                "error": message,
+            }
+        )
+
+    def do_ask(self, **_):
+        for n, obj, error in self._lines():
+            if error:
+                self._error(n, obj, error)
+                continue
+            try:
+                result = services.ask(obj.get("question"))
+            except ServiceError as exc:
+                self._error(n, obj, exc.message)
+                continue
+            self._emit(result.as_dict(obj.get("id")))
+
+    def do_screen(self, **_):
+        batch = []
+
+        def flush():
+            results = services.screen_texts([o["text"] for _, o in batch])
+            for (_, o), r in zip(batch, results, strict=True):
+                self._emit({"id": o.get("id"), **r.as_dict()})
+            batch.clear()
+
+        for n, obj, error in self._lines():
+            if error is None and (not isinstance(obj.get("text"), str) or not obj["text"].strip()):
+                error = "缺少 text"
+            if error:
+                flush()
+                self._error(n, obj, error)
+                continue
+            batch.append((n, obj))
+            if len(batch) >= 256:
+                flush()
+        flush()
+
+    def do_eval(self, **_):
+        report = {
+            "questions": evaluation.evaluate_questions(services.get_assistant()),
+            "screening": evaluation.evaluate_screening(),
+        }
+        self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))

@@ -1,0 +1,438 @@
+"""Assistant services: the only writers of assistant records (CLI, API, pages and tasks call these)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import logging
+import threading
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from fengqiao.core import audit, notifications
+from fengqiao.core.errors import Forbidden, ServiceError
+from fengqiao.org.services import staff_for_place
+
+from . import laws as lawsmod
+from .engine import Answer, Assistant
+from .models import (
+    Alert,
+    AskedQuestion,
+    Category,
+    Handoff,
+    LawArticle,
+    LawInstrument,
+    StandardAnswer,
+)
+from .retrieval import KBEntry, LawDoc, LawIndex
+from .screener import LABELS, ScreenResult, get_screener
+from .text import normalize
+
+logger = logging.getLogger("fengqiao.assistant")
+
+MAX_TEXT = 2000
+OFFICER_ROLES = ["community_officer"]
+ALERT_ROLES = ["community_officer", "grid_worker"]
+
+
+def index_dir() -> Path:
+    return Path(settings.FENGQIAO_HOME) / "assistant" / "index"
+
+
+# ------------------------------------------------------------------------------------------ laws
+
+
+def import_laws(directory, *, workers=None, build_index=True) -> dict:
+    """Import (or re-import: idempotent, updates in place) the Markdown corpus, then rebuild the index."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ServiceError(f"目录不存在：{directory}")
+    instruments = lawsmod.load_corpus(directory)
+    keep = set()
+    articles = 0
+    with transaction.atomic():
+        existing = {i.key: i for i in LawInstrument.objects.all()}
+        for inst in instruments:
+            keep.add(inst.key)
+            fields = {
+                "title": inst.title,
+                "version_date": inst.version_date,
+                "kind": inst.kind,
+                "level": inst.level,
+                "path": inst.path,
+                "superseded_from": inst.superseded_from,
+                "superseded_note": inst.superseded_note,
+            }
+            row = existing.get(inst.key)
+            if row is None:
+                row = LawInstrument.objects.create(key=inst.key, **fields)
+            else:
+                for k, v in fields.items():
+                    setattr(row, k, v)
+                row.save()
+                LawArticle.objects.filter(instrument=row).delete()
+            LawArticle.objects.bulk_create(
+                [
+                    LawArticle(
+                        instrument=row,
+                        number=a.number,
+                        suffix=a.suffix,
+                        chapter=a.chapter[:200],
+                        text=a.text,
+                    )
+                    for a in inst.articles
+                ],
+                batch_size=2000,
+            )
+            articles += len(inst.articles)
+    audit.record(
+        "assistant.import_laws", data={"directory": str(directory), "instruments": len(instruments)}
+    )
+    if build_index:
+        rebuild_law_index(workers=workers)
+    return {"instruments": len(instruments), "articles": articles}
+
+
+def rebuild_law_index(workers=None) -> int:
+    docs, texts = [], []
+    rows = LawArticle.objects.select_related("instrument").order_by("id").iterator(chunk_size=5000)
+    for a in rows:
+        inst = a.instrument
+        docs.append(
+            LawDoc(
+                a.id,
+                inst.title,
+                inst.version_date.isoformat() if inst.version_date else "",
+                a.number,
+                a.suffix,
+                a.text,
+                inst.level,
+                inst.superseded_from.isoformat() if inst.superseded_from else "",
+                inst.superseded_note,
+            )
+        )
+        texts.append(LawIndex.doc_text(inst.title, a.chapter, a.text))
+    LawIndex.build(docs, texts, workers).save(index_dir())
+    _state.clear()
+    return len(docs)
+
+
+# ------------------------------------------------------------------------------ standard answers
+
+
+def _category(path: str) -> Category:
+    path = "/".join(p.strip() for p in str(path).split("/") if p.strip())
+    if not path:
+        raise ServiceError("category 不能为空")
+    parent = None
+    parts = path.split("/")
+    for i in range(len(parts)):
+        parent, _ = Category.objects.get_or_create(
+            path="/".join(parts[: i + 1]), defaults={"parent": parent}
+        )
+    return parent
+
+
+def validate_entry(data) -> dict:
+    """Check one standard-answer object (the import-kb line format); return clean fields."""
+    if not isinstance(data, dict):
+        raise ServiceError("每行必须是一个JSON对象")
+    key = data.get("id")
+    if not isinstance(key, str | int) or not str(key).strip():
+        raise ServiceError("缺少 id")
+    answer = data.get("answer")
+    if not isinstance(answer, str) or not answer.strip():
+        raise ServiceError("缺少 answer")
+    category = data.get("category")
+    if not isinstance(category, str) or not category.strip():
+        raise ServiceError("缺少 category")
+    question = data.get("question") or ""
+    paraphrases = data.get("paraphrases") or []
+    basis = data.get("basis") or []
+    if not isinstance(question, str):
+        raise ServiceError("question 必须是字符串")
+    if not isinstance(paraphrases, list) or not all(isinstance(p, str) for p in paraphrases):
+        raise ServiceError("paraphrases 必须是字符串列表")
+    if not isinstance(basis, list):
+        raise ServiceError("basis 必须是列表")
+    clean_basis = []
+    for b in basis:
+        if not isinstance(b, dict) or not isinstance(b.get("law"), str):
+            raise ServiceError("basis 的每一项须为 {law, article}")
+        try:
+            article = int(b.get("article"))
+        except (TypeError, ValueError) as exc:
+            raise ServiceError("basis.article 必须是整数") from exc
+        item = {"law": b["law"].strip(), "article": article}
+        if b.get("suffix"):
+            item["suffix"] = int(b["suffix"])
+        clean_basis.append(item)
+    out = {
+        "key": str(key).strip()[:64],
+        "category": category,
+        "question": question.strip()[:300],
+        "paraphrases": [p.strip() for p in paraphrases if p.strip()][:50],
+        "answer": answer.strip()[: MAX_TEXT * 2],
+        "basis": clean_basis,
+    }
+    for field in ("valid_from", "valid_until"):
+        value = data.get(field)
+        if value:
+            try:
+                out[field] = dt.date.fromisoformat(str(value))
+            except ValueError as exc:
+                raise ServiceError(f"{field} 日期格式应为 YYYY-MM-DD") from exc
+    return out
+
+
+@transaction.atomic
+def save_answer(data: dict, *, actor=None) -> tuple[StandardAnswer, bool]:
+    clean = validate_entry(data)
+    category = _category(clean.pop("category"))
+    obj, created = StandardAnswer.objects.update_or_create(
+        key=clean.pop("key"),
+        defaults={**clean, "category": category, **({"owner": actor} if actor else {})},
+    )
+    AskedQuestion.objects.filter(group=obj.key).update(resolved=True)
+    _state.pop("assistant", None)
+    return obj, created
+
+
+def delete_answer(answer: StandardAnswer, *, actor=None) -> None:
+    audit.record("assistant.delete_answer", user=actor, target=answer)
+    answer.delete()
+    _state.pop("assistant", None)
+
+
+def import_kb_lines(lines, *, actor=None) -> list[dict]:
+    """One result per non-empty line: created / updated / error (with the reason). Never stops early."""
+    results = []
+    for n, raw in enumerate(lines, 1):
+        if isinstance(raw, bytes):
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                results.append({"line": n, "status": "error", "error": "不是UTF-8文本"})
+                continue
+        if not raw.strip():
+            continue
+        if len(raw) > 100_000:
+            results.append({"line": n, "status": "error", "error": "行过长"})
+            continue
+        try:
+            obj, created = save_answer(json.loads(raw), actor=actor)
+        except json.JSONDecodeError as exc:
+            results.append({"line": n, "status": "error", "error": f"JSON格式错误：{exc.msg}"})
+        except ServiceError as exc:
+            results.append({"line": n, "status": "error", "error": exc.message})
+        else:
+            results.append(
+                {"line": n, "id": obj.key, "status": "created" if created else "updated"}
+            )
+    audit.record("assistant.import_kb", user=actor, data={"lines": len(results)})
+    return results
+
+
+def export_entries() -> list[dict]:
+    out = []
+    for a in StandardAnswer.objects.select_related("category").order_by("key"):
+        e = {"id": a.key, "category": a.category.path}
+        if a.question:
+            e["question"] = a.question
+        if a.paraphrases:
+            e["paraphrases"] = a.paraphrases
+        e["answer"] = a.answer
+        if a.basis:
+            e["basis"] = a.basis
+        for f in ("valid_from", "valid_until"):
+            if getattr(a, f):
+                e[f] = getattr(a, f).isoformat()
+        out.append(e)
+    return out
+
+
+# --------------------------------------------------------------------------------------- asking
+
+_state: dict = {}
+_lock = threading.Lock()
+
+
+def get_assistant() -> Assistant:
+    """The engine with the current answers and law index; rebuilt when either changes."""
+    stamp = (
+        StandardAnswer.objects.aggregate(m=Max("updated_at"))["m"],
+        StandardAnswer.objects.count(),
+    )
+    law_file = index_dir() / "laws.docs.json"
+    law_mtime = law_file.stat().st_mtime if law_file.exists() else None
+    with _lock:
+        if _state.get("law_mtime", -1) != law_mtime or "laws" not in _state:
+            _state["laws"] = LawIndex.load(index_dir()) if law_mtime else None
+            _state["law_mtime"] = law_mtime
+            _state.pop("assistant", None)
+        if _state.get("kb_stamp") != stamp or "assistant" not in _state:
+            today = timezone.localdate()
+            entries = [
+                KBEntry(a.key, a.category.path, a.question, a.paraphrases, a.answer, a.basis)
+                for a in StandardAnswer.objects.select_related("category")
+                if a.is_valid_on(today)
+            ]
+            _state["assistant"] = Assistant(entries, _state["laws"], today)
+            _state["kb_stamp"] = stamp
+        return _state["assistant"]
+
+
+def ask(question: str, *, record=True) -> Answer:
+    if not isinstance(question, str):
+        raise ServiceError("question 必须是字符串")
+    question = question.strip()
+    if not question:
+        raise ServiceError("问题不能为空")
+    if len(question) > MAX_TEXT:
+        raise ServiceError(f"问题过长（最多{MAX_TEXT}字）")
+    result = get_assistant().ask(question)
+    if record and result.source in ("law", "none"):
+        record_unanswered(question, result)
+    return result
+
+
+def record_unanswered(question: str, result: Answer) -> None:
+    norm = normalize(question)[:500]
+    group = result.kb_matches[0]["id"] if result.kb_matches else ""
+    updated = AskedQuestion.objects.filter(normalized=norm).update(
+        count=F("count") + 1, confidence=result.confidence, last_asked=timezone.now()
+    )
+    if not updated:
+        AskedQuestion.objects.get_or_create(
+            normalized=norm,
+            defaults={"text": question[:500], "confidence": result.confidence, "group": group},
+        )
+
+
+# -------------------------------------------------------------------------------------- hand-off
+
+
+def _cases_hook(name):
+    """A function of ``fengqiao.cases.services`` if that app offers it yet, else None."""
+    try:
+        module = importlib.import_module("fengqiao.cases.services")
+    except ModuleNotFoundError:
+        return None
+    return getattr(module, name, None)
+
+
+@transaction.atomic
+def request_handoff(question: str, place, *, contact="", assistant_answer="") -> Handoff:
+    """转人工: queue the question for the community officer(s) of the resident's grid and tell them."""
+    if not question or not question.strip():
+        raise ServiceError("问题不能为空")
+    if place is None:
+        raise ServiceError("缺少所在网格")
+    handoff = Handoff.objects.create(
+        place=place,
+        question=question.strip()[:MAX_TEXT],
+        contact=str(contact or "")[:100],
+        assistant_answer=assistant_answer[:MAX_TEXT],
+    )
+    create = _cases_hook("create_consultation")
+    if create is not None:
+        case = create(place=place, description=handoff.question, source="assistant")
+        handoff.case_ref = str(getattr(case, "tracking_code", None) or case.pk)
+        handoff.save(update_fields=["case_ref"])
+    officers = staff_for_place(place, OFFICER_ROLES)
+    notifications.notify(
+        officers,
+        kind="assistant.handoff",
+        title=f"群众咨询待答复：{handoff.question[:40]}",
+        body=handoff.question,
+        url=f"/assistant/handoffs/{handoff.pk}/",
+        target=handoff,
+    )
+    return handoff
+
+
+@transaction.atomic
+def answer_handoff(handoff: Handoff, reply: str, *, actor) -> Handoff:
+    handoff = Handoff.objects.select_for_update().get_scoped(actor, "change", pk=handoff.pk)
+    if not reply.strip():
+        raise ServiceError("答复不能为空")
+    handoff.reply = reply.strip()[:MAX_TEXT]
+    handoff.status = Handoff.Status.ANSWERED
+    handoff.save(update_fields=["reply", "status"])
+    audit.record("assistant.answer_handoff", user=actor, target=handoff)
+    return handoff
+
+
+# ------------------------------------------------------------------------------------- screening
+
+
+def screen_texts(texts: list[str]) -> list[ScreenResult]:
+    return get_screener().screen_many([str(t)[:MAX_TEXT] for t in texts])
+
+
+@transaction.atomic
+def screen_message(
+    text: str, place, *, group_name="", context=""
+) -> tuple[ScreenResult, Alert | None]:
+    """Screen one group message; a positive result raises an alert to the officers of the group's grid."""
+    if not isinstance(text, str) or not text.strip():
+        raise ServiceError("消息不能为空")
+    result = screen_texts([text])[0]
+    if not result.flagged or place is None:
+        return result, None
+    alert = Alert.objects.create(
+        place=place,
+        group_name=str(group_name)[:100],
+        text=text[:MAX_TEXT],
+        context=str(context)[: MAX_TEXT * 2],
+        label=result.label,
+        score=result.score,
+        fraud=result.fraud,
+        evidence=result.evidence,
+        warning_reply=result.warning_reply,
+    )
+    notifications.notify(
+        staff_for_place(place, ALERT_ROLES),
+        kind="assistant.alert",
+        title=f"群消息预警（{LABELS[result.label]}）：{alert.group_name or place.name}",
+        body=text[:500],
+        url=f"/assistant/alerts/{alert.pk}/",
+        target=alert,
+    )
+    return result, alert
+
+
+@transaction.atomic
+def alert_to_case(alert: Alert, *, actor) -> Alert:
+    """One click: turn an alert into a case (through fengqiao.cases when it offers that), else mark it."""
+    alert = Alert.objects.select_for_update().get_scoped(actor, "change", pk=alert.pk)
+    if alert.status == Alert.Status.CASE:
+        return alert
+    if not actor.has_role(
+        *ALERT_ROLES, "dispatcher", "leader", "police_assistant", "auxiliary_officer"
+    ):
+        raise Forbidden("没有权限")
+    create = _cases_hook("create_case_from_alert")
+    if create is not None:
+        case = create(
+            place=alert.place, description=alert.text, category=LABELS[alert.label], actor=actor
+        )
+        alert.case_ref = str(getattr(case, "tracking_code", None) or case.pk)
+    alert.status = Alert.Status.CASE
+    alert.save(update_fields=["status", "case_ref"])
+    audit.record("assistant.alert_to_case", user=actor, target=alert)
+    return alert
+
+
+@transaction.atomic
+def dismiss_alert(alert: Alert, *, actor) -> Alert:
+    alert = Alert.objects.select_for_update().get_scoped(actor, "change", pk=alert.pk)
+    alert.status = Alert.Status.DISMISSED
+    alert.save(update_fields=["status"])
+    audit.record("assistant.dismiss_alert", user=actor, target=alert)
+    return alert

@@ -1,0 +1,265 @@
+"""Pages: the resident chat widget, and staff pages for answers, unanswered questions, alerts, hand-offs."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from fengqiao.core.errors import ServiceError
+from fengqiao.org.models import Place
+
+from . import services
+from .engine import AI_LABEL
+from .models import Alert, AskedQuestion, Handoff, StandardAnswer
+
+MAX_UPLOAD = 5 * 1024 * 1024
+
+
+def _grid(code):
+    return Place.objects.filter(code=code or "", level=Place.Level.GRID).first()
+
+
+# ------------------------------------------------------------------------------------- residents
+
+
+def chat(request):
+    return render(
+        request,
+        "assistant/chat.html",
+        {"grid": _grid(request.GET.get("grid")), "ai_label": AI_LABEL},
+    )
+
+
+@require_POST
+def chat_ask(request):
+    question = request.POST.get("question", "")
+    try:
+        result = services.ask(question)
+    except ServiceError as exc:
+        return render(request, "assistant/_reply.html", {"error": exc.message}, status=400)
+    ctx = {
+        "question": question,
+        "result": result,
+        "ai_label": AI_LABEL,
+        "grid": request.POST.get("grid", ""),
+    }
+    return render(request, "assistant/_reply.html", ctx)
+
+
+@require_POST
+def chat_handoff(request):
+    grid = _grid(request.POST.get("grid"))
+    try:
+        services.request_handoff(
+            request.POST.get("question", ""), grid, contact=request.POST.get("contact", "")
+        )
+    except ServiceError as exc:
+        return render(request, "assistant/_handoff.html", {"error": exc.message}, status=400)
+    return render(request, "assistant/_handoff.html", {"ok": True})
+
+
+# ------------------------------------------------------------------------------------------ staff
+
+
+def staff_required(view):
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.has_place_scope():
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+@staff_required
+def answers(request):
+    qs = StandardAnswer.objects.select_related("category").order_by("category__path", "key")
+    q = request.GET.get("q", "").strip()
+    if q:
+        qs = (
+            qs.filter(question__icontains=q)
+            | qs.filter(answer__icontains=q)
+            | qs.filter(key__icontains=q)
+        )
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "assistant/answers.html", {"page": page, "q": q})
+
+
+@staff_required
+def answer_edit(request, key=None):
+    obj = StandardAnswer.objects.filter(key=key).select_related("category").first() if key else None
+    if key and obj is None:
+        raise Http404
+    if request.method == "POST":
+        data = {
+            "id": request.POST.get("id", ""),
+            "category": request.POST.get("category", ""),
+            "question": request.POST.get("question", ""),
+            "paraphrases": [
+                p for p in request.POST.get("paraphrases", "").splitlines() if p.strip()
+            ],
+            "answer": request.POST.get("answer", ""),
+            "valid_from": request.POST.get("valid_from") or None,
+            "valid_until": request.POST.get("valid_until") or None,
+        }
+        try:
+            data["basis"] = json.loads(request.POST.get("basis") or "[]")
+            services.save_answer(data, actor=request.user)
+        except (ValueError, ServiceError) as exc:
+            messages.error(request, getattr(exc, "message", "法律依据须为JSON列表"))
+            return render(
+                request, "assistant/answer_form.html", {"obj": obj, "data": data}, status=400
+            )
+        messages.success(request, "已保存")
+        return redirect("assistant:answers")
+    return render(request, "assistant/answer_form.html", {"obj": obj})
+
+
+@staff_required
+@require_POST
+def answer_delete(request, key):
+    obj = StandardAnswer.objects.filter(key=key).first()
+    if obj is None:
+        raise Http404
+    services.delete_answer(obj, actor=request.user)
+    return redirect("assistant:answers")
+
+
+@staff_required
+def answers_export(request):
+    fmt = request.GET.get("format", "jsonl")
+    rows = services.export_entries()
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.append(["id", "category", "question", "paraphrases", "answer", "basis"])
+        for e in rows:
+            ws.append(
+                [
+                    e["id"],
+                    e["category"],
+                    e.get("question", ""),
+                    "\n".join(e.get("paraphrases", [])),
+                    e["answer"],
+                    json.dumps(e.get("basis", []), ensure_ascii=False),
+                ]
+            )
+        resp = HttpResponse(
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        wb.save(resp)
+        resp["Content-Disposition"] = 'attachment; filename="standard_answers.xlsx"'
+        return resp
+    body = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in rows)
+    resp = HttpResponse(body, content_type="application/x-ndjson; charset=utf-8")
+    resp["Content-Disposition"] = 'attachment; filename="standard_answers.jsonl"'
+    return resp
+
+
+def _xlsx_lines(upload):
+    from openpyxl import load_workbook
+
+    wb = load_workbook(upload, read_only=True)
+    rows = wb.active.iter_rows(values_only=True)
+    header = [str(h or "").strip() for h in next(rows, [])]
+    for row in rows:
+        item = dict(zip(header, row, strict=False))
+        if not any(item.values()):
+            continue
+        item["paraphrases"] = [
+            p for p in str(item.get("paraphrases") or "").splitlines() if p.strip()
+        ]
+        try:
+            item["basis"] = json.loads(item.get("basis") or "[]")
+        except ValueError:
+            item["basis"] = "invalid"
+        yield json.dumps(
+            {k: v for k, v in item.items() if v not in (None, "")}, ensure_ascii=False, default=str
+        )
+
+
+@staff_required
+@require_POST
+def answers_import(request):
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, "请选择文件")
+        return redirect("assistant:answers")
+    if upload.size > MAX_UPLOAD:
+        messages.error(request, "文件过大（上限5MB）")
+        return redirect("assistant:answers")
+    name = upload.name.lower()
+    try:
+        if name.endswith(".xlsx"):
+            lines = list(_xlsx_lines(upload))
+        elif name.endswith((".jsonl", ".json", ".txt")):
+            lines = upload.read().splitlines()
+        else:
+            raise ValueError
+    except Exception:  # noqa: BLE001 - any unreadable upload is one clear message
+        messages.error(request, "文件类型不支持或已损坏：请上传 .jsonl 或 .xlsx")
+        return redirect("assistant:answers")
+    results = services.import_kb_lines(lines, actor=request.user)
+    errors = [r for r in results if r["status"] == "error"]
+    messages.success(request, f"导入成功 {len(results) - len(errors)} 条")
+    for r in errors[:20]:
+        messages.error(request, f"第{r['line']}行：{r['error']}")
+    return redirect("assistant:answers")
+
+
+@staff_required
+def unanswered(request):
+    qs = AskedQuestion.objects.filter(resolved=False).order_by("group", "-count")
+    page = Paginator(qs, 100).get_page(request.GET.get("page"))
+    return render(request, "assistant/unanswered.html", {"page": page})
+
+
+@staff_required
+def alerts(request):
+    qs = Alert.objects.restrict(request.user).select_related("place")
+    status = request.GET.get("status", "open")
+    if status in Alert.Status.values:
+        qs = qs.filter(status=status)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "assistant/alerts.html", {"page": page, "status": status})
+
+
+@staff_required
+def alert_detail(request, pk):
+    alert = Alert.objects.select_related("place").get_scoped(request.user, pk=pk)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "case":
+            services.alert_to_case(alert, actor=request.user)
+            messages.success(request, "已转为事件")
+        elif action == "dismiss":
+            services.dismiss_alert(alert, actor=request.user)
+        return redirect("assistant:alert", pk=pk)
+    return render(request, "assistant/alert_detail.html", {"alert": alert})
+
+
+@staff_required
+def handoffs(request):
+    qs = Handoff.objects.restrict(request.user).select_related("place")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(request, "assistant/handoffs.html", {"page": page})
+
+
+@staff_required
+def handoff_detail(request, pk):
+    handoff = Handoff.objects.select_related("place").get_scoped(request.user, pk=pk)
+    if request.method == "POST":
+        try:
+            services.answer_handoff(handoff, request.POST.get("reply", ""), actor=request.user)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        return redirect("assistant:handoff", pk=pk)
+    return render(request, "assistant/handoff_detail.html", {"handoff": handoff})
