@@ -110,13 +110,32 @@ def all_role_permissions() -> dict[str, set[str]]:
         except ModuleNotFoundError:
             continue
         for code, perms in getattr(module, "ROLE_PERMISSIONS", {}).items():
-            if code in NONE_ROLES_GUARD and perms:
-                raise ValueError(f"{config.name} may not give business permissions to {code}")
+            if code in NONE_ROLES_GUARD:
+                _check_admin_permissions(config, code, perms)
             merged.setdefault(code, set()).update(perms)
     return merged
 
 
 NONE_ROLES_GUARD = {code for code, role in ROLES.items() if role.scope == NONE}
+
+
+def _check_admin_permissions(config, code, perms):
+    """Admin roles (三员分立) may only keep reference data: CRUD on models that are not
+    jurisdiction-scoped business records."""
+    from fengqiao.core.scoping import ScopedModel
+
+    models = {m._meta.model_name: m for m in config.get_models()}
+    for perm in perms:
+        app_label, _dot, codename = perm.partition(".")
+        verb, _sep, model_name = codename.partition("_")
+        model = models.get(model_name)
+        if (
+            app_label != config.label
+            or verb not in ("add", "change", "view", "delete")
+            or model is None
+            or issubclass(model, ScopedModel)
+        ):
+            raise ValueError(f"{config.name} may not give {perm} to the admin role {code}")
 
 
 def sync_roles(sender=None, **kwargs):
