@@ -1,0 +1,51 @@
+"""What each role may do with disputes (merged into the role groups by ``org.roles.sync_roles``)."""
+
+_VIEW = ["disputes.view_dispute", "disputes.view_mediatorpoolmember"]
+
+ROLE_PERMISSIONS = {
+    "grid_worker": _VIEW + ["disputes.register_dispute"],
+    "community_officer": _VIEW
+    + [
+        "disputes.register_dispute",
+        "disputes.mediate_dispute",
+        "disputes.assign_dispute",
+        "disputes.hold_hearing",
+        "disputes.follow_up_dispute",
+        "disputes.verify_agreement",
+        "disputes.view_dispute_figures",
+    ],
+    "auxiliary_officer": _VIEW,
+    "police_assistant": _VIEW
+    + [
+        "disputes.register_dispute",
+        "disputes.mediate_dispute",
+        "disputes.assign_dispute",
+        "disputes.follow_up_dispute",
+        "disputes.verify_agreement",
+        "disputes.view_dispute_figures",
+    ],
+    "mediator": ["disputes.view_dispute", "disputes.mediate_dispute"],
+    "lawyer": ["disputes.view_dispute", "disputes.mediate_dispute"],
+    "department_staff": ["disputes.view_dispute", "disputes.handle_joint_task"],
+    "dispatcher": _VIEW
+    + [
+        "disputes.register_dispute",
+        "disputes.mediate_dispute",
+        "disputes.assign_dispute",
+        "disputes.coordinate_joint",
+        "disputes.handle_joint_task",
+        "disputes.follow_up_dispute",
+        "disputes.supervise_dispute",
+        "disputes.verify_agreement",
+        "disputes.view_dispute_figures",
+    ],
+    "leader": _VIEW
+    + [
+        "disputes.register_dispute",
+        "disputes.assign_dispute",
+        "disputes.coordinate_joint",
+        "disputes.supervise_dispute",
+        "disputes.verify_agreement",
+        "disputes.view_dispute_figures",
+    ],
+}

@@ -1,0 +1,311 @@
+"""The dispute flow on the shared kernel: the ladder, the agreement and what comes after.
+
+    registered ─start→ mediating ─next_level→ mediating (L+1) … ─agree→ agreed
+    agreed ─sign_agreement→ performing ─complete_performance→ performed ─return_visit→ closed
+    registered/mediating/agreed ─withdraw→ withdrawn · ─refer→ referred (court, arbitration …)
+
+Deadlines: ``mediation`` (per type, size and level: 小事1天、大事3天), ``judicial_confirmation``
+(30 days from the agreement taking effect, reminder 7 days before), ``performance`` (the agreed
+date) and ``return_visit``. A mediation breach is supervised like a case: yellow card to the
+mediator and the place's officers, then red card to the leaders.
+"""
+
+from contextvars import ContextVar
+from datetime import datetime, time, timedelta
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from fengqiao.core.workflow import (
+    ANY,
+    EscalationPolicy,
+    Step,
+    Transition,
+    Workflow,
+    register,
+    register_policy,
+)
+
+from .models import Dispute
+
+OPEN = ("registered", "mediating", "agreed")
+AFTER = ("performing", "performed", "closed")
+
+JUDICIAL_WINDOW_DAYS = 30
+
+
+def setting(name, default):
+    return getattr(settings, f"DISPUTES_{name}", default)
+
+
+register_policy(
+    EscalationPolicy(
+        "dispute_mediation",
+        (
+            Step(timedelta(0), "yellow", "黄牌督办"),
+            Step(timedelta(days=1), "red", "红牌督办"),
+        ),
+    )
+)
+register_policy(
+    EscalationPolicy(
+        "judicial_window",
+        (
+            Step(timedelta(days=-7), "remind", "司法确认申请期限还剩7天"),
+            Step(timedelta(0), "expire", "司法确认申请期限已届满"),
+        ),
+    )
+)
+register_policy(
+    EscalationPolicy("dispute_followup", (Step(timedelta(0), "notify", "跟踪事项已到期"),))
+)
+
+T = Transition
+
+# The field changes of the transition being applied, set by ``services._apply`` for one call.
+pending_effects: ContextVar = ContextVar("dispute_effects", default=None)
+
+
+class DisputeFlow(Workflow):
+    model = Dispute
+    transitions = (
+        T(
+            "start",
+            ("registered",),
+            "mediating",
+            _l("开始调解"),
+            "disputes.assign_dispute",
+            starts=("mediation",),
+        ),
+        T("assign", ("mediating",), None, _l("指派调解员"), "disputes.assign_dispute"),
+        T(
+            "next_level",
+            ("mediating",),
+            "mediating",
+            _l("调解不成，转下一级"),
+            "disputes.mediate_dispute",
+            required=("note",),
+            stops=("mediation",),
+            starts=("mediation",),
+        ),
+        T(
+            "progress",
+            ("mediating",),
+            None,
+            _l("记录调解情况"),
+            "disputes.mediate_dispute",
+            ("note",),
+        ),
+        T("hearing", ("mediating",), None, _l("记录听证"), "disputes.hold_hearing"),
+        T("dispatch_joint", ("mediating",), None, _l("联席调派单"), "disputes.coordinate_joint"),
+        T("joint_minutes", ("mediating",), None, _l("联席会议纪要"), "disputes.coordinate_joint"),
+        T("joint_task", ("mediating",), None, _l("联席调任务反馈"), "disputes.handle_joint_task"),
+        T(
+            "agree",
+            ("mediating",),
+            "agreed",
+            _l("达成调解协议"),
+            "disputes.mediate_dispute",
+            required=("note",),
+            stops=("mediation",),
+        ),
+        T(
+            "withdraw",
+            OPEN,
+            "withdrawn",
+            _l("当事人撤回"),
+            "disputes.mediate_dispute",
+            required=("note",),
+            stops=(ANY,),
+        ),
+        T(
+            "refer",
+            OPEN,
+            "referred",
+            _l("引导至诉讼/仲裁/其他途径"),
+            "disputes.mediate_dispute",
+            required=("note", "referral", "guidance"),
+            stops=(ANY,),
+        ),
+        T(
+            "draft_agreement",
+            ("agreed", "performing", "performed"),
+            None,
+            _l("制作调解协议书"),
+            "disputes.mediate_dispute",
+        ),
+        T(
+            "sign_agreement",
+            ("agreed", "performing", "performed"),
+            "performing",
+            _l("协议签署生效"),
+            "disputes.mediate_dispute",
+            stops=("judicial_confirmation", "performance", "return_visit"),
+            starts=("judicial_confirmation", "performance", "return_visit"),
+        ),
+        T(
+            "apply_confirmation",
+            AFTER,
+            None,
+            _l("申请司法确认"),
+            "disputes.follow_up_dispute",
+            stops=("judicial_confirmation",),
+        ),
+        T(
+            "record_confirmation",
+            AFTER,
+            None,
+            _l("司法确认结果"),
+            "disputes.follow_up_dispute",
+        ),
+        T(
+            "record_performance",
+            ("performing",),
+            None,
+            _l("记录履行"),
+            "disputes.follow_up_dispute",
+        ),
+        T(
+            "complete_performance",
+            ("performing",),
+            "performed",
+            _l("协议履行完毕"),
+            "disputes.follow_up_dispute",
+            stops=("performance",),
+        ),
+        T(
+            "return_visit",
+            ("performing", "performed"),
+            "closed",
+            _l("回访办结"),
+            "disputes.follow_up_dispute",
+            required=("note",),
+            stops=("performance", "return_visit"),
+        ),
+        T("supervise", OPEN, None, _l("督办"), "disputes.supervise_dispute", ("note",)),
+    )
+
+    def effects(self, record, transition, actor, data, now):
+        change = pending_effects.get()
+        if change is not None:
+            change(record)
+
+    def deadline_due(self, record, kind, now):
+        if kind == "mediation":
+            return now + timedelta(hours=record.type.hours(record.size, record.level))
+        agreement = record.agreements.filter(state="signed").order_by("-version").first()
+        if agreement is None:
+            return None
+        effective = agreement.signed_at or now
+        if kind == "judicial_confirmation":
+            if hasattr(agreement, "judicial_confirmation"):
+                return None
+            return effective + timedelta(days=JUDICIAL_WINDOW_DAYS)
+        if kind == "performance":
+            if agreement.performance_due is None:
+                return None
+            return _end_of_day(agreement.performance_due)
+        if kind == "return_visit":
+            visit = record.return_visits.filter(visited_at__isnull=True).order_by("due_on").first()
+            return _end_of_day(visit.due_on) if visit else None
+        return None
+
+    def deadline_policy(self, record, kind):
+        if kind == "mediation":
+            return "dispute_mediation"
+        if kind == "judicial_confirmation":
+            return "judicial_window"
+        return "dispute_followup"
+
+    def responsible(self, record):
+        from fengqiao.org.services import staff_for_place
+
+        users = [record.mediator] if record.mediator_id else []
+        return users + staff_for_place(record.place, ["community_officer", "police_assistant"])
+
+    def escalate(self, record, deadline, step, now, batch):
+        from fengqiao.org.services import staff_for_place
+
+        url = f"/disputes/{record.pk}/"
+        if deadline.kind == "mediation":
+            if record.state != "mediating":
+                return
+            card = _("黄牌") if step.action == "yellow" else _("红牌")
+            title = _("%(card)s督办：矛盾纠纷 %(number)s 第%(level)s级调解已超时限") % {
+                "card": card,
+                "number": record.number,
+                "level": record.level,
+            }
+            batch.timeline(
+                record,
+                "supervise",
+                note=title,
+                data={"deadline": "mediation", "card": step.action, "level": record.level},
+            )
+            Dispute.objects.filter(pk=record.pk).update(
+                supervision_count=F("supervision_count") + 1
+            )
+            recipients = self.responsible(record)
+            if step.action == "red":
+                recipients += staff_for_place(record.place, ["leader"])
+            batch.notify(
+                recipients, kind=f"dispute.{step.action}", title=title, url=url, target=record
+            )
+            return
+        if deadline.kind == "judicial_confirmation":
+            title = (
+                _("矛盾纠纷 %(number)s：距司法确认申请期限届满还有7天")
+                if step.action == "remind"
+                else _("矛盾纠纷 %(number)s：司法确认30日申请期限已届满")
+            ) % {"number": record.number}
+        elif deadline.kind == "performance":
+            from .models import Performance
+
+            Performance.objects.filter(
+                agreement__dispute=record,
+                agreement__state="signed",
+                state="pending",
+                due_on__lt=timezone.localdate(now),
+            ).update(state="breached")
+            title = _("矛盾纠纷 %(number)s：协议履行期限已到，请督促履行") % {
+                "number": record.number
+            }
+        else:
+            title = _("矛盾纠纷 %(number)s：回访已到期") % {"number": record.number}
+        batch.timeline(
+            record, "remind", note=title, data={"deadline": deadline.kind, "action": step.action}
+        )
+        batch.notify(
+            self.responsible(record),
+            kind=f"dispute.{deadline.kind}",
+            title=title,
+            url=url,
+            target=record,
+        )
+
+    def after(self, record, transition, entry, actor, data, now):
+        from fengqiao.core import notifications
+
+        if (
+            transition.name in ("start", "next_level", "assign")
+            and record.mediator_id
+            and record.mediator_id != getattr(actor, "pk", None)
+        ):
+            notifications.notify(
+                [record.mediator],
+                kind="dispute.assigned",
+                title=_("新的调解任务：%(number)s %(title)s（第%(level)s级）")
+                % {"number": record.number, "title": record.title, "level": record.level},
+                url=f"/disputes/{record.pk}/",
+                target=record,
+            )
+
+
+def _end_of_day(day):
+    return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
+
+
+flow = register(DisputeFlow())
