@@ -2,7 +2,7 @@
 
 from ninja import Field, Router, Schema
 
-from fengqiao.core.errors import ServiceError
+from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.org.models import Place
 
 from . import services
@@ -74,7 +74,7 @@ def screen(request, payload: ScreenIn):
     if payload.grid:
         place = Place.objects.restrict(request.user).filter(code=payload.grid).first()
         if place is None:
-            raise ServiceError("网格不存在或无权访问", code="not_found")
+            raise NotFound("网格不存在或无权访问")
     result, alert = services.screen_message(
         payload.text, place, group_name=payload.group_name or "", context=payload.context or ""
     )

@@ -10,7 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from fengqiao.core.errors import ServiceError
+from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.org.models import Place
 
 from . import services
@@ -64,6 +64,13 @@ def chat_handoff(request):
 
 
 # ------------------------------------------------------------------------------------------ staff
+
+
+def _scoped(model, user, pk):
+    try:
+        return model.objects.select_related("place").get_scoped(user, pk=pk)
+    except NotFound as exc:
+        raise Http404(exc.message) from exc
 
 
 def staff_required(view):
@@ -234,7 +241,7 @@ def alerts(request):
 
 @staff_required
 def alert_detail(request, pk):
-    alert = Alert.objects.select_related("place").get_scoped(request.user, pk=pk)
+    alert = _scoped(Alert, request.user, pk)
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "case":
@@ -255,7 +262,7 @@ def handoffs(request):
 
 @staff_required
 def handoff_detail(request, pk):
-    handoff = Handoff.objects.select_related("place").get_scoped(request.user, pk=pk)
+    handoff = _scoped(Handoff, request.user, pk)
     if request.method == "POST":
         try:
             services.answer_handoff(handoff, request.POST.get("reply", ""), actor=request.user)
