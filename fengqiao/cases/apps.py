@@ -6,3 +6,20 @@ class CasesConfig(AppConfig):
     name = "fengqiao.cases"
     label = "cases"
     verbose_name = _("事件工单")
+
+    def ready(self):
+        from fengqiao.web.context import NAVIGATION
+
+        from . import workflow  # noqa: F401 — registers the flow and its escalation policies
+
+        entries = [
+            ("cases:queue", _("我的工单"), "cases.view_case"),
+            ("cases:dispatch", _("调度台"), "cases.dispatch_case"),
+            ("cases:supervision", _("督办"), "cases.view_supervisioncard"),
+            ("cases:new", _("登记事件"), "cases.add_case"),
+            ("cases:figures", _("事件统计"), "cases.view_figures"),
+            ("cases:grids", _("网格二维码"), "cases.add_case"),
+        ]
+        for entry in entries:
+            if entry not in NAVIGATION:
+                NAVIGATION.append(entry)

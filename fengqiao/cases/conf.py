@@ -1,0 +1,52 @@
+"""Settings of the cases app, each with a default (override in the Django settings or the environment)."""
+
+import os
+from datetime import date
+
+from django.conf import settings
+
+
+def _get(name, default):
+    value = getattr(settings, name, None)
+    if value is not None:
+        return value
+    env = os.environ.get(name if name.startswith("FENGQIAO_") else f"FENGQIAO_{name}")
+    return env if env is not None else default
+
+
+def map_tile_url() -> str:
+    """An internal tile server URL template (``https://tiles.local/{z}/{x}/{y}.png``); empty =
+    offline: grid polygons on a plain background."""
+    return str(_get("FENGQIAO_MAP_TILE_URL", "") or "")
+
+
+def holidays() -> set[date]:
+    """Extra non-working days (ISO dates), e.g. ``FENGQIAO_HOLIDAYS=2026-10-01,2026-10-02``."""
+    raw = _get("FENGQIAO_HOLIDAYS", ())
+    if isinstance(raw, str):
+        raw = [item for item in raw.split(",") if item.strip()]
+    return {date.fromisoformat(str(item).strip()) for item in raw}
+
+
+def working_days_extra() -> set[date]:
+    """Weekend days that are working days (调休), e.g. ``FENGQIAO_WORKDAYS=2026-09-27``."""
+    raw = _get("FENGQIAO_WORKDAYS", ())
+    if isinstance(raw, str):
+        raw = [item for item in raw.split(",") if item.strip()]
+    return {date.fromisoformat(str(item).strip()) for item in raw}
+
+
+def duplicate_window_hours() -> float:
+    return float(_get("FENGQIAO_CASE_DUPLICATE_HOURS", 72))
+
+
+def duplicate_radius_m() -> float:
+    return float(_get("FENGQIAO_CASE_DUPLICATE_METRES", 150))
+
+
+MAX_PHOTOS = 6
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+MAX_VOICE_BYTES = 4 * 1024 * 1024
+MAX_VOICE_SECONDS = 120
+MAX_PHOTO_PIXELS = 40_000_000
+PHOTO_MAX_SIDE = 2000

@@ -1,0 +1,670 @@
+"""The only writers of cases. Views, the JSON API, Open311, the CLI and demo call these.
+
+Every function checks permission and jurisdiction (through the kernel's ``apply``), changes state,
+writes the timeline, moves deadlines and queues notifications in one transaction.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fengqiao.core import pii
+from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
+from fengqiao.core.workflow import append_timeline, apply, start_deadline
+from fengqiao.org.models import Department, Place, Team, User
+from fengqiao.org.services import staff_for_place
+
+from . import conf
+from .models import Case, Category, DispatchRule, Urgency
+from .workflow import flow
+
+MAX_DESCRIPTION = 2000
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+
+
+def clean_text(value, *, field, required=False, max_length=MAX_DESCRIPTION):
+    """Trimmed text without control characters. HTML is kept as typed and escaped on output."""
+    text = CONTROL_CHARS.sub("", str(value or "")).strip()
+    if required and not text:
+        raise ServiceError(
+            _("请填写%(field)s") % {"field": field}, code="required", details={"field": field}
+        )
+    if len(text) > max_length:
+        raise ServiceError(
+            _("%(field)s不能超过 %(n)d 个字") % {"field": field, "n": max_length},
+            code="too_long",
+            details={"field": field},
+        )
+    return text
+
+
+def _coord(value, low, high, field):
+    if value in (None, ""):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ServiceError(
+            _("坐标格式不正确"), code="invalid_location", details={"field": field}
+        ) from None
+    if not math.isfinite(number) or not low <= number <= high:
+        raise ServiceError(_("坐标超出范围"), code="invalid_location", details={"field": field})
+    return number
+
+
+def category_by_code(code):
+    category = Category.objects.filter(code=str(code or "").strip(), active=True).first()
+    if category is None:
+        raise ServiceError(
+            _("未知的事件类别：%(code)s") % {"code": str(code)[:40]},
+            code="unknown_category",
+            details={"field": "category"},
+        )
+    if category.children.filter(active=True).exists():
+        raise ServiceError(
+            _("请选择具体的类别（%(name)s 下的小类）") % {"name": category.name},
+            code="category_not_leaf",
+            details={"field": "category"},
+        )
+    return category
+
+
+def categories():
+    """Active categories in tree order: [(parent, [children])] with leaves as their own group."""
+    rows = list(Category.objects.filter(active=True).order_by("sort", "code"))
+    children = {}
+    for row in rows:
+        if row.parent_id:
+            children.setdefault(row.parent_id, []).append(row)
+    return [(row, children.get(row.pk, [])) for row in rows if not row.parent_id]
+
+
+def leaf_categories():
+    rows = list(Category.objects.filter(active=True).select_related("parent"))
+    parents = {row.parent_id for row in rows if row.parent_id}
+    return [row for row in rows if row.pk not in parents]
+
+
+# -- people to tell ---------------------------------------------------------------------------
+def unit_staff(case):
+    if case.department_id:
+        return list(
+            User.objects.filter(department_id=case.department_id, is_active=True).order_by("id")
+        )
+    if case.team_id:
+        return list(
+            User.objects.filter(team_memberships__team_id=case.team_id, is_active=True).order_by(
+                "id"
+            )
+        )
+    return []
+
+
+def _place(case):
+    return (
+        case.place if "place" in case._state.fields_cache else Place.objects.get(pk=case.place_id)
+    )
+
+
+def dispatchers_for(case):
+    return staff_for_place(_place(case), ["dispatcher"])
+
+
+def leaders_for(case):
+    return staff_for_place(_place(case), ["leader"])
+
+
+def verifiers_for(case):
+    return staff_for_place(_place(case), ["grid_worker"])
+
+
+def cached_responsible(batch, case, level):
+    """Recipients of a supervision card, cached per (unit, place, level) within one sweep batch."""
+    cache = getattr(batch, "_case_people", None)
+    if cache is None:
+        cache = batch._case_people = {}
+    key = (case.department_id, case.team_id, case.place_id, level >= 2)
+    if key not in cache:
+        people = unit_staff(case) + dispatchers_for(case)
+        if level >= 2:
+            people += leaders_for(case)
+        cache[key] = people
+    return cache[key]
+
+
+# -- intake -----------------------------------------------------------------------------------
+def _client_key(channel, client_id):
+    if client_id in (None, ""):
+        return None
+    client_id = str(client_id).strip()
+    if not CLIENT_ID_RE.match(client_id):
+        raise ServiceError(
+            _("提交编号格式不正确"), code="invalid_client_id", details={"field": "client_id"}
+        )
+    return f"{channel}:{client_id}"[:100]
+
+
+def find_duplicate(case):
+    """A likely duplicate: same category, open, near the same place within the window."""
+    since = case.reported_at - timedelta(hours=conf.duplicate_window_hours())
+    rows = Case.objects.filter(
+        category_id=case.category_id,
+        reported_at__gte=since,
+        state__in=Case.OPEN_STATES,
+        duplicate_of__isnull=True,
+    ).exclude(pk=case.pk)
+    if case.lat is not None and case.lng is not None:
+        radius = conf.duplicate_radius_m()
+        dlat = radius / 111_000
+        dlng = radius / (111_000 * max(math.cos(math.radians(case.lat)), 0.01))
+        near = rows.filter(
+            lat__range=(case.lat - dlat, case.lat + dlat),
+            lng__range=(case.lng - dlng, case.lng + dlng),
+        )
+        found = near.order_by("reported_at").first()
+        if found:
+            return found
+    same_place = rows.filter(place_id=case.place_id)
+    if case.location_text:
+        found = same_place.filter(location_text=case.location_text).order_by("reported_at").first()
+        if found:
+            return found
+    if case.lat is None and not case.location_text:
+        return same_place.filter(lat__isnull=True).order_by("reported_at").first()
+    return None
+
+
+def suggested_rule(case):
+    """The most specific dispatch rule for the case's category (or its parent) and place."""
+    cat_ids = [case.category_id] + ([case.category.parent_id] if case.category.parent_id else [])
+    paths = _place(case).ancestor_paths()
+    rules = list(
+        DispatchRule.objects.filter(category_id__in=cat_ids, place__path__in=paths).select_related(
+            "place", "department", "team"
+        )
+    )
+    if not rules:
+        return None
+    rules.sort(key=lambda r: (r.category_id == case.category_id, len(r.place.path)), reverse=True)
+    return rules[0]
+
+
+def report(
+    *,
+    place,
+    category,
+    description,
+    source,
+    actor=None,
+    channel=None,
+    client_id=None,
+    location_text="",
+    lat=None,
+    lng=None,
+    reporter_name="",
+    reporter_phone="",
+    anonymous=False,
+    share_location=False,
+    urgency=None,
+    attachments=(),
+    now=None,
+):
+    """Create a case (采集建档). Returns (case, created). A replay of ``client_id`` returns the
+    case the first submission made, unchanged.
+
+    ``actor`` is a staff user (hotline, grid worker, dispatcher, API key account) or None for a
+    resident; staff need ``cases.add_case`` and the place in their jurisdiction.
+    """
+    now = now or timezone.now()
+    if source not in Case.Source.values:
+        raise ServiceError(_("未知的来源"), code="invalid_source")
+    staff = actor is not None and getattr(actor, "is_authenticated", False)
+    if channel is None:
+        channel = f"u{actor.pk}" if staff else "r"
+    key = _client_key(channel, client_id)
+    if key:
+        existing = Case.objects.filter(client_id=key).first()
+        if existing is not None:
+            return existing, False
+    if isinstance(category, str):
+        category = category_by_code(category)
+    if place is None or place.level != Place.Level.GRID:
+        raise ServiceError(_("请选择网格"), code="invalid_place", details={"field": "place"})
+    if staff:
+        if not actor.has_perm("cases.add_case"):
+            raise Forbidden(_("您没有登记事件的权限"))
+        if not actor.covers(place):
+            raise NotFound(_("网格不存在或不在您的辖区内"))
+    description = clean_text(description, field=_("情况描述"), required=True)
+    location_text = clean_text(location_text, field=_("地点"), max_length=200)
+    lat = _coord(lat, -90, 90, "lat")
+    lng = _coord(lng, -180, 180, "lng")
+    if (lat is None) != (lng is None):
+        raise ServiceError(_("经纬度需同时填写"), code="invalid_location", details={"field": "lat"})
+    reporter_name = clean_text(reporter_name, field=_("姓名"), max_length=50)
+    reporter_phone = pii.normalise(
+        clean_text(reporter_phone, field=_("电话"), max_length=30), "phone"
+    )
+    if reporter_phone and not pii.valid_phone(reporter_phone):
+        raise ServiceError(
+            _("手机号格式不正确"), code="invalid_phone", details={"field": "reporter_phone"}
+        )
+    anonymous = bool(anonymous)
+    if anonymous:
+        if not category.allow_anonymous:
+            raise ServiceError(
+                _("“%(name)s”类事件不能匿名反映，请留下联系电话") % {"name": category.name},
+                code="anonymous_not_allowed",
+                details={"field": "anonymous"},
+            )
+        reporter_name, reporter_phone = "", ""
+    elif not reporter_phone and not category.allow_anonymous and not staff:
+        raise ServiceError(
+            _("“%(name)s”类事件需要留下联系电话") % {"name": category.name},
+            code="phone_required",
+            details={"field": "reporter_phone"},
+        )
+    if urgency and urgency not in Urgency.values:
+        raise ServiceError(
+            _("紧急程度不正确"), code="invalid_urgency", details={"field": "urgency"}
+        )
+    case = Case(
+        place=place,
+        category=category,
+        source=source,
+        urgency=urgency or category.urgency,
+        description=description,
+        location_text=location_text,
+        lat=lat,
+        lng=lng,
+        share_location=bool(share_location),
+        anonymous=anonymous,
+        client_id=key,
+        created_by=actor if staff else None,
+        reported_at=now,
+    )
+    case.reporter_name = reporter_name
+    case.reporter_phone = reporter_phone
+    try:
+        with transaction.atomic():
+            case.likely_duplicate_of = find_duplicate(case)
+            case.save()
+            append_timeline(
+                case,
+                "report",
+                actor=actor if staff else None,
+                actor_name="" if staff else _("反映人"),
+                to_state=case.state,
+                note=description,
+                data={"source": source},
+                attachments=attachments,
+                now=now,
+            )
+            span_due = flow.deadline_due(case, "accept", now)
+            if span_due is not None:
+                start_deadline(case, "accept", span_due, policy="case_step", now=now)
+            case.due_at = span_due
+            Case.objects.filter(pk=case.pk).update(due_at=span_due)
+            rule = suggested_rule(case)
+            if rule is not None and rule.auto_dispatch:
+                case, _entry = apply(
+                    case, "accept", None, system=True, actor_name=_("系统"), now=now
+                )
+                case, _entry = apply(
+                    case,
+                    "dispatch",
+                    None,
+                    system=True,
+                    actor_name=_("系统（派单规则）"),
+                    data=_target_data(rule.department, rule.team),
+                    now=now,
+                )
+            else:
+                from fengqiao.core import notifications
+
+                notifications.notify(
+                    dispatchers_for(case),
+                    kind="case.report",
+                    title=_("新事件：%(number)s %(category)s")
+                    % {"number": case.number, "category": category.name},
+                    body=description[:200],
+                    url=f"/cases/{case.pk}/",
+                    target=case,
+                )
+    except IntegrityError:
+        if key:
+            existing = Case.objects.filter(client_id=key).first()
+            if existing is not None:
+                return existing, False
+        raise
+    return case, True
+
+
+def _target_data(department=None, team=None):
+    return {"department": department.pk if department else None, "team": team.pk if team else None}
+
+
+# -- staff actions ----------------------------------------------------------------------------
+def get_case(user, pk, action="view"):
+    return Case.objects.select_related("category", "place").get_scoped(user, action, pk=pk)
+
+
+def act(case, name, actor, *, note="", data=None, attachments=()):
+    """Take one named transition (buttons, API). Validates the data each action needs."""
+    data = dict(data or {})
+    note = clean_text(note, field=_("说明"))
+    handler = ACTIONS.get(name)
+    if handler is not None:
+        return handler(case, actor, note=note, data=data, attachments=attachments)
+    if name not in {t.name for t in flow.transitions} or name in RESIDENT_ONLY:
+        raise ServiceError(_("未知操作：%(name)s") % {"name": name}, code="unknown_transition")
+    case, _entry = apply(case, name, actor, note=note, data=data, attachments=attachments)
+    return case
+
+
+RESIDENT_ONLY = {"add_info", "confirm", "rate"}
+
+
+def accept(case, actor, *, note="", data=None, attachments=()):
+    data = dict(data or {})
+    urgency = data.get("urgency") or None
+    if urgency and urgency not in Urgency.values:
+        raise ServiceError(_("紧急程度不正确"), code="invalid_urgency")
+    case, _entry = apply(case, "accept", actor, note=note, data={"urgency": urgency})
+    return case
+
+
+def reject(case, actor, *, note="", data=None, attachments=()):
+    reason = clean_text((data or {}).get("reason") or note, field=_("不予受理理由"), max_length=300)
+    case, _entry = apply(case, "reject", actor, note=reason, data={"reason": reason})
+    return case
+
+
+def merge(case, actor, *, note="", data=None, attachments=()):
+    target_id = (data or {}).get("duplicate_of")
+    try:
+        target_id = int(target_id)
+    except (TypeError, ValueError):
+        raise ServiceError(
+            _("请指定要合并到的事件"), code="required", details={"field": "duplicate_of"}
+        ) from None
+    if target_id == case.pk:
+        raise ServiceError(_("不能合并到自身"), code="invalid_merge")
+    target = Case.objects.restrict(actor).filter(pk=target_id).first()
+    if target is None:
+        raise NotFound(_("要合并到的事件不存在或无权访问"))
+    if not target.is_open or target.duplicate_of_id:
+        raise Conflict(_("目标事件已办结或已被合并，不能合并到它"), code="invalid_merge")
+    case, _entry = apply(
+        case,
+        "merge",
+        actor,
+        note=note or _("与 %(n)s 为同一事件，已合并办理") % {"n": target.number},
+        data={"duplicate_of": target.pk, "number": target.number},
+    )
+    append_timeline(
+        target,
+        "merged_in",
+        actor=actor,
+        to_state=target.state,
+        note=_("合并了 %(n)s 的反映") % {"n": case.number},
+        data={"case": case.pk},
+    )
+    return case
+
+
+def dispatch(case, actor, *, note="", data=None, attachments=()):
+    """派单 to a department or a team; a case still reported is accepted first."""
+    data = dict(data or {})
+    department = team = None
+    if data.get("department"):
+        department = Department.objects.filter(pk=_int(data["department"], "department")).first()
+        if department is None:
+            raise ServiceError(
+                _("承办部门不存在"), code="invalid_unit", details={"field": "department"}
+            )
+    elif data.get("team"):
+        team = Team.objects.filter(pk=_int(data["team"], "team")).first()
+        if team is None:
+            raise ServiceError(_("承办团队不存在"), code="invalid_unit", details={"field": "team"})
+    else:
+        rule = suggested_rule(case)
+        if rule is None:
+            raise ServiceError(
+                _("没有适用的派单规则，请选择承办部门或团队"),
+                code="unit_required",
+                details={"field": "department"},
+            )
+        department, team = rule.department, rule.team
+    with transaction.atomic():
+        if case.state == "reported":
+            case, _entry = apply(case, "accept", actor)
+        case, _entry = apply(
+            case,
+            "dispatch",
+            actor,
+            note=note,
+            data={**_target_data(department, team), "unit": str(department or team)},
+        )
+    return case
+
+
+def bulk_dispatch(ids, actor, *, department=None, team=None, note=""):
+    """Dispatch several cases: to one unit, or each by its dispatch rule. One result per case;
+    a failure of one never undoes the others."""
+    results = []
+    data = {"department": department, "team": team}
+    for pk in ids:
+        try:
+            case = get_case(actor, _int(pk, "ids"), "change")
+            dispatch(case, actor, note=note, data=data)
+            results.append({"id": case.pk, "ok": True})
+        except ServiceError as exc:
+            results.append({"id": pk, "ok": False, "code": exc.code, "message": exc.message})
+    return results
+
+
+def _int(value, field):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise ServiceError(_("编号格式不正确"), code="invalid", details={"field": field}) from None
+
+
+def return_case(case, actor, *, note="", data=None, attachments=()):
+    reason = clean_text((data or {}).get("reason") or note, field=_("退单理由"), max_length=300)
+    case, _entry = apply(case, "return", actor, note=reason, data={"reason": reason})
+    return case
+
+
+def request_extension(case, actor, *, note="", data=None, attachments=()):
+    days = _int((data or {}).get("days"), "days")
+    if not 1 <= days <= 10:
+        raise ServiceError(
+            _("延期天数应为 1–10 个工作日"), code="invalid_days", details={"field": "days"}
+        )
+    case, _entry = apply(case, "request_extension", actor, note=note, data={"days": days})
+    return case
+
+
+def resolve(case, actor, *, note="", data=None, attachments=()):
+    result = clean_text((data or {}).get("result") or note, field=_("处置结果"), required=True)
+    case, _entry = apply(
+        case, "resolve", actor, note=result, data={"result": result}, attachments=attachments
+    )
+    return case
+
+
+def verify(case, actor, *, note="", data=None, attachments=()):
+    """核查: passed → verified and (if the actor may) closed; failed → rework."""
+    data = dict(data or {})
+    passed = str(data.get("passed", "1")).lower() not in ("0", "false", "no", "")
+    with transaction.atomic():
+        if not passed:
+            case, _entry = apply(
+                case,
+                "rework",
+                actor,
+                note=clean_text(note, field=_("返工原因"), required=True),
+                attachments=attachments,
+            )
+            return case
+        case, _entry = apply(case, "verify", actor, note=note, attachments=attachments)
+        if actor.has_perm("cases.close_case"):
+            case, _entry = apply(case, "close", actor)
+    return case
+
+
+def return_visit(case, actor, *, note="", data=None, attachments=()):
+    satisfaction = _satisfaction((data or {}).get("satisfaction"))
+    case, _entry = apply(
+        case,
+        "return_visit",
+        actor,
+        note=note,
+        data={"satisfaction": satisfaction, "comment": note[:300]},
+    )
+    return case
+
+
+def _satisfaction(value):
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        value = None
+    if value not in Case.Satisfaction.values:
+        raise ServiceError(
+            _("请选择满意度（1–5）"), code="invalid_satisfaction", details={"field": "satisfaction"}
+        )
+    return value
+
+
+ACTIONS = {
+    "accept": accept,
+    "reject": reject,
+    "merge": merge,
+    "dispatch": dispatch,
+    "return": return_case,
+    "request_extension": request_extension,
+    "resolve": resolve,
+    "verify": verify,
+    "return_visit": return_visit,
+}
+
+
+def claim(case, actor):
+    """签收. Two people racing: the row lock lets one win; the other gets a clear 409."""
+    case, _entry = apply(case, "claim", actor)
+    return case
+
+
+def allowed_actions(case, user):
+    """Buttons for this user now: the flow's transitions minus those the guards would refuse."""
+    names = []
+    for move in flow.available(case, user):
+        if move.name in RESIDENT_ONLY or move.name == "reopen":
+            continue
+        if move.guard is not None:
+            try:
+                move.guard(case, user, {})
+            except ServiceError:
+                continue
+        names.append(move.name)
+    if case.state == "closed" and case.return_visited_at and "return_visit" in names:
+        names.remove("return_visit")
+    if (
+        case.state == "closed"
+        and user.has_perm("cases.accept_case")
+        and case.satisfaction is not None
+        and case.satisfaction <= Case.Satisfaction.DISSATISFIED
+    ):
+        names.append("reopen")
+    return names
+
+
+# -- the reporter (tracking code) --------------------------------------------------------------
+def by_tracking_code(code):
+    code = str(code or "").strip().upper()
+    if not re.fullmatch(r"[A-Z0-9]{6,12}", code):
+        raise NotFound(_("查询码不正确"))
+    case = (
+        Case.objects.select_related("category", "place", "duplicate_of")
+        .filter(tracking_code=code)
+        .first()
+    )
+    if case is None:
+        raise NotFound(_("查询码不正确"))
+    return case
+
+
+def resident_add_info(case, *, note, attachments=()):
+    note = clean_text(note, field=_("补充内容"), required=True)
+    if not case.is_open:
+        raise Conflict(_("事件已办结，不能再补充；如不满意请在评价中说明"), code="invalid_state")
+    case, _entry = apply(
+        case,
+        "add_info",
+        None,
+        system=True,
+        actor_name=_("反映人"),
+        note=note,
+        attachments=attachments,
+    )
+    return case
+
+
+def resident_confirm(case, *, solved, note=""):
+    """The reporter checks the result: solved → verified and closed; not solved → rework."""
+    note = clean_text(note, field=_("说明"), max_length=300)
+    with transaction.atomic():
+        if solved:
+            case, _entry = apply(
+                case, "confirm", None, system=True, actor_name=_("反映人"), note=note
+            )
+            case, _entry = apply(case, "close", None, system=True, actor_name=_("系统"))
+        else:
+            if not note:
+                raise ServiceError(
+                    _("请说明哪里没有解决"), code="required", details={"field": "note"}
+                )
+            case, _entry = apply(
+                case, "rework", None, system=True, actor_name=_("反映人"), note=note
+            )
+    return case
+
+
+def resident_rate(case, *, satisfaction, comment=""):
+    """One rating per closure (a reopen clears it for the next round)."""
+    satisfaction = _satisfaction(satisfaction)
+    comment = clean_text(comment, field=_("评价"), max_length=300)
+    if case.state == "closed" and case.satisfaction is not None:
+        raise Conflict(_("您已评价过了，感谢您的反馈"), code="already_rated")
+    case, _entry = apply(
+        case,
+        "rate",
+        None,
+        system=True,
+        actor_name=_("反映人"),
+        note=comment,
+        data={"satisfaction": satisfaction, "comment": comment},
+    )
+    return case
+
+
+def queue(user, *, states=None, mine=False):
+    """Open cases the user may see, nearest deadline first (the worker/department queue)."""
+    rows = Case.objects.restrict(user).filter(state__in=states or Case.OPEN_STATES)
+    if mine:
+        mine_q = Q(assignee_id=user.pk)
+        if user.department_id:
+            mine_q |= Q(department_id=user.department_id)
+        rows = rows.filter(mine_q)
+    return rows.select_related("category", "place", "department").order_by("due_at", "id")

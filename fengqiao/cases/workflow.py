@@ -1,0 +1,604 @@
+"""The case flow on the shared kernel: 采集建档 → 分流交办 → 检查督促 → 结果反馈.
+
+reported → accepted | rejected | merged
+accepted / returned → dispatched → claimed | returned
+claimed → in_progress (contact, arrive, progress, extension, escalate) → resolved
+resolved → verified → closed, or → in_progress again (rework, counted)
+closed → return visit / rating; dissatisfied → reopened (back to the dispatcher)
+
+Deadlines (kinds): accept, dispatch, claim, contact, arrive, handle, verify. Their lengths come from
+the category (``Category.deadlines``) over the urgency defaults below. A breach issues supervision
+cards: yellow at once, red later; the handling deadline of a case still open a week after the
+breach puts it on the town-level review list, and a week later on the county-level list.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from fengqiao.core import notifications
+from fengqiao.core.errors import Forbidden, ServiceError
+from fengqiao.core.models import Deadline
+from fengqiao.core.workflow import (
+    EscalationPolicy,
+    Step,
+    Transition,
+    Workflow,
+    register,
+    register_policy,
+    start_deadline,
+)
+
+from .calendar import add_working_days
+from .models import Case, SupervisionCard
+
+# Urgency defaults: "Nm" minutes, "Nh" hours, "Nd" working days.
+DEFAULT_DEADLINES = {
+    "urgent": {
+        "accept": "5m",
+        "dispatch": "5m",
+        "claim": "1m",
+        "contact": "3m",
+        "arrive": "10m",
+        "handle": "1d",
+        "verify": "1d",
+    },
+    "ordinary": {"accept": "4h", "dispatch": "4h", "claim": "4h", "handle": "1d", "verify": "2d"},
+    "complex": {"accept": "1d", "dispatch": "1d", "claim": "1d", "handle": "3d", "verify": "2d"},
+}
+STEP_KINDS = ("accept", "dispatch", "claim", "contact", "arrive", "verify")
+HANDLING_KINDS = ("claim", "contact", "arrive", "handle")
+
+register_policy(
+    EscalationPolicy(
+        "case_step",
+        (
+            Step(timedelta(0), "yellow", gettext_lazy("黄牌督办")),
+            Step(timedelta(minutes=30), "red", gettext_lazy("红牌督办")),
+        ),
+    )
+)
+register_policy(
+    EscalationPolicy(
+        "case_handle",
+        (
+            Step(timedelta(0), "yellow", gettext_lazy("黄牌督办")),
+            Step(timedelta(hours=4), "red", gettext_lazy("红牌督办")),
+            Step(timedelta(days=7), "town_review", gettext_lazy("列入乡镇（街道）周会商")),
+            Step(timedelta(days=14), "county_review", gettext_lazy("列入县级会商")),
+        ),
+    )
+)
+CARD_LEVEL = {"yellow": 1, "red": 2, "town_review": 3, "county_review": 4}
+
+
+def parse_span(value: str):
+    """'10m' → timedelta, '4h' → timedelta, '2d' → ('working_days', 2)."""
+    value = str(value).strip().lower()
+    number, unit = value[:-1], value[-1:]
+    try:
+        amount = int(number)
+    except ValueError:
+        raise ServiceError(_("时限格式不正确：%(v)s") % {"v": value}, code="invalid_span") from None
+    if unit == "m":
+        return timedelta(minutes=amount)
+    if unit == "h":
+        return timedelta(hours=amount)
+    if unit == "d":
+        return ("working_days", amount)
+    raise ServiceError(_("时限格式不正确：%(v)s") % {"v": value}, code="invalid_span")
+
+
+def due_after(start, span):
+    if isinstance(span, tuple):
+        return add_working_days(start, span[1])
+    return start + span
+
+
+def deadline_spec(category, urgency, kind):
+    override = (category.deadlines or {}).get(urgency, {}) if category else {}
+    if not isinstance(override, dict):
+        override = {}
+    flat = (category.deadlines or {}) if category else {}
+    value = override.get(kind) or (flat.get(kind) if isinstance(flat.get(kind), str) else None)
+    value = value or DEFAULT_DEADLINES.get(urgency, {}).get(kind)
+    return parse_span(value) if value else None
+
+
+# Timeline entries the reporter sees on the tracking page (internal notes stay internal).
+PUBLIC_TRANSITIONS = {
+    "report",
+    "accept",
+    "reject",
+    "merge",
+    "dispatch",
+    "claim",
+    "contact",
+    "arrive",
+    "resolve",
+    "rework",
+    "verify",
+    "close",
+    "reopen",
+    "rate",
+    "add_info",
+    "confirm",
+}
+
+
+def _must_belong(case, actor, data):
+    """签收 only by the department or team the case was dispatched to."""
+    if case.department_id and getattr(actor, "department_id", None) == case.department_id:
+        return
+    if case.team_id and actor.team_memberships.filter(team_id=case.team_id).exists():
+        return
+    raise Forbidden(_("该工单未派给您所在的部门或团队，不能签收"))
+
+
+def _must_handle(case, actor, data):
+    if case.assignee_id == actor.pk:
+        return
+    if case.department_id and getattr(actor, "department_id", None) == case.department_id:
+        return
+    if case.team_id and actor.team_memberships.filter(team_id=case.team_id).exists():
+        return
+    raise Forbidden(_("只有承办部门或承办人可以处置该工单"))
+
+
+def _extension_pending(case, actor, data):
+    if not case.extension_pending:
+        raise ServiceError(_("没有待审批的延期申请"), code="no_extension")
+
+
+def _no_extension_pending(case, actor, data):
+    if case.extension_pending:
+        raise ServiceError(_("已有待审批的延期申请"), code="extension_pending")
+    _must_handle(case, actor, data)
+
+
+def _unsatisfied(case, actor, data):
+    if case.satisfaction is None or case.satisfaction > Case.Satisfaction.DISSATISFIED:
+        raise ServiceError(_("只有不满意的评价才能重新办理"), code="not_dissatisfied")
+
+
+WORKING = ("claimed", "in_progress")
+OPEN = Case.OPEN_STATES
+
+
+class CaseFlow(Workflow):
+    model = Case
+    transitions = (
+        Transition(
+            "accept",
+            ("reported",),
+            "accepted",
+            gettext_lazy("受理立案"),
+            "cases.accept_case",
+            stops=("accept",),
+            starts=("dispatch",),
+        ),
+        Transition(
+            "reject",
+            ("reported",),
+            "rejected",
+            gettext_lazy("不予受理"),
+            "cases.accept_case",
+            required=("reason",),
+            stops=("*",),
+        ),
+        Transition(
+            "merge",
+            ("reported", "accepted"),
+            "merged",
+            gettext_lazy("合并"),
+            "cases.accept_case",
+            required=("duplicate_of",),
+            stops=("*",),
+        ),
+        Transition(
+            "dispatch",
+            ("accepted", "returned"),
+            "dispatched",
+            gettext_lazy("派单"),
+            "cases.dispatch_case",
+            stops=("dispatch",),
+            starts=HANDLING_KINDS,
+        ),
+        Transition(
+            "claim",
+            ("dispatched",),
+            "claimed",
+            gettext_lazy("签收"),
+            "cases.claim_case",
+            stops=("claim",),
+            guard=_must_belong,
+        ),
+        Transition(
+            "return",
+            ("dispatched", "claimed"),
+            "returned",
+            gettext_lazy("退单"),
+            "cases.claim_case",
+            required=("reason",),
+            stops=HANDLING_KINDS,
+            starts=("dispatch",),
+            guard=_must_belong,
+        ),
+        Transition(
+            "contact",
+            WORKING,
+            "in_progress",
+            gettext_lazy("已联系反映人"),
+            "cases.handle_case",
+            stops=("contact",),
+            guard=_must_handle,
+        ),
+        Transition(
+            "arrive",
+            WORKING,
+            "in_progress",
+            gettext_lazy("已到达现场"),
+            "cases.handle_case",
+            stops=("contact", "arrive"),
+            guard=_must_handle,
+        ),
+        Transition(
+            "progress",
+            WORKING,
+            "in_progress",
+            gettext_lazy("进展说明"),
+            "cases.handle_case",
+            required=("note",),
+            guard=_must_handle,
+        ),
+        Transition(
+            "request_extension",
+            WORKING,
+            None,
+            gettext_lazy("申请延期"),
+            "cases.handle_case",
+            required=("note", "days"),
+            guard=_no_extension_pending,
+        ),
+        Transition(
+            "approve_extension",
+            WORKING,
+            None,
+            gettext_lazy("批准延期"),
+            "cases.approve_extension",
+            guard=_extension_pending,
+        ),
+        Transition(
+            "deny_extension",
+            WORKING,
+            None,
+            gettext_lazy("驳回延期"),
+            "cases.approve_extension",
+            required=("note",),
+            guard=_extension_pending,
+        ),
+        Transition(
+            "escalate",
+            ("dispatched", "claimed", "in_progress"),
+            None,
+            gettext_lazy("提请上级协调"),
+            "cases.handle_case",
+            required=("note",),
+            guard=_must_handle,
+        ),
+        Transition(
+            "supervise",
+            OPEN,
+            None,
+            gettext_lazy("督办"),
+            "cases.supervise_case",
+            required=("note",),
+        ),
+        Transition(
+            "resolve",
+            WORKING,
+            "resolved",
+            gettext_lazy("处置完毕"),
+            "cases.handle_case",
+            required=("result",),
+            stops=HANDLING_KINDS,
+            starts=("verify",),
+            guard=_must_handle,
+        ),
+        Transition(
+            "verify",
+            ("resolved",),
+            "verified",
+            gettext_lazy("核查通过"),
+            "cases.verify_case",
+            stops=("verify",),
+        ),
+        Transition(
+            "rework",
+            ("resolved",),
+            "in_progress",
+            gettext_lazy("核查不通过，返工"),
+            "cases.verify_case",
+            required=("note",),
+            stops=("verify",),
+            starts=("handle",),
+        ),
+        Transition(
+            "close",
+            ("verified",),
+            "closed",
+            gettext_lazy("结案"),
+            "cases.close_case",
+            stops=("*",),
+        ),
+        Transition(
+            "return_visit",
+            ("closed",),
+            None,
+            gettext_lazy("回访"),
+            "cases.return_visit_case",
+            required=("satisfaction",),
+        ),
+        Transition(
+            "reopen",
+            ("closed",),
+            "accepted",
+            gettext_lazy("不满意，重新办理"),
+            "cases.accept_case",
+            starts=("dispatch",),
+            guard=_unsatisfied,
+        ),
+        # Reporter-side moves (tracking code; applied with system=True).
+        Transition("add_info", OPEN, None, gettext_lazy("补充情况"), required=("note",)),
+        Transition("confirm", ("resolved",), "verified", gettext_lazy("反映人确认解决")),
+        Transition("rate", ("closed",), None, gettext_lazy("评价"), required=("satisfaction",)),
+    )
+
+    # -- deadlines -----------------------------------------------------------------------
+    def deadline_due(self, record, kind, now):
+        span = deadline_spec(record.category, record.urgency, kind)
+        return due_after(now, span) if span is not None else None
+
+    def deadline_policy(self, record, kind):
+        return "case_handle" if kind == "handle" else "case_step"
+
+    # -- effects -------------------------------------------------------------------------
+    def effects(self, record, transition, actor, data, now):
+        name = transition.name
+        if name == "accept":
+            record.accepted_at = now
+            if data.get("urgency"):
+                record.urgency = data["urgency"]
+        elif name == "reject":
+            record.rejected_reason = str(data["reason"])[:300]
+        elif name == "merge":
+            record.duplicate_of_id = data["duplicate_of"]
+        elif name == "dispatch":
+            record.department_id = data.get("department")
+            record.team_id = data.get("team")
+            record.assignee = None
+            record.dispatched_at = now
+            record.claimed_at = None
+        elif name == "claim":
+            record.assignee = actor
+            record.claimed_at = now
+        elif name == "return":
+            record.assignee = None
+            record.department = None
+            record.team = None
+        elif name == "contact":
+            record.contacted_at = record.contacted_at or now
+        elif name == "arrive":
+            record.arrived_at = record.arrived_at or now
+            record.contacted_at = record.contacted_at or now
+        elif name == "request_extension":
+            record.extension_pending = {
+                "days": int(data["days"]),
+                "by": getattr(actor, "pk", None),
+                "at": now.isoformat(),
+            }
+        elif name == "approve_extension":
+            days = int(record.extension_pending["days"])
+            data["days"] = days
+            base = record.handle_due_at or now
+            record.handle_due_at = add_working_days(base, days)
+            record.extension_count += 1
+            record.extension_pending = None
+        elif name == "deny_extension":
+            record.extension_pending = None
+        elif name == "supervise":
+            record.supervision_level = max(record.supervision_level, 1)
+        elif name == "resolve":
+            record.result = str(data["result"])
+            record.resolved_at = now
+            record.on_time = record.handle_due_at is None or now <= record.handle_due_at
+        elif name == "rework":
+            record.rework_count += 1
+            record.resolved_at = None
+        elif name == "close":
+            record.closed_at = now
+        elif name in ("return_visit", "rate"):
+            record.satisfaction = int(data["satisfaction"])
+            record.satisfaction_note = str(data.get("comment", ""))[:300]
+            if name == "return_visit":
+                record.return_visited_at = now
+        elif name == "reopen":
+            record.reopen_count += 1
+            record.closed_at = None
+            record.resolved_at = None
+            record.department = None
+            record.team = None
+            record.assignee = None
+            record.on_time = None
+            record.satisfaction = None
+            record.satisfaction_note = ""
+            record.return_visited_at = None
+
+    def after(self, record, transition, entry, actor, data, now):
+        name = transition.name
+        if name == "approve_extension":
+            start_deadline(record, "handle", record.handle_due_at, policy="case_handle", now=now)
+        if name == "supervise":
+            SupervisionCard.objects.create(
+                case=record,
+                level=SupervisionCard.Level.YELLOW,
+                deadline_kind="",
+                department_id=record.department_id,
+                issued_by=actor if getattr(actor, "is_authenticated", False) else None,
+                note=entry.note[:300],
+                place_path=record.place_path,
+            )
+        if transition.starts or transition.stops or name == "approve_extension":
+            refresh_due(record)
+        self._notify(record, transition, entry, actor, data)
+
+    def _notify(self, record, transition, entry, actor, data):
+        from . import services
+
+        name = transition.name
+        url = f"/cases/{record.pk}/"
+        title = _("%(number)s %(action)s") % {
+            "number": record.number,
+            "action": transition.label or name,
+        }
+        recipients = []
+        if name == "dispatch":
+            recipients = services.unit_staff(record)
+            title = _("新派单：%(number)s %(category)s") % {
+                "number": record.number,
+                "category": record.category.name,
+            }
+        elif name in ("return", "request_extension", "escalate", "reopen", "confirm", "add_info"):
+            recipients = services.dispatchers_for(record)
+            if name == "escalate":
+                recipients += services.leaders_for(record)
+        elif name == "resolve":
+            recipients = services.verifiers_for(record)
+        elif name in ("rework", "approve_extension", "deny_extension", "supervise"):
+            recipients = [record.assignee] if record.assignee_id else services.unit_staff(record)
+        elif name == "rate" and record.satisfaction and record.satisfaction <= 2:
+            recipients = services.dispatchers_for(record)
+        recipients = [u for u in recipients if u is not None and u != actor]
+        if recipients:
+            notifications.notify(
+                recipients,
+                kind=f"case.{name}",
+                title=title,
+                body=entry.note,
+                url=url,
+                target=record,
+            )
+
+    def responsible(self, record):
+        from . import services
+
+        return services.unit_staff(record) + services.dispatchers_for(record)
+
+    def escalate(self, record, deadline, step, now, batch):
+        """A breach: a supervision card (yellow → red → town review → county review)."""
+        from . import services
+
+        if record.state not in Case.OPEN_STATES:
+            return
+        level = CARD_LEVEL.get(step.action, 1)
+        pending = _batch_cards(batch)
+        pending.append(
+            SupervisionCard(
+                case_id=record.pk,
+                level=level,
+                deadline_kind=deadline.kind,
+                department_id=record.department_id,
+                issued_at=now,
+                note=str(step.label),
+                place_path=record.place_path,
+            )
+        )
+        if level > record.supervision_level:
+            record.supervision_level = level
+            pending.levels[record.pk] = level
+        title = _("%(number)s %(kind)s超期：%(label)s") % {
+            "number": record.number,
+            "kind": KIND_LABELS.get(deadline.kind, deadline.kind),
+            "label": step.label,
+        }
+        batch.timeline(
+            record,
+            "supervise",
+            note=title,
+            data={"deadline": deadline.kind, "action": step.action, "level": level},
+        )
+        recipients = services.cached_responsible(batch, record, level)
+        batch.notify(
+            recipients,
+            kind=f"case.card.{step.action}",
+            title=title,
+            url=f"/cases/{record.pk}/",
+            target=record,
+        )
+
+
+KIND_LABELS = {
+    "accept": gettext_lazy("受理"),
+    "dispatch": gettext_lazy("派单"),
+    "claim": gettext_lazy("签收"),
+    "contact": gettext_lazy("联系反映人"),
+    "arrive": gettext_lazy("到场"),
+    "handle": gettext_lazy("办结"),
+    "verify": gettext_lazy("核查"),
+}
+
+
+class _PendingCards(list):
+    def __init__(self):
+        super().__init__()
+        self.levels = {}
+
+
+def _batch_cards(batch):
+    """Cards of one sweep batch, written in bulk just before the kernel flushes the batch."""
+    pending = getattr(batch, "_case_cards", None)
+    if pending is None:
+        pending = batch._case_cards = _PendingCards()
+        kernel_flush = batch.flush
+
+        def flush():
+            if pending:
+                SupervisionCard.objects.bulk_create(pending)
+                by_level = {}
+                for pk, level in pending.levels.items():
+                    by_level.setdefault(level, []).append(pk)
+                for level, ids in by_level.items():
+                    Case.objects.filter(pk__in=ids, supervision_level__lt=level).update(
+                        supervision_level=level
+                    )
+                pending.clear()
+                pending.levels.clear()
+            kernel_flush()
+
+        batch.flush = flush
+    return pending
+
+
+def refresh_due(record):
+    """Copy the nearest open deadline and the handling deadline onto the case (queue sorting)."""
+    rows = list(
+        Deadline.objects.filter(
+            content_type=ContentType.objects.get_for_model(Case),
+            object_id=record.pk,
+            state=Deadline.State.OPEN,
+        ).values_list("kind", "due_at")
+    )
+    due = min((d for _k, d in rows), default=None)
+    handle = next((d for k, d in rows if k == "handle"), None)
+    if handle is None and record.state in ("resolved", "verified", "closed"):
+        handle = record.handle_due_at
+    record.due_at = due
+    record.handle_due_at = handle if handle is not None else record.handle_due_at
+    Case.objects.filter(pk=record.pk).update(due_at=due, handle_due_at=record.handle_due_at)
+
+
+flow = register(CaseFlow())

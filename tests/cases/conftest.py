@@ -1,0 +1,10 @@
+import pytest
+
+from fengqiao.cases.defaults import install
+from fengqiao.cases.models import Category
+
+
+@pytest.fixture(autouse=True)
+def default_categories(db):
+    """The data migration installs them; transactional tests elsewhere may have flushed them."""
+    install(Category)
