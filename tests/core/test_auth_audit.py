@@ -124,16 +124,21 @@ def test_audit_log_is_append_only_in_the_application(db):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="database triggers are PostgreSQL's")
-def test_audit_log_is_append_only_in_postgresql(db):
+def test_audit_log_is_append_only_in_postgresql(users):
+    from fengqiao.core.workflow import append_timeline
+
     row = audit.record("test.event")
-    for sql in (
-        "UPDATE core_auditevent SET action = 'x' WHERE id = %s",
-        "DELETE FROM core_auditevent WHERE id = %s",
-        "UPDATE core_timelineentry SET note = 'x' WHERE id = %s",
+    entry = append_timeline(users["grid_worker"], "note", note="原始记录")
+    for sql, pk in (
+        ("UPDATE core_auditevent SET action = 'x' WHERE id = %s", row.pk),
+        ("DELETE FROM core_auditevent WHERE id = %s", row.pk),
+        ("UPDATE core_timelineentry SET note = 'x' WHERE id = %s", entry.pk),
+        ("DELETE FROM core_timelineentry WHERE id = %s", entry.pk),
     ):
         with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
-            cur.execute(sql, [row.pk])
+            cur.execute(sql, [pk])
     assert AuditEvent.objects.filter(pk=row.pk, action="test.event").exists()
+    assert type(entry).objects.get(pk=entry.pk).note == "原始记录"
 
 
 def test_retention_purge_keeps_recent_rows(db, settings):

@@ -31,12 +31,12 @@ DROP FUNCTION IF EXISTS fengqiao_append_only();
 
 def forwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_SQL)
+        schema_editor.execute(PG_SQL, params=None)
 
 
 def backwards(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(PG_REVERSE)
+        schema_editor.execute(PG_REVERSE, params=None)
 
 
 class Migration(migrations.Migration):
