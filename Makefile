@@ -45,8 +45,10 @@ test-postgres: install
 	FENGQIAO_DATABASE_URL=$${FENGQIAO_TEST_DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -m "not browser"
 	@mkdir -p var/test-artifacts && date > var/test-artifacts/postgresql-run.ok
 
+# Benchmarks (not tests): every bench/*_bench.py, results under bench/results/ (docs/performance.md).
 bench: install
-	$(BIN)/python -m bench.run
+	@mkdir -p bench/results
+	@for script in bench/*_bench.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf var/test-artifacts .pytest_cache
