@@ -78,7 +78,7 @@ ROLE_PERMISSIONS = {
         )
         for verb in ("add", "change", "view", "delete")
     ]
-    + ["core.view_periodicjob", "django_tasks_db.view_dbtaskresult"],
+    + ["core.view_periodicjob", "django_tasks_database.view_dbtaskresult"],
     "security_admin": [
         "org.add_user",
         "org.change_user",

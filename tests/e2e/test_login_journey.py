@@ -41,6 +41,7 @@ def test_wrong_password_shows_a_clear_message(page, live_server, county, users):
 
 def test_english_switch(page, live_server, county, users):
     page.goto(f"{live_server.url}/login/")
-    page.select_option("select[name=language]", "en")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.select_option("select[name=language]", "en")
     assert page.locator("html").get_attribute("lang") == "en"
+    assert "Staff sign-in" in page.inner_text("main")
