@@ -37,6 +37,7 @@ class AskOut(Schema):
     confidence: float
     handoff: bool
     ai_generated: bool = True
+    ai_generated_by_llm: bool = False
 
 
 class ScreenIn(Schema):

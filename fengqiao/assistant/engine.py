@@ -73,7 +73,7 @@ class Answer:
     kb_key: str = ""
 
     def as_dict(self, id_=None) -> dict:
-        return {
+        out = {
             "id": id_,
             "answer": self.answer,
             "kb_matches": self.kb_matches,
@@ -81,6 +81,9 @@ class Answer:
             "confidence": round(self.confidence, 4),
             "handoff": self.handoff,
         }
+        if self.source.endswith("+llm"):
+            out["ai_generated_by_llm"] = True
+        return out
 
 
 class Assistant:

@@ -19,6 +19,7 @@ from fengqiao.core.errors import Forbidden, ServiceError
 from fengqiao.org.services import staff_for_place
 
 from . import laws as lawsmod
+from . import llm
 from .engine import Answer, Assistant
 from .models import (
     Alert,
@@ -295,8 +296,8 @@ def ask(question: str, *, record=True) -> Answer:
         raise ServiceError("问题不能为空")
     if len(question) > MAX_TEXT:
         raise ServiceError(f"问题过长（最多{MAX_TEXT}字）")
-    result = get_assistant().ask(question)
-    if record and result.source in ("law", "none"):
+    result = llm.compose(question, get_assistant().ask(question))
+    if record and result.source.split("+")[0] in ("law", "none"):
         record_unanswered(question, result)
     return result
 
