@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -304,6 +304,3 @@ def rank_fuse(lists: Sequence[Sequence[int]], k: int = 60) -> list[tuple[int, fl
         for rank, item in enumerate(ranking):
             scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank + 1)
     return sorted(scores.items(), key=lambda kv: -kv[1])
-
-
-Scorer = Callable[[str], list[tuple[int, float]]]
