@@ -1,0 +1,72 @@
+"""Forms of the resident report page and of the staff entry page."""
+
+import uuid
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Case, Urgency
+
+
+def category_choices(groups):
+    """Grouped choices from services.categories(): parents with children become optgroups."""
+    choices = [("", _("请选择类别"))]
+    for parent, children in groups:
+        if children:
+            choices.append((parent.name, [(c.code, c.name) for c in children]))
+        else:
+            choices.append((parent.code, parent.name))
+    return choices
+
+
+class ReportForm(forms.Form):
+    client_id = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    category = forms.ChoiceField(label=_("类别"))
+    description = forms.CharField(
+        label=_("情况描述"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": _("发生了什么？在哪里？")}),
+    )
+    location_text = forms.CharField(label=_("地点"), max_length=200, required=False)
+    lat = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
+    lng = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
+    share_location = forms.BooleanField(label=_("同意保留照片中的位置信息"), required=False)
+    anonymous = forms.BooleanField(label=_("匿名反映"), required=False)
+    reporter_name = forms.CharField(label=_("姓名（选填）"), max_length=50, required=False)
+    reporter_phone = forms.CharField(label=_("手机号（选填）"), max_length=20, required=False)
+    consent = forms.BooleanField(
+        label=_("我已阅读上方个人信息告知"),
+        error_messages={"required": _("请先阅读并勾选个人信息告知")},
+    )
+
+    def __init__(self, *args, groups=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = category_choices(groups)
+        if not self.is_bound:
+            self.initial.setdefault("client_id", uuid.uuid4().hex)
+
+
+class StaffReportForm(ReportForm):
+    source = forms.ChoiceField(
+        label=_("来源"),
+        choices=[
+            (Case.Source.HOTLINE, Case.Source.HOTLINE.label),
+            (Case.Source.WALK_IN, Case.Source.WALK_IN.label),
+            (Case.Source.GRID_WORKER, Case.Source.GRID_WORKER.label),
+            (Case.Source.PATROL, Case.Source.PATROL.label),
+            (Case.Source.TRANSFER_110, Case.Source.TRANSFER_110.label),
+        ],
+    )
+    urgency = forms.ChoiceField(
+        label=_("紧急程度"), choices=[("", _("按类别默认"))] + list(Urgency.choices), required=False
+    )
+    grid = forms.TypedChoiceField(label=_("网格"), coerce=int)
+    consent = None
+
+    def __init__(self, *args, grids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["grid"].choices = [(g.pk, g.full_name) for g in grids]
+
+
+class TrackForm(forms.Form):
+    code = forms.CharField(label=_("查询码"), max_length=12)

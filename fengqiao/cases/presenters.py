@@ -1,0 +1,67 @@
+"""Shaping cases for pages: timeline labels, the public (reporter's) timeline, map data."""
+
+from django.utils.translation import gettext_lazy as _
+
+from fengqiao.core.workflow import timeline
+
+from . import conf
+from .workflow import PUBLIC_TRANSITIONS, flow
+
+EXTRA_LABELS = {
+    "report": _("反映/登记"),
+    "merged_in": _("合并了重复反映"),
+    "supervise": _("督办"),
+    "escalate": _("提请上级协调"),
+}
+
+
+def transition_label(name):
+    if name in EXTRA_LABELS:
+        return EXTRA_LABELS[name]
+    try:
+        return flow.transition(name).label or name
+    except Exception:  # noqa: BLE001 — an old name no longer in the flow still shows
+        return name
+
+
+def full_timeline(case):
+    entries = list(timeline(case))
+    for entry in entries:
+        entry.label = transition_label(entry.transition)
+        entry.files = list(entry.attachments.all())
+    return entries
+
+
+def public_timeline(case):
+    """What the reporter sees: public steps only, no staff names, internal notes hidden."""
+    entries = [e for e in full_timeline(case) if e.transition in PUBLIC_TRANSITIONS]
+    for entry in entries:
+        if entry.transition in ("dispatch",):
+            unit = (entry.data or {}).get("unit")
+            entry.public_note = _("已交由 %(unit)s 办理") % {"unit": unit} if unit else ""
+        elif entry.transition in ("report", "add_info", "resolve", "reject", "merge", "rate"):
+            entry.public_note = entry.note
+        else:
+            entry.public_note = ""
+    return entries
+
+
+def map_context(places, cases=()):
+    return {
+        "map_data": {
+            "tile_url": conf.map_tile_url(),
+            "places": [
+                {
+                    "name": p.name,
+                    "boundary": p.boundary,
+                    "centre": [p.centre_lat, p.centre_lng] if p.centre_lat is not None else None,
+                }
+                for p in places
+            ],
+            "points": [
+                {"lat": c.lat, "lng": c.lng, "label": c.number}
+                for c in cases
+                if c.lat is not None and c.lng is not None
+            ],
+        }
+    }

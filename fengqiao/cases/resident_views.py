@@ -1,0 +1,194 @@
+"""Resident pages (no login): the grid's report page, its QR poster, the tracking page.
+
+The tracking code is the resident's capability: whoever holds it may follow the case, add
+information, confirm the result and rate it. Personal data is never shown on these pages.
+"""
+
+from django.contrib import messages
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from fengqiao.core.errors import ServiceError
+from fengqiao.core.models import Attachment
+from fengqiao.org.models import Place
+
+from . import conf, posters, services, uploads
+from .forms import ReportForm, TrackForm
+from .models import Case
+from .presenters import map_context, public_timeline
+
+
+def _grid(code):
+    return get_object_or_404(
+        Place.objects.select_related("parent__parent"), code=code, level=Place.Level.GRID
+    )
+
+
+def grid_url(request, grid):
+    return request.build_absolute_uri(reverse("resident:report", args=[grid.code]))
+
+
+def _recent_places(grid):
+    return list(
+        Case.objects.filter(place=grid)
+        .exclude(location_text="")
+        .order_by("-reported_at")
+        .values_list("location_text", flat=True)[:40]
+    )
+
+
+@never_cache
+def report(request, grid_code):
+    grid = _grid(grid_code)
+    groups = services.categories()
+    form = ReportForm(request.POST or None, groups=groups)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            attachments, rejected = uploads.process_files(
+                request.FILES.getlist("photos"),
+                request.FILES.get("voice"),
+                keep_location=data["share_location"],
+            )
+            try:
+                case, created = services.report(
+                    place=grid,
+                    category=data["category"],
+                    description=data["description"],
+                    source=Case.Source.RESIDENT,
+                    client_id=data["client_id"],
+                    location_text=data["location_text"],
+                    lat=data["lat"],
+                    lng=data["lng"],
+                    reporter_name=data["reporter_name"],
+                    reporter_phone=data["reporter_phone"],
+                    anonymous=data["anonymous"],
+                    share_location=data["share_location"],
+                    attachments=attachments,
+                )
+            except ServiceError as exc:
+                field = exc.details.get("field")
+                form.add_error(field if field in form.fields else None, exc.message)
+            else:
+                if not created:
+                    messages.info(request, _("这份反映已经提交过了，无需重复提交。"))
+                for item in rejected:
+                    messages.warning(request, _("文件未采用：%(item)s") % {"item": item})
+                if created:
+                    messages.success(request, _("提交成功！请记下您的查询码。"))
+                return redirect("resident:track", code=case.tracking_code)
+        status = 400
+    context = {
+        "grid": grid,
+        "form": form,
+        "recent_places": _recent_places(grid),
+        "max_photos": conf.MAX_PHOTOS,
+        "max_voice_seconds": conf.MAX_VOICE_SECONDS,
+        "anonymous_codes": [c.code for c in services.leaf_categories() if c.allow_anonymous],
+        **map_context([grid]),
+    }
+    return render(request, "cases/resident_report.html", context, status=status)
+
+
+def qr_png(request, grid_code):
+    grid = _grid(grid_code)
+    return HttpResponse(posters.qr_png(grid_url(request, grid)), content_type="image/png")
+
+
+def poster(request, grid_code, fmt):
+    grid = _grid(grid_code)
+    url = grid_url(request, grid)
+    if fmt == "pdf":
+        response = HttpResponse(posters.poster_pdf(grid, url), content_type="application/pdf")
+    else:
+        response = HttpResponse(posters.poster_png(grid, url), content_type="image/png")
+    response["Content-Disposition"] = f'inline; filename="poster-{grid.code}.{fmt}"'
+    return response
+
+
+@never_cache
+def track_lookup(request):
+    form = TrackForm(request.GET or None)
+    if form.is_bound and form.is_valid():
+        try:
+            case = services.by_tracking_code(form.cleaned_data["code"])
+        except ServiceError as exc:
+            form.add_error("code", exc.message)
+        else:
+            return redirect("resident:track", code=case.tracking_code)
+    return render(request, "cases/resident_lookup.html", {"form": form}, status=200)
+
+
+def _case_or_404(code):
+    try:
+        return services.by_tracking_code(code)
+    except ServiceError:
+        raise Http404 from None
+
+
+@never_cache
+def track(request, code):
+    case = _case_or_404(code)
+    shown = case.duplicate_of if case.state == "merged" and case.duplicate_of_id else case
+    entries = public_timeline(shown)
+    return render(
+        request,
+        "cases/resident_track.html",
+        {
+            "case": case,
+            "shown": shown,
+            "entries": entries,
+            "satisfaction_choices": Case.Satisfaction.choices,
+            "max_photos": 3,
+        },
+    )
+
+
+@require_POST
+def track_action(request, code, action):
+    case = _case_or_404(code)
+    try:
+        if action == "add_info":
+            attachments, rejected = uploads.process_files(request.FILES.getlist("photos")[:3])
+            for item in rejected:
+                messages.warning(request, _("文件未采用：%(item)s") % {"item": item})
+            services.resident_add_info(
+                case, note=request.POST.get("note", ""), attachments=attachments
+            )
+            messages.success(request, _("已补充，工作人员会看到。"))
+        elif action == "confirm":
+            solved = request.POST.get("solved") == "1"
+            services.resident_confirm(case, solved=solved, note=request.POST.get("note", ""))
+            messages.success(
+                request, _("感谢确认，事件已办结。") if solved else _("已退回重新处理。")
+            )
+        elif action == "rate":
+            services.resident_rate(
+                case,
+                satisfaction=request.POST.get("satisfaction"),
+                comment=request.POST.get("comment", ""),
+            )
+            messages.success(request, _("感谢您的评价！"))
+        else:
+            raise Http404
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        response = track(request, code)
+        response.status_code = exc.status
+        return response
+    return redirect("resident:track", code=case.tracking_code)
+
+
+def track_file(request, code, attachment_id):
+    """A file of the case the code belongs to (the reporter's own uploads and result photos)."""
+    case = _case_or_404(code)
+    allowed = {e.pk for e in public_timeline(case)}
+    attachment = Attachment.objects.filter(pk=attachment_id, entry_id__in=allowed).first()
+    if attachment is None:
+        raise Http404
+    return FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)

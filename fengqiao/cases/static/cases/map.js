@@ -1,0 +1,38 @@
+/* Offline map: grid polygons on a plain background, or an internal tile layer when configured.
+   <div class="case-map" data-map="id-of-json-script" data-pick="lat-input-id,lng-input-id"> */
+(function () {
+  function init(el) {
+    if (!window.L || el.dataset.ready) return;
+    el.dataset.ready = "1";
+    var data = JSON.parse(document.getElementById(el.dataset.map).textContent);
+    var map = L.map(el, { attributionControl: false, zoomSnap: 0.25 });
+    if (data.tile_url) L.tileLayer(data.tile_url, { maxZoom: 19 }).addTo(map);
+    var bounds = L.latLngBounds([]);
+    data.places.forEach(function (p) {
+      if (p.boundary) {
+        var layer = L.geoJSON(p.boundary, { style: { color: "#b8322a", weight: 2, fillOpacity: 0.08 } })
+          .bindTooltip(p.name).addTo(map);
+        bounds.extend(layer.getBounds());
+      } else if (p.centre) { bounds.extend(p.centre); }
+    });
+    data.points.forEach(function (pt) {
+      L.circleMarker([pt.lat, pt.lng], { radius: 7, color: "#1565c0" }).bindTooltip(pt.label).addTo(map);
+      bounds.extend([pt.lat, pt.lng]);
+    });
+    if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], maxZoom: 17 });
+    else map.setView([29.8, 120.6], 12);
+    if (el.dataset.pick) {
+      var ids = el.dataset.pick.split(","), lat = document.getElementById(ids[0]), lng = document.getElementById(ids[1]);
+      var marker = null;
+      if (lat.value && lng.value) marker = L.marker([+lat.value, +lng.value]).addTo(map);
+      map.on("click", function (e) {
+        lat.value = e.latlng.lat.toFixed(6); lng.value = e.latlng.lng.toFixed(6);
+        if (marker) marker.setLatLng(e.latlng); else marker = L.marker(e.latlng).addTo(map);
+        var note = document.getElementById("pin-note"); if (note) note.hidden = false;
+      });
+    }
+  }
+  function all() { document.querySelectorAll(".case-map").forEach(init); }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", all); else all();
+  document.addEventListener("htmx:afterSwap", all);
+})();

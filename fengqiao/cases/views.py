@@ -1,0 +1,370 @@
+"""Staff pages: my queue, dispatcher console, supervision board, case detail and actions,
+staff entry, grid QR codes and the figures."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required, permission_required
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from fengqiao.core.errors import ServiceError
+from fengqiao.core.models import Attachment
+from fengqiao.core.workflow import open_deadlines
+from fengqiao.org.models import Department, Place, Team
+
+from . import figures, services, uploads
+from .forms import StaffReportForm
+from .models import Case, DispatchRule, SupervisionCard
+from .presenters import full_timeline, map_context
+
+PAGE_SIZE = 30
+
+
+def _page(request, rows):
+    return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+@login_required
+@permission_required("cases.view_case", raise_exception=True)
+def queue(request):
+    """我的工单: what waits for me, nearest deadline first (live countdowns)."""
+    user = request.user
+    tab = request.GET.get("tab", "mine")
+    rows = Case.objects.restrict(user).filter(state__in=Case.OPEN_STATES)
+    if tab == "mine":
+        mine = Q(assignee_id=user.pk)
+        if user.department_id:
+            mine |= Q(department_id=user.department_id, state="dispatched")
+        team_ids = list(user.team_memberships.values_list("team_id", flat=True))
+        if team_ids:
+            mine |= Q(team_id__in=team_ids, state="dispatched")
+        if user.has_perm("cases.verify_case") and user.has_place_scope():
+            mine |= Q(state="resolved")
+        rows = rows.filter(mine)
+    rows = rows.select_related("category", "place", "department").order_by(
+        "due_at", "-supervision_level", "id"
+    )
+    return render(
+        request,
+        "cases/queue.html",
+        {"page": _page(request, rows), "tab": tab, "now": timezone.now()},
+    )
+
+
+def _suggest(cases):
+    """Suggested unit per case from the dispatch rules, with one query for all rules."""
+    rules = list(DispatchRule.objects.select_related("place", "department", "team"))
+    for case in cases:
+        best = None
+        for rule in rules:
+            cat_ok = rule.category_id in (case.category_id, case.category.parent_id)
+            if cat_ok and case.place_path.startswith(rule.place.path):
+                key = (rule.category_id == case.category_id, len(rule.place.path))
+                if best is None or key > best[0]:
+                    best = (key, rule)
+        case.suggested = best[1] if best else None
+
+
+@login_required
+@permission_required("cases.dispatch_case", raise_exception=True)
+def dispatch_console(request):
+    """调度台: incoming cases, likely duplicates, single and bulk dispatch, extension requests."""
+    user = request.user
+    scoped = Case.objects.restrict(user)
+    rows = (
+        scoped.filter(state__in=("reported", "accepted", "returned"))
+        .select_related("category__parent", "place", "likely_duplicate_of")
+        .order_by("due_at", "id")
+    )
+    page = _page(request, rows)
+    _suggest(page.object_list)
+    extensions = list(
+        scoped.filter(extension_pending__isnull=False, state__in=("claimed", "in_progress"))
+        .select_related("category", "department")
+        .order_by("handle_due_at")[:20]
+    )
+    return render(
+        request,
+        "cases/dispatch.html",
+        {
+            "page": page,
+            "departments": Department.objects.order_by("code"),
+            "extensions": extensions,
+        },
+    )
+
+
+@login_required
+@require_POST
+@permission_required("cases.dispatch_case", raise_exception=True)
+def bulk_dispatch(request):
+    ids = request.POST.getlist("ids")
+    if not ids:
+        messages.error(request, _("请先勾选要派单的事件"))
+        return redirect("cases:dispatch")
+    results = services.bulk_dispatch(
+        ids[:200],
+        request.user,
+        department=request.POST.get("department") or None,
+        note=request.POST.get("note", ""),
+    )
+    done = [r for r in results if r["ok"]]
+    if done:
+        messages.success(request, _("已派单 %(n)d 件") % {"n": len(done)})
+    for failure in (r for r in results if not r["ok"]):
+        messages.error(request, f"#{failure['id']}: {failure['message']}")
+    return redirect("cases:dispatch")
+
+
+@login_required
+@permission_required("cases.view_supervisioncard", raise_exception=True)
+def supervision(request):
+    """督办看板: cards by level; the town and county review lists (cases still open)."""
+    user = request.user
+    level = request.GET.get("level", "")
+    in_scope = Case.objects.restrict(user).values("pk")
+    cards = SupervisionCard.objects.filter(case_id__in=in_scope)
+    counts = dict(
+        cards.filter(case__state__in=Case.OPEN_STATES)
+        .values_list("level")
+        .annotate(n=Count("id"))
+        .values_list("level", "n")
+    )
+    rows = cards.filter(case__state__in=Case.OPEN_STATES)
+    if level.isdigit():
+        rows = rows.filter(level=int(level))
+    rows = rows.select_related("case__category", "case__place", "department").order_by(
+        "-level", "-issued_at", "-id"
+    )
+    levels = [
+        (value, label, counts.get(value, 0)) for value, label in SupervisionCard.Level.choices
+    ]
+    return render(
+        request,
+        "cases/supervision.html",
+        {"page": _page(request, rows), "levels": levels, "level": level},
+    )
+
+
+def _detail_context(request, case):
+    user = request.user
+    entries = full_timeline(case)
+    merge_candidates = []
+    if user.has_perm("cases.accept_case") and case.state in ("reported", "accepted"):
+        merge_candidates = list(
+            Case.objects.restrict(user)
+            .filter(
+                category_id=case.category_id,
+                place_id=case.place_id,
+                state__in=Case.OPEN_STATES,
+                duplicate_of__isnull=True,
+            )
+            .exclude(pk=case.pk)
+            .order_by("-reported_at")[:10]
+        )
+    actions = services.allowed_actions(case, user)
+    teams = (
+        Team.objects.filter(place__path__in=case.place.ancestor_paths())
+        if "dispatch" in actions or "accept" in actions
+        else []
+    )
+    return {
+        "case": case,
+        "entries": entries,
+        "actions": actions,
+        "deadlines": list(open_deadlines(case)),
+        "cards": list(case.cards.order_by("-issued_at")[:10]),
+        "merge_candidates": merge_candidates,
+        "departments": Department.objects.order_by("code")
+        if "accept" in actions or "dispatch" in actions
+        else [],
+        "teams": teams,
+        "suggested": services.suggested_rule(case)
+        if "dispatch" in actions or "accept" in actions
+        else None,
+        "satisfaction_choices": Case.Satisfaction.choices,
+        "can_reveal": user.has_perm("core.reveal_personal_data"),
+        **map_context([case.place], [case]),
+    }
+
+
+@login_required
+@permission_required("cases.view_case", raise_exception=True)
+def detail(request, pk):
+    case = services.get_case(request.user, pk)
+    return render(request, "cases/detail.html", _detail_context(request, case))
+
+
+ACTION_FIELDS = (
+    "reason",
+    "result",
+    "days",
+    "department",
+    "team",
+    "duplicate_of",
+    "satisfaction",
+    "passed",
+    "urgency",
+)
+
+
+@login_required
+@require_POST
+@permission_required("cases.view_case", raise_exception=True)
+def act(request, pk, name):
+    case = services.get_case(request.user, pk)
+    data = {
+        key: request.POST.get(key)
+        for key in ACTION_FIELDS
+        if request.POST.get(key) not in (None, "")
+    }
+    attachments, rejected = [], []
+    if request.FILES:
+        attachments, rejected = uploads.process_files(request.FILES.getlist("photos"))
+    for item in rejected:
+        messages.warning(request, _("文件未采用：%(item)s") % {"item": item})
+    try:
+        if name == "claim":
+            services.claim(case, request.user)
+        else:
+            services.act(
+                case,
+                name,
+                request.user,
+                note=request.POST.get("note", ""),
+                data=data,
+                attachments=attachments,
+            )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        case = services.get_case(request.user, pk)
+        return render(
+            request, "cases/detail.html", _detail_context(request, case), status=exc.status
+        )
+    messages.success(request, _("操作已完成"))
+    if name in ("return",) or not Case.objects.restrict(request.user).filter(pk=pk).exists():
+        return redirect("cases:queue")
+    return redirect("cases:detail", pk=pk)
+
+
+@login_required
+@permission_required("cases.view_case", raise_exception=True)
+def attachment(request, pk, attachment_id):
+    case = services.get_case(request.user, pk)
+    entry_ids = [e.pk for e in full_timeline(case)]
+    item = Attachment.objects.filter(pk=attachment_id, entry_id__in=entry_ids).first()
+    if item is None:
+        raise Http404
+    return FileResponse(item.file.open("rb"), content_type=item.content_type)
+
+
+def _grids(user):
+    return list(
+        Place.objects.restrict(user)
+        .filter(level=Place.Level.GRID)
+        .select_related("parent")
+        .order_by("path")
+    )
+
+
+@login_required
+@permission_required("cases.add_case", raise_exception=True)
+def new(request):
+    """Staff entry: a call or a walk-in, entered by a grid worker, hotline operator or dispatcher."""
+    grids = _grids(request.user)
+    form = StaffReportForm(request.POST or None, groups=services.categories(), grids=grids)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            grid = next((g for g in grids if g.pk == data["grid"]), None)
+            attachments, rejected = uploads.process_files(
+                request.FILES.getlist("photos"),
+                request.FILES.get("voice"),
+                keep_location=data["share_location"],
+            )
+            try:
+                case, created = services.report(
+                    place=grid,
+                    category=data["category"],
+                    description=data["description"],
+                    source=data["source"],
+                    actor=request.user,
+                    client_id=data["client_id"],
+                    location_text=data["location_text"],
+                    lat=data["lat"],
+                    lng=data["lng"],
+                    reporter_name=data["reporter_name"],
+                    reporter_phone=data["reporter_phone"],
+                    anonymous=data["anonymous"],
+                    share_location=data["share_location"],
+                    urgency=data["urgency"] or None,
+                    attachments=attachments,
+                )
+            except ServiceError as exc:
+                field = exc.details.get("field")
+                form.add_error(field if field in form.fields else None, exc.message)
+            else:
+                for item in rejected:
+                    messages.warning(request, _("文件未采用：%(item)s") % {"item": item})
+                messages.success(
+                    request,
+                    (
+                        _("已登记，查询码 %(code)s（请告知反映人）")
+                        if created
+                        else _("该登记已提交过：%(code)s")
+                    )
+                    % {"code": case.tracking_code},
+                )
+                return redirect("cases:detail", pk=case.pk)
+        status = 400
+    return render(
+        request, "cases/new.html", {"form": form, **map_context(grids[:60])}, status=status
+    )
+
+
+@login_required
+@permission_required("cases.add_case", raise_exception=True)
+def grids(request):
+    return render(request, "cases/grids.html", {"grids": _grids(request.user)})
+
+
+def _period(request):
+    today = timezone.localdate()
+    start = parse_date(request.GET.get("start") or "") or today.replace(day=1)
+    end = parse_date(request.GET.get("end") or "") or today
+    if end < start:
+        start, end = end, start
+    if (end - start).days > 366 * 3:
+        start = end - timedelta(days=366 * 3)
+    return start, end
+
+
+@login_required
+@permission_required("cases.view_figures", raise_exception=True)
+def figures_page(request):
+    start, end = _period(request)
+    by = request.GET.get("by", "department")
+    if by not in ("department", "town", "village", "category"):
+        by = "department"
+    rows = Case.objects.restrict(request.user)
+    table = figures.compute(rows, start, end, by=by)
+    total = figures.compute(rows, start, end, by=None)
+    return render(
+        request,
+        "cases/figures.html",
+        {
+            "table": table,
+            "total": total[0] if total else None,
+            "start": start,
+            "end": end,
+            "by": by,
+        },
+    )
