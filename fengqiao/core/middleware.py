@@ -1,9 +1,12 @@
 """Request context for audit rows, and the second-factor gate for roles that require it."""
 
-from django.shortcuts import redirect
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from . import context
+from .errors import NotFound, ServiceError
 
 SECOND_FACTOR_EXEMPT = ("/login", "/logout", "/static/", "/i18n/", "/r/", "/open311/", "/api/")
 
@@ -39,3 +42,27 @@ class SecondFactorMiddleware:
         ):
             return redirect(f"{reverse('web:second_factor')}?next={request.get_full_path()}")
         return self.get_response(request)
+
+
+class ServiceErrorMiddleware:
+    """A service refusal raised inside an ordinary page view becomes a clear 4xx page (404 for
+    records out of scope), never a 500. HTMX requests get the bare message for the target."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, ServiceError):
+            return None
+        if request.headers.get("HX-Request"):
+            return HttpResponse(exception.message, status=exception.status)
+        title = _("页面不存在") if isinstance(exception, NotFound) else _("无法完成操作")
+        return render(
+            request,
+            "web/error.html",
+            {"title": title, "message": exception.message},
+            status=exception.status,
+        )

@@ -81,3 +81,31 @@ def test_openapi_document_lists_the_api(client):
     assert schema["info"]["title"] == "Fengqiao API"
     assert "/api/v1/places" in schema["paths"] and "/api/v1/me" in schema["paths"]
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_service_errors_in_pages_become_clear_4xx(client, users, county, settings):
+    """Views may let core.errors escape: the middleware answers 404/409/400, never 500."""
+    from django.http import HttpResponse
+    from django.urls import path
+
+    from fengqiao.core.errors import Conflict
+    from fengqiao.org.models import Place
+
+    def detail(request, pk):
+        place = Place.objects.get_scoped(request.user, pk=pk)
+        return HttpResponse(place.name)
+
+    def busy(request):
+        raise Conflict("已被他人签收")
+
+    from fengqiao import urls as real
+
+    patterns = [path("p/<int:pk>/", detail), path("busy/", busy), *real.urlpatterns]
+    urlconf = type("urls", (), {"urlpatterns": patterns})
+    settings.ROOT_URLCONF = urlconf
+    login(client, users["grid_worker"])
+    assert client.get(f"/p/{county.grid_a.pk}/").status_code == 200
+    assert client.get(f"/p/{county.grid_b.pk}/").status_code == 404
+    conflict = client.get("/busy/")
+    assert conflict.status_code == 409 and "已被他人签收" in conflict.content.decode()
+    assert client.get("/busy/", HTTP_HX_REQUEST="true").content.decode() == "已被他人签收"
