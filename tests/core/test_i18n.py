@@ -3,10 +3,14 @@
 from pathlib import Path
 
 import polib
+import pytest
 
 import fengqiao
 
-CATALOG = Path(fengqiao.__file__).parent / "locale" / "en" / "LC_MESSAGES" / "django.po"
+ROOT = Path(fengqiao.__file__).parent
+CATALOGS = sorted(ROOT.glob("locale/en/LC_MESSAGES/django.po")) + sorted(
+    ROOT.glob("*/locale/en/LC_MESSAGES/django.po")
+)
 
 
 def test_chinese_by_default(client, db):
