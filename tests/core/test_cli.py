@@ -17,6 +17,7 @@ def run(args, home, extra_env=None, timeout=600):
         **(extra_env or {}),
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser fixture, not for real runs
     return subprocess.run(
         [sys.executable, "-m", "fengqiao.cli", *args],
         env=env,
