@@ -103,7 +103,11 @@ class DispatchRule(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.category} @ {self.place} → {self.department or self.team}"
+        return f"{self.category} @ {self.place} → {self.unit}"
+
+    @property
+    def unit(self):
+        return self.department or self.team
 
 
 class Case(ScopedModel):
@@ -264,6 +268,10 @@ class Case(ScopedModel):
     @property
     def number(self):
         return f"FQ{self.pk:08d}" if self.pk else "FQ—"
+
+    @property
+    def unit(self):
+        return self.department or self.team
 
     @property
     def is_open(self):

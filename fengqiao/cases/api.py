@@ -1,0 +1,282 @@
+"""JSON API for cases, mounted at /api/v1/cases/ (token or session auth; errors in the shared
+``{"error": {code, message, details}}`` shape)."""
+
+from datetime import date, datetime
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from fengqiao.core.errors import ServiceError
+from fengqiao.core.workflow import timeline
+from fengqiao.org.models import Place
+
+from . import figures, services
+from .models import Case, Category
+from .presenters import transition_label
+
+router = Router(tags=["cases"])
+
+
+class CaseOut(Schema):
+    id: int
+    number: str
+    state: str
+    state_label: str
+    source: str
+    category: str
+    category_name: str
+    urgency: str
+    description: str
+    location_text: str
+    lat: float | None
+    lng: float | None
+    place_id: int
+    place_code: str
+    department_id: int | None
+    team_id: int | None
+    assignee_id: int | None
+    reported_at: datetime
+    due_at: datetime | None
+    handle_due_at: datetime | None
+    supervision_level: int
+    anonymous: bool
+    reporter_name: str
+    reporter_phone: str
+    duplicate_of_id: int | None
+    likely_duplicate_of_id: int | None
+    rework_count: int
+    satisfaction: int | None
+
+    @staticmethod
+    def resolve_state_label(obj):
+        return str(obj.get_state_display())
+
+    @staticmethod
+    def resolve_category(obj):
+        return obj.category.code
+
+    @staticmethod
+    def resolve_category_name(obj):
+        return obj.category.name
+
+    @staticmethod
+    def resolve_place_code(obj):
+        return obj.place.code
+
+    @staticmethod
+    def resolve_reporter_name(obj):
+        return str(obj.reporter_name)  # masked (pii.Sensitive)
+
+    @staticmethod
+    def resolve_reporter_phone(obj):
+        return str(obj.reporter_phone)
+
+
+class CaseDetailOut(CaseOut):
+    actions: list[str]
+    result: str
+    rejected_reason: str
+
+
+class CaseIn(Schema):
+    client_id: str | None = None
+    category: str
+    grid: str
+    description: str
+    location_text: str = ""
+    lat: float | None = None
+    lng: float | None = None
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    anonymous: bool = False
+    urgency: str | None = None
+    source: str = "api"
+
+
+class CreatedOut(Schema):
+    id: int
+    number: str
+    state: str
+    tracking_code: str
+    created: bool
+
+
+class ActionIn(Schema):
+    note: str = ""
+    data: dict = {}
+
+
+class EntryOut(Schema):
+    id: int
+    at: datetime
+    transition: str
+    label: str
+    actor_name: str
+    from_state: str
+    to_state: str
+    note: str
+    data: dict
+
+    @staticmethod
+    def resolve_label(obj):
+        return str(transition_label(obj.transition))
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    parent: str | None
+    urgency: str
+    allow_anonymous: bool
+
+    @staticmethod
+    def resolve_parent(obj):
+        return obj.parent.code if obj.parent_id else None
+
+
+class BulkIn(Schema):
+    ids: list[int]
+    department: int | None = None
+    team: int | None = None
+    note: str = ""
+
+
+def _need(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied(_("没有权限"))
+
+
+@router.get("/", response=list[CaseOut])
+@paginate(PageNumberPagination)
+def list_cases(
+    request,
+    state: str = "",
+    mine: bool = False,
+    category: str = "",
+    place: str = "",
+    open: bool = False,
+):
+    """Cases in the caller's jurisdiction, nearest deadline first."""
+    _need(request, "cases.view_case")
+    rows = Case.objects.restrict(request.user).select_related("category", "place")
+    if state:
+        rows = rows.filter(state__in=state.split(","))
+    if open:
+        rows = rows.filter(state__in=Case.OPEN_STATES)
+    if category:
+        rows = rows.filter(category__code=category)
+    if place:
+        rows = rows.filter(place_path__contains=f"/{place}/")
+    if mine:
+        rows = rows.filter(assignee_id=request.user.pk) | rows.filter(
+            department_id=request.user.department_id or -1
+        )
+    return rows.order_by("due_at", "id")
+
+
+@router.post("/", response={200: CreatedOut, 201: CreatedOut})
+def create_case(request, payload: CaseIn):
+    """Report a case. ``client_id`` makes retries safe: the same id gives back the same case."""
+    grid = Place.objects.filter(code=payload.grid, level=Place.Level.GRID).first()
+    if grid is None:
+        raise ServiceError(_("网格不存在：%(g)s") % {"g": payload.grid[:30]}, code="invalid_place")
+    api_key = getattr(request, "api_key", None)
+    channel = f"k{api_key.pk}" if api_key is not None else f"u{request.user.pk}"
+    if payload.source not in (
+        "api",
+        "hotline",
+        "grid_worker",
+        "walk_in",
+        "assistant",
+        "transfer_110",
+        "patrol",
+    ):
+        raise ServiceError(_("未知的来源"), code="invalid_source", details={"field": "source"})
+    case, created = services.report(
+        place=grid,
+        category=payload.category,
+        description=payload.description,
+        source=payload.source,
+        actor=request.user,
+        channel=channel,
+        client_id=payload.client_id,
+        location_text=payload.location_text,
+        lat=payload.lat,
+        lng=payload.lng,
+        reporter_name=payload.reporter_name,
+        reporter_phone=payload.reporter_phone,
+        anonymous=payload.anonymous,
+        urgency=payload.urgency,
+    )
+    body = {
+        "id": case.pk,
+        "number": case.number,
+        "state": case.state,
+        "tracking_code": case.tracking_code,
+        "created": created,
+    }
+    return (201 if created else 200), body
+
+
+@router.get("/categories", response=list[CategoryOut], auth=None)
+def list_categories(request):
+    return Category.objects.filter(active=True).select_related("parent").order_by("sort", "code")
+
+
+@router.post("/bulk-dispatch")
+def bulk_dispatch(request, payload: BulkIn):
+    _need(request, "cases.dispatch_case")
+    results = services.bulk_dispatch(
+        payload.ids[:500],
+        request.user,
+        department=payload.department,
+        team=payload.team,
+        note=payload.note,
+    )
+    return {"results": results}
+
+
+@router.get("/figures")
+def get_figures(request, start: date, end: date, by: str = "department"):
+    _need(request, "cases.view_figures")
+    if by not in figures.GROUPS:
+        raise ServiceError(_("分组方式不正确"), code="invalid", details={"field": "by"})
+    rows = Case.objects.restrict(request.user)
+    return {
+        "total": figures.compute(rows, start, end, by=None)[0],
+        "rows": figures.compute(rows, start, end, by=by),
+    }
+
+
+@router.get("/{case_id}", response=CaseDetailOut)
+def get_case(request, case_id: int):
+    _need(request, "cases.view_case")
+    case = services.get_case(request.user, case_id)
+    case.actions = services.allowed_actions(case, request.user)
+    return case
+
+
+@router.get("/{case_id}/timeline", response=list[EntryOut])
+def get_timeline(request, case_id: int):
+    _need(request, "cases.view_case")
+    return list(timeline(services.get_case(request.user, case_id)))
+
+
+@router.post("/{case_id}/actions/{name}", response=CaseDetailOut)
+def take_action(request, case_id: int, name: str, payload: ActionIn):
+    """Take an action (claim, dispatch, resolve …); 409 when the state does not allow it."""
+    _need(request, "cases.view_case")
+    case = services.get_case(request.user, case_id)
+    if name == "claim":
+        case = services.claim(case, request.user)
+    else:
+        case = services.act(case, name, request.user, note=payload.note, data=payload.data)
+    case = (
+        services.get_case(request.user, case_id)
+        if Case.objects.restrict(request.user).filter(pk=case_id).exists()
+        else case
+    )
+    case.actions = services.allowed_actions(case, request.user)
+    return case
