@@ -5,7 +5,7 @@ from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from fengqiao.core.errors import ServiceError
@@ -217,7 +217,7 @@ def create_case(request, payload: CaseIn):
         "tracking_code": case.tracking_code,
         "created": created,
     }
-    return (201 if created else 200), body
+    return Status(201 if created else 200, body)
 
 
 @router.get("/categories", response=list[CategoryOut], auth=None)

@@ -23,6 +23,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from datetime import timedelta
 
+from django.db.models import Count, Max
 from django.http import HttpResponse
 from django.urls import re_path, reverse
 from django.utils import timezone
@@ -223,15 +224,19 @@ _GRID_CACHE = {"at": 0.0, "grids": []}
 
 
 def _grids():
-    if time.monotonic() - _GRID_CACHE["at"] > 300 or not _GRID_CACHE["grids"]:
+    """Grid polygons with bounding boxes, cached while the set of grids is unchanged."""
+    grids = Place.objects.filter(level=Place.Level.GRID)
+    signature = tuple(grids.aggregate(n=Count("id"), top=Max("id")).values())
+    stale = time.monotonic() - _GRID_CACHE["at"] > 300 or _GRID_CACHE.get("sig") != signature
+    if stale:
         rows = []
-        for grid in Place.objects.filter(level=Place.Level.GRID).exclude(boundary=None):
+        for grid in grids.exclude(boundary=None):
             rings = _rings(grid.boundary)
             if rings:
                 xs = [x for ring in rings for x, _y in ring]
                 ys = [y for ring in rings for _x, y in ring]
                 rows.append((min(xs), min(ys), max(xs), max(ys), rings, grid))
-        _GRID_CACHE.update(at=time.monotonic(), grids=rows)
+        _GRID_CACHE.update(at=time.monotonic(), grids=rows, sig=signature)
     return _GRID_CACHE["grids"]
 
 

@@ -1,0 +1,82 @@
+"""Cases in the generated scoping matrix (tests/test_scoping_matrix.py)."""
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from fengqiao.cases import services, uploads
+from fengqiao.cases.defaults import install
+from fengqiao.cases.models import Case, Category
+from fengqiao.core.models import Attachment
+from tests.scoping import ScopedEndpoint
+
+from .helpers import jpeg_bytes
+
+
+def make_case(grid, users):
+    install(Category)
+    photo = SimpleUploadedFile("p.jpg", jpeg_bytes(), "image/jpeg")
+    attachments, _rejected = uploads.process_files([photo])
+    case, _created = services.report(
+        place=grid,
+        category=Category.objects.get(code="cityscape"),
+        description=f"scoping-matrix {grid.code}",
+        source=Case.Source.GRID_WORKER,
+        actor=users["grid_worker"],
+        reporter_phone="13900002222",
+        attachments=attachments,
+    )
+    # A card on the supervision board as well.
+    services.act(case, "supervise", users["leader"], note="scoping matrix")
+    return case
+
+
+def _file_url(case):
+    item = Attachment.objects.filter(entry__object_id=case.pk, kind="photo").first()
+    return f"/cases/{case.pk}/files/{item.pk}/"
+
+
+SCOPED = [
+    ScopedEndpoint(
+        name="cases.case",
+        make=make_case,
+        list_urls=[
+            "/cases/",
+            "/cases/?tab=all",
+            "/cases/dispatch/",
+            "/cases/supervision/",
+            "/api/v1/cases/",
+            "/api/v1/cases/?open=true",
+        ],
+        detail_urls=lambda case: [
+            f"/cases/{case.pk}/",
+            _file_url(case),
+            f"/api/v1/cases/{case.pk}",
+            f"/api/v1/cases/{case.pk}/timeline",
+        ],
+        marker=lambda case: f"scoping-matrix {case.place.code}",
+        url_names=[
+            "cases:detail",
+            "cases:attachment",
+            # POST only (a GET answers 405); out-of-scope POSTs answer 404:
+            # tests/cases/test_staff_pages.py::test_other_grids_case_id_is_404, test_api.py.
+            "cases:act",
+            "/api/v1/cases/{case_id}",
+            "/api/v1/cases/{case_id}/timeline",
+            "/api/v1/cases/{case_id}/actions/{name}",
+            # Resident and Open311 routes carry no staff scope: the grid code is public (printed
+            # on the poster) and the tracking code / Open311 key is the capability. Their own
+            # checks are tested in tests/cases/test_resident.py and test_open311.py.
+            "resident:report",
+            "resident:qr",
+            "resident:poster",
+            "resident:track",
+            "resident:track_action",
+            "resident:track_file",
+            "open311:discovery",
+            "open311:services",
+            "open311:service",
+            "open311:requests",
+            "open311:request",
+            "open311:token",
+        ],
+    )
+]
