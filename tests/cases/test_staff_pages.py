@@ -46,9 +46,7 @@ def test_bulk_dispatch_by_rule_and_to_a_unit(client, county, users):
     rule(county)
     cases = [make_case(county.grid_a) for _ in range(3)]
     login(client, users["dispatcher"])
-    response = client.post(
-        "/cases/dispatch/bulk/", {"ids": [c.pk for c in cases[:2]]}, follow=True
-    )
+    response = client.post("/cases/dispatch/bulk/", {"ids": [c.pk for c in cases[:2]]}, follow=True)
     assert "已派单 2 件" in response.content.decode()
     response = client.post(
         "/cases/dispatch/bulk/", {"ids": [cases[2].pk], "department": county.centre.pk}

@@ -1,0 +1,97 @@
+"""Pinned query counts of the case pages and API lists: an N+1 regression fails here.
+
+Each page is measured with several rows of every kind present (cases in several states, photos,
+supervision cards, likely duplicates), and again after adding more rows: the count must not grow.
+"""
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from fengqiao.cases import services, uploads
+from tests.conftest import login
+
+from .helpers import claimed, jpeg_bytes, make_case, resolved, rule
+
+
+def populate(county, users, n=3):
+    rule(county) if not hasattr(county, "_ruled") else None
+    county._ruled = True
+    made = []
+    for i in range(n):
+        made.append(make_case(county.grid_a, location_text=f"同一地点{i % 2}"))
+        case = claimed(county.grid_a, users, county)
+        services.act(case, "supervise", users["leader"], note="督办")
+        made.append(case)
+        made.append(resolved(county.grid_a, users, county))
+    photo = SimpleUploadedFile("p.jpg", jpeg_bytes(), "image/jpeg")
+    attachments, _ = uploads.process_files([photo, photo])
+    services.resolve(
+        made[1], users["department_staff"], data={"result": "ok"}, attachments=attachments
+    )
+    return made
+
+
+PAGES = [
+    ("department_staff", "/cases/", 14),
+    ("grid_worker", "/cases/?tab=all", 15),
+    ("dispatcher", "/cases/dispatch/", 18),
+    ("dispatcher", "/cases/supervision/", 16),
+    ("dispatcher", "/cases/figures/?by=town", 15),
+    ("dispatcher", "/api/v1/cases/", 14),
+    ("department_staff", "/api/v1/cases/?open=true", 12),
+]
+
+
+def count(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+@pytest.mark.parametrize(("role", "url", "queries"), PAGES)
+def test_query_count(client, county, users, django_assert_num_queries, role, url, queries):
+    populate(county, users)
+    login(client, users[role])
+    client.get(url)  # warm per-process caches
+    with django_assert_num_queries(queries):
+        assert client.get(url).status_code == 200
+    populate(county, users, 2)
+    assert count(client, url) == queries, "query count grows with the rows: N+1"
+
+
+@pytest.mark.parametrize(
+    ("role", "queries"), [("department_staff", 16), ("dispatcher", 18), ("grid_worker", 18)]
+)
+def test_detail_query_count(client, county, users, django_assert_num_queries, role, queries):
+    made = populate(county, users)
+    case = made[1]  # resolved with photos, a supervision card, a long timeline
+    login(client, users[role])
+    client.get(f"/cases/{case.pk}/")
+    with django_assert_num_queries(queries):
+        assert client.get(f"/cases/{case.pk}/").status_code == 200
+
+
+def test_detail_api_and_timeline_query_counts(client, county, users, django_assert_num_queries):
+    case = populate(county, users)[1]
+    login(client, users["dispatcher"])
+    client.get(f"/api/v1/cases/{case.pk}")
+    with django_assert_num_queries(13):
+        assert client.get(f"/api/v1/cases/{case.pk}").status_code == 200
+    with django_assert_num_queries(15):
+        assert client.get(f"/api/v1/cases/{case.pk}/timeline").status_code == 200
+
+
+def test_open311_list_query_count(client, county, users, django_assert_num_queries):
+    from fengqiao.core.services import create_api_key
+
+    _k, key = create_api_key("scoped", users["dispatcher"])
+    populate(county, users)
+    client.get("/open311/v2/requests.json", {"api_key": key})
+    with django_assert_num_queries(6):
+        rows = client.get("/open311/v2/requests.json", {"api_key": key}).json()
+    assert len(rows) == 9
+    assert json.dumps(rows)
