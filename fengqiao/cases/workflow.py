@@ -415,7 +415,8 @@ class CaseFlow(Workflow):
         elif name == "resolve":
             record.result = str(data["result"])
             record.resolved_at = now
-            record.on_time = record.handle_due_at is None or now <= record.handle_due_at
+            in_time = record.handle_due_at is None or now <= record.handle_due_at
+            record.on_time = in_time and record.on_time is not False  # late once, late for good
         elif name == "rework":
             record.rework_count += 1
             record.resolved_at = None
