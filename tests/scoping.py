@@ -32,4 +32,6 @@ EXEMPT = {
     "admin/": "Django admin: only the admin roles, who have no business-data permissions",
     "web:reveal": "generic reveal; scope is checked by core.services.reveal (tests/core/test_pii.py)",
     "set_language": "no record",
+    "assistant:answer_edit": "standard answers are county-wide reference content, not per-grid records; edit needs assistant.change_standardanswer (tests/assistant/test_http.py)",
+    "assistant:answer_delete": "standard answers are county-wide reference content, not per-grid records; delete needs assistant.delete_standardanswer (tests/assistant/test_http.py)",
 }

@@ -191,9 +191,17 @@ def validate_entry(data) -> dict:
     return out
 
 
+def check_can_edit_answers(actor, action="change") -> None:
+    """Staff need ``assistant.<action>_standardanswer``; ``actor=None`` is the operator's CLI."""
+    if actor is not None and not actor.has_perm(f"assistant.{action}_standardanswer"):
+        raise Forbidden("没有维护标准答案的权限")
+
+
 @transaction.atomic
 def save_answer(data: dict, *, actor=None) -> tuple[StandardAnswer, bool]:
     clean = validate_entry(data)
+    exists = StandardAnswer.objects.filter(key=clean["key"]).exists()
+    check_can_edit_answers(actor, "change" if exists else "add")
     category = _category(clean.pop("category"))
     obj, created = StandardAnswer.objects.update_or_create(
         key=clean.pop("key"),
@@ -205,6 +213,7 @@ def save_answer(data: dict, *, actor=None) -> tuple[StandardAnswer, bool]:
 
 
 def delete_answer(answer: StandardAnswer, *, actor=None) -> None:
+    check_can_edit_answers(actor, "delete")
     audit.record("assistant.delete_answer", user=actor, target=answer)
     answer.delete()
     _state.pop("assistant", None)
@@ -212,6 +221,8 @@ def delete_answer(answer: StandardAnswer, *, actor=None) -> None:
 
 def import_kb_lines(lines, *, actor=None) -> list[dict]:
     """One result per non-empty line: created / updated / error (with the reason). Never stops early."""
+    check_can_edit_answers(actor, "add")
+    check_can_edit_answers(actor, "change")
     results = []
     for n, raw in enumerate(lines, 1):
         if isinstance(raw, bytes):

@@ -84,7 +84,23 @@ def staff_required(view):
     return wrapped
 
 
-@staff_required
+def answers_perm(action):
+    """Standard answers are county-wide reference content: a permission, not a jurisdiction."""
+
+    def decorate(view):
+        @login_required
+        def wrapped(request, *args, **kwargs):
+            if not request.user.has_perm(f"assistant.{action}_standardanswer"):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapped.__name__ = view.__name__
+        return wrapped
+
+    return decorate
+
+
+@answers_perm("view")
 def answers(request):
     qs = StandardAnswer.objects.select_related("category").order_by("category__path", "key")
     q = request.GET.get("q", "").strip()
@@ -98,7 +114,7 @@ def answers(request):
     return render(request, "assistant/answers.html", {"page": page, "q": q})
 
 
-@staff_required
+@answers_perm("change")
 def answer_edit(request, key=None):
     obj = StandardAnswer.objects.filter(key=key).select_related("category").first() if key else None
     if key and obj is None:
@@ -128,7 +144,7 @@ def answer_edit(request, key=None):
     return render(request, "assistant/answer_form.html", {"obj": obj})
 
 
-@staff_required
+@answers_perm("delete")
 @require_POST
 def answer_delete(request, key):
     obj = StandardAnswer.objects.filter(key=key).first()
@@ -138,7 +154,7 @@ def answer_delete(request, key):
     return redirect("assistant:answers")
 
 
-@staff_required
+@answers_perm("view")
 def answers_export(request):
     fmt = request.GET.get("format", "jsonl")
     rows = services.export_entries()
@@ -193,7 +209,7 @@ def _xlsx_lines(upload):
         )
 
 
-@staff_required
+@answers_perm("add")
 @require_POST
 def answers_import(request):
     upload = request.FILES.get("file")

@@ -1,5 +1,7 @@
 import json
 
+import pytest
+
 from fengqiao.assistant.models import Alert
 
 
@@ -79,3 +81,34 @@ def _upload(name, content):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content)
+
+
+def test_standard_answers_need_a_permission_not_a_jurisdiction(
+    db, home, client, county, users, users_b, login_as
+):
+    """Answers are county-wide: an officer of grid B edits what grid A's officer wrote; a grid
+    worker reads but may not edit or delete; admin roles see nothing."""
+    from fengqiao.assistant import services
+    from fengqiao.assistant.models import StandardAnswer
+
+    services.save_answer(
+        {"id": "t-1", "category": "测试", "question": "问", "answer": "答"},
+        actor=users["community_officer"],
+    )
+    login_as(users["grid_worker"])
+    assert client.get("/assistant/answers/").status_code == 200
+    assert client.get("/assistant/answers/t-1/").status_code == 403
+    assert client.post("/assistant/answers/t-1/delete/").status_code == 403
+    assert StandardAnswer.objects.filter(key="t-1").exists()
+    with pytest.raises(services.Forbidden):
+        services.delete_answer(StandardAnswer.objects.get(key="t-1"), actor=users["grid_worker"])
+    login_as(users["system_admin"])
+    assert client.get("/assistant/answers/").status_code == 403
+    login_as(users_b["community_officer"])
+    r = client.post(
+        "/assistant/answers/t-1/",
+        {"id": "t-1", "category": "测试", "question": "问", "answer": "新答案", "basis": "[]"},
+    )
+    assert r.status_code == 302 and StandardAnswer.objects.get(key="t-1").answer == "新答案"
+    assert client.post("/assistant/answers/t-1/delete/").status_code == 302
+    assert not StandardAnswer.objects.filter(key="t-1").exists()
