@@ -355,7 +355,11 @@ def _target_data(department=None, team=None):
 # -- staff actions ----------------------------------------------------------------------------
 def get_case(user, pk, action="view"):
     return Case.objects.select_related(
-        "category__parent", "place__parent__parent__parent__parent", "department", "team", "assignee"
+        "category__parent",
+        "place__parent__parent__parent__parent",
+        "department",
+        "team",
+        "assignee",
     ).get_scoped(user, action, pk=pk)
 
 
