@@ -11,7 +11,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Max
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from fengqiao.core import audit, notifications
@@ -276,10 +276,7 @@ _lock = threading.Lock()
 
 def get_assistant() -> Assistant:
     """The engine with the current answers and law index; rebuilt when either changes."""
-    stamp = (
-        StandardAnswer.objects.aggregate(m=Max("updated_at"))["m"],
-        StandardAnswer.objects.count(),
-    )
+    stamp = tuple(StandardAnswer.objects.aggregate(m=Max("updated_at"), n=Count("id")).values())
     law_file = index_dir() / "laws.docs.json"
     law_mtime = law_file.stat().st_mtime if law_file.exists() else None
     with _lock:

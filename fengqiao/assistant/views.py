@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from fengqiao.core.errors import NotFound, ServiceError
@@ -68,7 +69,7 @@ def chat_handoff(request):
 
 def _scoped(model, user, pk):
     try:
-        return model.objects.select_related("place").get_scoped(user, pk=pk)
+        return model.objects.select_related("place__parent").get_scoped(user, pk=pk)
     except NotFound as exc:
         raise Http404(exc.message) from exc
 
@@ -114,34 +115,60 @@ def answers(request):
     return render(request, "assistant/answers.html", {"page": page, "q": q})
 
 
+def _answer_form(obj) -> dict:
+    """The edit form's values as strings (from the record, or empty for a new answer)."""
+    if obj is None:
+        return {"basis": "[]"}
+    return {
+        "id": obj.key,
+        "category": obj.category.path,
+        "question": obj.question,
+        "paraphrases": "\n".join(obj.paraphrases),
+        "answer": obj.answer,
+        "basis": obj.basis_json,
+        "valid_from": obj.valid_from.isoformat() if obj.valid_from else "",
+        "valid_until": obj.valid_until.isoformat() if obj.valid_until else "",
+    }
+
+
 @answers_perm("change")
 def answer_edit(request, key=None):
     obj = StandardAnswer.objects.filter(key=key).select_related("category").first() if key else None
     if key and obj is None:
         raise Http404
     if request.method == "POST":
+        form = {
+            f: request.POST.get(f, "")
+            for f in (
+                "id",
+                "category",
+                "question",
+                "paraphrases",
+                "answer",
+                "basis",
+                "valid_from",
+                "valid_until",
+            )
+        }
+        if obj is not None:
+            form["id"] = obj.key  # the key of an existing answer never changes
         data = {
-            "id": request.POST.get("id", ""),
-            "category": request.POST.get("category", ""),
-            "question": request.POST.get("question", ""),
-            "paraphrases": [
-                p for p in request.POST.get("paraphrases", "").splitlines() if p.strip()
-            ],
-            "answer": request.POST.get("answer", ""),
-            "valid_from": request.POST.get("valid_from") or None,
-            "valid_until": request.POST.get("valid_until") or None,
+            **{f: form[f] for f in ("id", "category", "question", "answer")},
+            "paraphrases": [p for p in form["paraphrases"].splitlines() if p.strip()],
+            "valid_from": form["valid_from"] or None,
+            "valid_until": form["valid_until"] or None,
         }
         try:
-            data["basis"] = json.loads(request.POST.get("basis") or "[]")
+            data["basis"] = json.loads(form["basis"] or "[]")
             services.save_answer(data, actor=request.user)
         except (ValueError, ServiceError) as exc:
-            messages.error(request, getattr(exc, "message", "法律依据须为JSON列表"))
+            messages.error(request, getattr(exc, "message", _("法律依据须为JSON列表")))
             return render(
-                request, "assistant/answer_form.html", {"obj": obj, "data": data}, status=400
+                request, "assistant/answer_form.html", {"obj": obj, "form": form}, status=400
             )
-        messages.success(request, "已保存")
+        messages.success(request, _("已保存"))
         return redirect("assistant:answers")
-    return render(request, "assistant/answer_form.html", {"obj": obj})
+    return render(request, "assistant/answer_form.html", {"obj": obj, "form": _answer_form(obj)})
 
 
 @answers_perm("delete")
