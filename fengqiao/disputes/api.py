@@ -1,0 +1,444 @@
+"""JSON API for disputes, mounted at /api/v1/disputes/. Handlers only call services; every
+read goes through ``Dispute.objects.restrict``; service errors become the common error format."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+from ninja.pagination import PageNumberPagination, paginate
+
+from fengqiao.core import workflow as kernel
+from fengqiao.core.errors import ServiceError
+
+from . import services
+from .models import Dispute, DisputeType
+
+router = Router(tags=["disputes"])
+
+
+def _need(request, perm):
+    if not request.user.has_perm(perm):
+        raise PermissionDenied(_("没有权限"))
+
+
+class TypeOut(Schema):
+    code: str
+    name: str
+    small_hours: int
+    large_hours: int
+
+
+class DisputeOut(Schema):
+    id: int
+    number: str
+    title: str
+    type: str
+    size: str
+    state: str
+    level: int
+    place_id: int
+    place: str
+    mediator_id: int | None
+    mediator: str
+    risk_score: int
+    risk_level: str
+    on_risk_register: bool
+    is_recurrence: bool
+    outcome: str
+    resolved_level: int | None
+    source_case_id: int | None
+    registered_at: datetime
+    resolved_at: datetime | None
+    closed_at: datetime | None
+
+    @staticmethod
+    def resolve_type(obj):
+        return obj.type.code
+
+    @staticmethod
+    def resolve_place(obj):
+        return obj.place.name
+
+    @staticmethod
+    def resolve_mediator(obj):
+        return str(obj.mediator) if obj.mediator_id else ""
+
+
+class PartyOut(Schema):
+    id: int
+    kind: str
+    side: str
+    name: str
+    id_number: str
+    phone: str
+    representative: str
+
+    @staticmethod
+    def resolve_name(obj):
+        return str(obj.name)
+
+    @staticmethod
+    def resolve_id_number(obj):
+        return str(obj.id_number)
+
+    @staticmethod
+    def resolve_phone(obj):
+        return str(obj.phone)
+
+    @staticmethod
+    def resolve_representative(obj):
+        return str(obj.representative)
+
+
+class AttemptOut(Schema):
+    id: int
+    level: int
+    mediator_id: int | None
+    started_at: datetime
+    ended_at: datetime | None
+    location: str
+    summary: str
+    outcome: str
+    referral: str
+    guidance: str
+    lawyer_choice: str
+    skip_reason: str
+
+
+class AgreementOut(Schema):
+    id: int
+    number: str
+    version: int
+    state: str
+    integrity_code: str
+    performance_due: date | None
+    signed_at: datetime | None
+
+    @staticmethod
+    def resolve_integrity_code(obj):
+        return services.short_code(obj.integrity_code)
+
+
+class DisputeDetailOut(DisputeOut):
+    facts: str
+    claims: str
+    amount: Decimal | None
+    risk_factors: dict
+    tracking_code: str
+    parties: list[PartyOut]
+    attempts: list[AttemptOut]
+    agreements: list[AgreementOut]
+
+    @staticmethod
+    def resolve_parties(obj):
+        return list(obj.parties.all())
+
+    @staticmethod
+    def resolve_attempts(obj):
+        return list(obj.attempts.all())
+
+    @staticmethod
+    def resolve_agreements(obj):
+        return list(obj.agreements.all())
+
+
+class TimelineOut(Schema):
+    at: datetime
+    actor_name: str
+    transition: str
+    from_state: str
+    to_state: str
+    note: str
+    data: dict
+
+
+class PartyIn(Schema):
+    kind: str = "person"
+    side: str = ""
+    name: str
+    gender: str = ""
+    id_number: str = ""
+    phone: str = ""
+    address: str = ""
+    legal_representative: str = ""
+    representative: str = ""
+    representative_relation: str = ""
+
+
+class RegisterIn(Schema):
+    place_id: int
+    type: str
+    title: str
+    facts: str
+    claims: str = ""
+    amount: Decimal | None = None
+    size: str = "small"
+    parties: list[PartyIn]
+    risk: dict = {}
+    source_case_id: int | None = None
+
+
+class ActionIn(Schema):
+    note: str = ""
+    mediator_id: int | None = None
+    to_level: int | None = None
+    skip_reason: str = ""
+    lawyer_choice: str = ""
+    location: str = ""
+    referral: str = ""
+    guidance: str = ""
+    minutes: str = ""
+    court: str = ""
+    applied_on: date | None = None
+    outcome: str = "pending"
+    decided_on: date | None = None
+    confirmation_number: str = ""
+    term_index: int | None = None
+    performed_on: date | None = None
+    satisfaction: str = ""
+    method: str = ""
+    performed: bool | None = None
+
+
+class TermIn(Schema):
+    text: str
+    due_on: str
+
+
+class AgreementIn(Schema):
+    facts: str = ""
+    issues: str = ""
+    responsibilities: str = ""
+    terms: list[TermIn] = []
+    performance_manner: str = ""
+
+
+class AgreementWriteOut(AgreementOut):
+    new_version: bool = False
+
+
+class VerifyIn(Schema):
+    number: str
+    code: str
+
+
+class VerifyOut(Schema):
+    number: str
+    valid: bool
+    reason: str
+    state: str | None = None
+    version: int | None = None
+
+
+def _base_rows(request):
+    return Dispute.objects.restrict(request.user).select_related("type", "place", "mediator")
+
+
+@router.get("/types", response=list[TypeOut])
+def list_types(request):
+    return list(DisputeType.objects.filter(active=True))
+
+
+@router.get("/", response=list[DisputeOut])
+@paginate(PageNumberPagination)
+def list_disputes(
+    request, state: str = "", level: int | None = None, mine: bool = False, risk_level: str = ""
+):
+    _need(request, "disputes.view_dispute")
+    rows = _base_rows(request)
+    if state:
+        rows = rows.filter(state=state)
+    if level:
+        rows = rows.filter(level=level)
+    if risk_level:
+        rows = rows.filter(risk_level=risk_level)
+    if mine:
+        rows = rows.filter(mediator=request.user)
+    return rows.order_by("-registered_at", "-id")
+
+
+@router.post("/", response={201: DisputeDetailOut})
+def register_dispute(request, payload: RegisterIn):
+    dispute = services.register_dispute(
+        request.user,
+        place=payload.place_id,
+        type=payload.type,
+        title=payload.title,
+        facts=payload.facts,
+        claims=payload.claims,
+        amount=payload.amount,
+        size=payload.size,
+        parties=[p.dict() for p in payload.parties],
+        risk=payload.risk,
+        source_case_id=payload.source_case_id,
+    )
+    return 201, _detail(request, dispute.pk)
+
+
+def _detail(request, pk):
+    return (
+        _base_rows(request)
+        .prefetch_related("parties", "attempts", "agreements")
+        .get_scoped(request.user, pk=pk)
+    )
+
+
+@router.get("/figures")
+def dispute_figures(request):
+    return services.figures(request.user)
+
+
+@router.post("/agreements/verify", response=VerifyOut)
+def verify_agreement(request, payload: VerifyIn):
+    result = services.verify_agreement(request.user, payload.number, payload.code)
+    agreement = result.pop("agreement")
+    return {
+        **result,
+        "reason": str(result["reason"]),
+        "state": agreement.state if agreement and result["valid"] else None,
+        "version": agreement.version if agreement and result["valid"] else None,
+    }
+
+
+@router.get("/agreements/{agreement_id}", response=AgreementOut)
+def get_agreement(request, agreement_id: int):
+    _need(request, "disputes.view_dispute")
+    return services.get_agreement(request.user, agreement_id)
+
+
+@router.get("/agreements/{agreement_id}/download/{fmt}")
+def download_agreement(request, agreement_id: int, fmt: str):
+    _need(request, "disputes.view_dispute")
+    agreement = services.get_agreement(request.user, agreement_id)
+    data = services.document_for(agreement, request.user, fmt)
+    kind = (
+        "application/pdf"
+        if fmt == "pdf"
+        else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    response = HttpResponse(data, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="{agreement.number}.{fmt}"'
+    return response
+
+
+@router.put("/agreements/{agreement_id}", response=AgreementWriteOut)
+def revise_agreement(request, agreement_id: int, payload: AgreementIn):
+    agreement = services.get_agreement(request.user, agreement_id, "change")
+    fields = payload.dict()
+    result, is_new = services.revise_agreement(agreement, request.user, **fields)
+    result.new_version = is_new
+    return result
+
+
+@router.post("/agreements/{agreement_id}/sign", response=AgreementOut)
+def sign_agreement(request, agreement_id: int):
+    agreement = services.get_agreement(request.user, agreement_id, "change")
+    return services.sign_agreement(agreement, request.user)
+
+
+@router.get("/{dispute_id}", response=DisputeDetailOut)
+def get_dispute(request, dispute_id: int):
+    _need(request, "disputes.view_dispute")
+    return _detail(request, dispute_id)
+
+
+@router.get("/{dispute_id}/timeline", response=list[TimelineOut])
+def get_timeline(request, dispute_id: int):
+    _need(request, "disputes.view_dispute")
+    dispute = services.get_dispute(request.user, dispute_id)
+    return list(kernel.timeline(dispute))
+
+
+@router.post("/{dispute_id}/agreements", response={201: AgreementOut})
+def draft_agreement(request, dispute_id: int, payload: AgreementIn):
+    dispute = services.get_dispute(request.user, dispute_id)
+    fields = payload.dict()
+    return 201, services.draft_agreement(dispute, request.user, **fields)
+
+
+ACTIONS = (
+    "start",
+    "next_level",
+    "assign",
+    "progress",
+    "agree",
+    "withdraw",
+    "refer",
+    "supervise",
+    "joint_minutes",
+    "judicial_confirmation",
+    "performance",
+    "return_visit",
+)
+
+
+@router.post("/{dispute_id}/actions/{action}", response=DisputeDetailOut)
+def act(request, dispute_id: int, action: str, payload: ActionIn):
+    """Take an action: start, next_level, assign, progress, agree, withdraw, refer, supervise,
+    joint_minutes, judicial_confirmation, performance, return_visit."""
+    dispute = services.get_dispute(request.user, dispute_id)
+    p, user = payload, request.user
+    if action == "start":
+        services.start_mediation(dispute, user, mediator=p.mediator_id, location=p.location)
+    elif action == "next_level":
+        services.next_level(
+            dispute,
+            user,
+            note=p.note,
+            to_level=p.to_level,
+            mediator=p.mediator_id,
+            skip_reason=p.skip_reason,
+            lawyer_choice=p.lawyer_choice,
+            location=p.location,
+        )
+    elif action == "assign":
+        services.assign_mediator(dispute, user, p.mediator_id, note=p.note)
+    elif action == "progress":
+        services.record_progress(dispute, user, note=p.note, location=p.location)
+    elif action == "agree":
+        services.agree(dispute, user, note=p.note)
+    elif action == "withdraw":
+        services.withdraw(dispute, user, note=p.note)
+    elif action == "refer":
+        services.refer(dispute, user, note=p.note, referral=p.referral, guidance=p.guidance)
+    elif action == "supervise":
+        services.supervise(dispute, user, note=p.note)
+    elif action == "joint_minutes":
+        services.record_joint_minutes(dispute, user, minutes=p.minutes)
+    elif action == "judicial_confirmation":
+        if p.applied_on is None:
+            raise ServiceError(_("请填写申请日期"), code="required")
+        services.record_judicial_confirmation(
+            dispute,
+            user,
+            court=p.court,
+            applied_on=p.applied_on,
+            outcome=p.outcome,
+            decided_on=p.decided_on,
+            confirmation_number=p.confirmation_number,
+        )
+    elif action == "performance":
+        if p.term_index is None or p.performed_on is None:
+            raise ServiceError(_("请填写条款序号和履行日期"), code="required")
+        services.record_performance(
+            dispute, user, term_index=p.term_index, performed_on=p.performed_on, note=p.note
+        )
+    elif action == "return_visit":
+        services.record_return_visit(
+            dispute,
+            user,
+            note=p.note,
+            satisfaction=p.satisfaction,
+            method=p.method,
+            performed=p.performed,
+        )
+    else:
+        raise ServiceError(
+            _("未知操作：%(a)s") % {"a": action},
+            code="unknown_action",
+            details={"allowed": list(ACTIONS)},
+        )
+    return _detail(request, dispute.pk)
