@@ -83,7 +83,11 @@ def test_resident_report_to_rating(chromium, live_server, county, users, tmp_pat
 
     # 4. The grid worker verifies on site; the case closes.
     worker = staff_page(chromium, live_server, users["grid_worker"])
+    errors = []
+    worker.on("pageerror", lambda exc: errors.append(str(exc)))
     worker.goto(f"{live_server.url}/cases/{case.pk}/")
+    worker.wait_for_selector(".case-map path.leaflet-interactive")  # grid polygon + the pin
+    assert worker.locator(".case-map path.leaflet-interactive").count() == 2 and not errors
     assert worker.locator("#timeline img").count() >= 2  # the resident's and the result photo
     worker.click("#panel-verify summary")
     worker.click("#panel-verify #act-verify")

@@ -6,21 +6,32 @@
     el.dataset.ready = "1";
     var data = JSON.parse(document.getElementById(el.dataset.map).textContent);
     var map = L.map(el, { attributionControl: false, zoomSnap: 0.25 });
-    if (data.tile_url) L.tileLayer(data.tile_url, { maxZoom: 19 }).addTo(map);
-    var bounds = L.latLngBounds([]);
+    var bounds = L.latLngBounds([]), layers = [];
     data.places.forEach(function (p) {
       if (p.boundary) {
-        var layer = L.geoJSON(p.boundary, { style: { color: "#b8322a", weight: 2, fillOpacity: 0.08 } })
-          .bindTooltip(p.name).addTo(map);
-        bounds.extend(layer.getBounds());
+        var layer = L.geoJSON(p.boundary, { style: { color: "#b8322a", weight: 2, fillOpacity: 0.08 } }).bindTooltip(p.name);
+        layers.push(layer); bounds.extend(layer.getBounds());
       } else if (p.centre) { bounds.extend(p.centre); }
     });
     data.points.forEach(function (pt) {
-      L.circleMarker([pt.lat, pt.lng], { radius: 7, color: "#1565c0" }).bindTooltip(pt.label).addTo(map);
+      layers.push(L.circleMarker([pt.lat, pt.lng], { radius: 7, color: "#1565c0" }).bindTooltip(pt.label));
       bounds.extend([pt.lat, pt.lng]);
     });
-    if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], maxZoom: 17 });
-    else map.setView([29.8, 120.6], 12);
+    function fit() {
+      if (bounds.isValid()) map.fitBounds(bounds, { padding: [20, 20], maxZoom: 17 });
+      else map.setView([29.8, 120.6], 12);
+    }
+    fit();  // a view first: vector layers need one before they are added
+    if (data.tile_url) L.tileLayer(data.tile_url, { maxZoom: 19 }).addTo(map);
+    layers.forEach(function (layer) { layer.addTo(map); });
+    // The container may get its final size after the first layout (flex rows, phones).
+    if (window.ResizeObserver) {
+      var last = el.clientWidth + "x" + el.clientHeight;
+      new ResizeObserver(function () {
+        var size = el.clientWidth + "x" + el.clientHeight;
+        if (size !== last) { last = size; map.invalidateSize(); fit(); }
+      }).observe(el);
+    }
     if (el.dataset.pick) {
       var ids = el.dataset.pick.split(","), lat = document.getElementById(ids[0]), lng = document.getElementById(ids[1]);
       var marker = null;
