@@ -190,11 +190,11 @@ class Assistant:
         prefix = EMERGENCY_TEXT + "\n" if emergency else ""
         if kb_ok:
             entry = self.entries[top_kb[0]]
-            basis = [
-                c
-                for c in citations
-                if any(self.resolve_title(b.get("law", "")) == c.law for b in entry.basis)
-            ]
+            wanted = {
+                (self.resolve_title(b.get("law", "")), int(b.get("article", 0)), b.get("suffix", 0))
+                for b in entry.basis
+            }
+            basis = [c for c in citations if (c.law, c.article, c.suffix) in wanted]
             text = prefix + entry.answer
             if basis:
                 text += "\n依据：" + "；".join(

@@ -1,11 +1,13 @@
 """Who may maintain the standard answers (merged into the role groups by ``org.roles.sync_roles``).
 
-Hand-offs and alerts need no permission beyond a place-scoped role: ``restrict()`` decides which
-grid's rows a user sees. Standard answers are county-wide reference content, so editing them is a
+Hand-offs and alerts: the permission puts the pages in the navigation; ``restrict()`` decides which
+grid's rows a user sees (a place-scoped role is required). Standard answers are county-wide reference content, so editing them is a
 permission, not a jurisdiction.
 """
 
-_VIEW = ["assistant.view_standardanswer"]
+# The hand-off queue and the alerts inbox (which rows: restrict() by jurisdiction).
+_QUEUES = ["assistant.view_handoff", "assistant.change_handoff", "assistant.view_alert"]
+_VIEW = _QUEUES + ["assistant.view_standardanswer"]
 _EDIT = _VIEW + [
     "assistant.add_standardanswer",
     "assistant.change_standardanswer",
