@@ -1126,8 +1126,11 @@ def revise_agreement(agreement, actor, *, now=None, **fields):
     current.update({k: v for k, v in fields.items() if v is not None})
     if agreement.state == Agreement.State.DRAFT:
         return draft_agreement(dispute, actor, now=now, **current), False
-    if dispute.agreements.filter(state=Agreement.State.DRAFT).exists():
-        raise Conflict(_("已有待签署的新版本，请修改该草稿"), code="draft_exists")
+    draft = dispute.agreements.filter(state=Agreement.State.DRAFT).first()
+    if draft is not None:  # the pending new version is what gets edited
+        current = _agreement_fields(agreement_content(draft))
+        current.update({k: v for k, v in fields.items() if v is not None})
+        return draft_agreement(dispute, actor, now=now, **current), False
     return draft_agreement(dispute, actor, now=now, **current), True
 
 

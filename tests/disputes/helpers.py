@@ -17,19 +17,19 @@ ID_A = id_number("33010219800101001")
 ID_B = id_number("33010219750505002")
 
 
-def parties(phone_a="13900001111", phone_b="13800002222"):
+def parties(phone_a="13900001111", phone_b="13800002222", ids=(ID_A, ID_B)):
     return [
         {
             "name": "张三",
             "gender": "男",
-            "id_number": ID_A,
+            "id_number": ids[0],
             "phone": phone_a,
             "address": "枫溪社区1幢101室",
         },
         {
             "name": "李四",
             "gender": "女",
-            "id_number": ID_B,
+            "id_number": ids[1],
             "phone": phone_b,
             "address": "枫溪社区1幢201室",
         },
