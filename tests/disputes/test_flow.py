@@ -431,7 +431,7 @@ def test_judicial_window_reminder_then_expiry(county, users):
     first = notes.count()
     kernel.sweep_deadlines(now=start + timedelta(days=30, hours=1))
     assert notes.all().count() == 2 * first
-    assert notes.all().filter(title__contains="届满").count() == first
+    assert notes.all().filter(title__contains="已届满").count() == first
 
 
 def test_signed_agreement_is_never_altered_edits_make_a_new_version(county, users):
