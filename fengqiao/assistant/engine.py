@@ -88,10 +88,15 @@ class Answer:
 
 class Assistant:
     def __init__(
-        self, entries: list[KBEntry], law_index: LawIndex | None, today: dt.date | None = None
+        self,
+        entries: list[KBEntry],
+        law_index: LawIndex | None,
+        today: dt.date | None = None,
+        kb: KBIndex | None = None,
     ):
+        """``kb``: a prebuilt index of exactly ``entries`` (the worker's), else built here."""
         self.entries = entries
-        self.kb = KBIndex(entries)
+        self.kb = kb if kb is not None else KBIndex(entries)
         self.laws = law_index
         self.today = (today or dt.date.today()).isoformat()
         self._by_title_article: dict[tuple[str, int, int], int] = {}

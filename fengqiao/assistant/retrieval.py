@@ -276,6 +276,58 @@ class KBIndex:
         norms[norms == 0] = 1
         self.matrix = (sp.diags(1 / norms) @ x).tocsr().astype(np.float32)
 
+    def save(self, directory: str | os.PathLike, stamp: str) -> None:
+        """Write the index under ``directory``; ``stamp`` says which state of the answers it is."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        sp.save_npz(directory / "kb.matrix.npz", self.matrix, compressed=False)
+        # Terms no unit contains (df = 0) share the largest idf; only the others are stored.
+        unseen = self.idf.max()
+        cols = np.flatnonzero(self.idf != unseen)
+        np.savez(
+            directory / "kb.arrays.npz",
+            owners=self.owners,
+            is_answer=self.is_answer,
+            idf_cols=cols,
+            idf_vals=self.idf[cols],
+            idf_default=np.float32(unseen),
+        )
+        tmp = directory / "kb.entries.json.tmp"
+        with tmp.open("w", encoding="utf-8") as fh:
+            json.dump(
+                {
+                    "version": INDEX_VERSION,
+                    "stamp": stamp,
+                    "entries": [e.__dict__ for e in self.entries],
+                },
+                fh,
+                ensure_ascii=False,
+            )
+        tmp.replace(directory / "kb.entries.json")  # written last: the index is complete
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike, stamp: str) -> KBIndex | None:
+        """The saved index if it was built from the answers as they are now (``stamp``), else None."""
+        directory = Path(directory)
+        try:
+            with (directory / "kb.entries.json").open(encoding="utf-8") as fh:
+                data = json.load(fh)
+            if data.get("version") != INDEX_VERSION or data.get("stamp") != stamp:
+                return None
+            arrays = np.load(directory / "kb.arrays.npz")
+            matrix = sp.load_npz(directory / "kb.matrix.npz").tocsr()
+        except (OSError, ValueError, KeyError):
+            return None
+        self = cls.__new__(cls)
+        self.entries = [KBEntry(**e) for e in data["entries"]]
+        self.owners = arrays["owners"]
+        self.is_answer = arrays["is_answer"]
+        idf_default = float(arrays["idf_default"])
+        self.idf = np.full(N_FEATURES, idf_default, dtype=np.float32)
+        self.idf[arrays["idf_cols"]] = arrays["idf_vals"]
+        self.matrix = matrix
+        return self
+
     def search(self, question: str, k: int = 10) -> list[tuple[int, float]]:
         """Best ``k`` entries: (position, score in [0, 1])."""
         cols, qw = query_vector(question)

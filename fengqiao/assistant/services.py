@@ -30,7 +30,7 @@ from .models import (
     LawInstrument,
     StandardAnswer,
 )
-from .retrieval import KBEntry, LawDoc, LawIndex
+from .retrieval import KBEntry, KBIndex, LawDoc, LawIndex
 from .screener import LABELS, ScreenResult, get_screener
 from .text import normalize
 
@@ -48,8 +48,11 @@ def index_dir() -> Path:
 # ------------------------------------------------------------------------------------------ laws
 
 
-def import_laws(directory, *, workers=None, build_index=True) -> dict:
-    """Import (or re-import: idempotent, updates in place) the Markdown corpus, then rebuild the index."""
+def import_laws(directory, *, workers=None, build_index=True, background=False) -> dict:
+    """Import (or re-import: idempotent, updates in place) the Markdown corpus, then rebuild the index.
+
+    The CLI rebuilds the index before returning; ``background=True`` leaves it to the worker.
+    """
     directory = Path(directory)
     if not directory.is_dir():
         raise ServiceError(f"目录不存在：{directory}")
@@ -94,7 +97,11 @@ def import_laws(directory, *, workers=None, build_index=True) -> dict:
     audit.record(
         "assistant.import_laws", data={"directory": str(directory), "instruments": len(instruments)}
     )
-    if build_index:
+    if background:
+        from . import tasks
+
+        tasks.rebuild_law_index.enqueue()
+    elif build_index:
         rebuild_law_index(workers=workers)
     return {"instruments": len(instruments), "articles": articles}
 
@@ -198,7 +205,8 @@ def check_can_edit_answers(actor, action="change") -> None:
 
 
 @transaction.atomic
-def save_answer(data: dict, *, actor=None) -> tuple[StandardAnswer, bool]:
+def save_answer(data: dict, *, actor=None, reindex=True) -> tuple[StandardAnswer, bool]:
+    """Create or update one standard answer; ``reindex``: have the worker rebuild the index."""
     clean = validate_entry(data)
     exists = StandardAnswer.objects.filter(key=clean["key"]).exists()
     check_can_edit_answers(actor, "change" if exists else "add")
@@ -208,7 +216,8 @@ def save_answer(data: dict, *, actor=None) -> tuple[StandardAnswer, bool]:
         defaults={**clean, "category": category, **({"owner": actor} if actor else {})},
     )
     AskedQuestion.objects.filter(group=obj.key).update(resolved=True)
-    _state.pop("assistant", None)
+    if reindex:
+        schedule_answer_index()
     return obj, created
 
 
@@ -216,11 +225,15 @@ def delete_answer(answer: StandardAnswer, *, actor=None) -> None:
     check_can_edit_answers(actor, "delete")
     audit.record("assistant.delete_answer", user=actor, target=answer)
     answer.delete()
-    _state.pop("assistant", None)
+    schedule_answer_index()
 
 
-def import_kb_lines(lines, *, actor=None) -> list[dict]:
-    """One result per non-empty line: created / updated / error (with the reason). Never stops early."""
+def import_kb_lines(lines, *, actor=None, reindex="background") -> list[dict]:
+    """One result per non-empty line: created / updated / error (with the reason). Never stops early.
+
+    ``reindex``: "background" (staff pages: the worker rebuilds the index once, after the import),
+    "now" (the CLI: rebuilt before returning), or None.
+    """
     check_can_edit_answers(actor, "add")
     check_can_edit_answers(actor, "change")
     results = []
@@ -237,7 +250,7 @@ def import_kb_lines(lines, *, actor=None) -> list[dict]:
             results.append({"line": n, "status": "error", "error": "行过长"})
             continue
         try:
-            obj, created = save_answer(json.loads(raw), actor=actor)
+            obj, created = save_answer(json.loads(raw), actor=actor, reindex=False)
         except json.JSONDecodeError as exc:
             results.append({"line": n, "status": "error", "error": f"JSON格式错误：{exc.msg}"})
         except ServiceError as exc:
@@ -247,6 +260,10 @@ def import_kb_lines(lines, *, actor=None) -> list[dict]:
                 {"line": n, "id": obj.key, "status": "created" if created else "updated"}
             )
     audit.record("assistant.import_kb", user=actor, data={"lines": len(results)})
+    if reindex == "now":
+        rebuild_answer_index()
+    elif reindex == "background":
+        schedule_answer_index()
     return results
 
 
@@ -274,9 +291,45 @@ _state: dict = {}
 _lock = threading.Lock()
 
 
+def _kb_stamp() -> str:
+    """Which state of the standard answers an index was built from (and for which day)."""
+    agg = StandardAnswer.objects.aggregate(m=Max("updated_at"), n=Count("id"))
+    changed = agg["m"].isoformat() if agg["m"] else ""
+    return f"{changed}|{agg['n']}|{timezone.localdate().isoformat()}"
+
+
+def _kb_entries() -> list[KBEntry]:
+    today = timezone.localdate()
+    return [
+        KBEntry(a.key, a.category.path, a.question, a.paraphrases, a.answer, a.basis)
+        for a in StandardAnswer.objects.select_related("category").order_by("key")
+        if a.is_valid_on(today)
+    ]
+
+
+def rebuild_answer_index() -> int:
+    """Build the standard-answer index and save it for every process (the worker runs this)."""
+    stamp = _kb_stamp()
+    entries = _kb_entries()
+    KBIndex(entries).save(index_dir(), stamp)
+    return len(entries)
+
+
+def schedule_answer_index() -> None:
+    """After the current transaction commits, have the worker rebuild the answer index."""
+    from . import tasks
+
+    transaction.on_commit(tasks.rebuild_answer_index.enqueue, robust=True)
+
+
 def get_assistant() -> Assistant:
-    """The engine with the current answers and law index; rebuilt when either changes."""
-    stamp = tuple(StandardAnswer.objects.aggregate(m=Max("updated_at"), n=Count("id")).values())
+    """The engine with the current answers and law index; rebuilt when either changes.
+
+    The answer index is the one the worker saved for the current answers when there is one;
+    otherwise (no worker yet, or it has not caught up) it is built here, so an answer never
+    comes from stale data.
+    """
+    stamp = _kb_stamp()
     law_file = index_dir() / "laws.docs.json"
     law_mtime = law_file.stat().st_mtime if law_file.exists() else None
     with _lock:
@@ -286,12 +339,13 @@ def get_assistant() -> Assistant:
             _state.pop("assistant", None)
         if _state.get("kb_stamp") != stamp or "assistant" not in _state:
             today = timezone.localdate()
-            entries = [
-                KBEntry(a.key, a.category.path, a.question, a.paraphrases, a.answer, a.basis)
-                for a in StandardAnswer.objects.select_related("category")
-                if a.is_valid_on(today)
-            ]
-            _state["assistant"] = Assistant(entries, _state["laws"], today)
+            kb = KBIndex.load(index_dir(), stamp)
+            if kb is None:
+                logger.info("answer index built in this process (none saved for %s)", stamp)
+                entries = _kb_entries()
+            else:
+                entries = kb.entries
+            _state["assistant"] = Assistant(entries, _state["laws"], today, kb=kb)
             _state["kb_stamp"] = stamp
         return _state["assistant"]
 

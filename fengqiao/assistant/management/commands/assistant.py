@@ -44,7 +44,7 @@ class Command(BaseCommand):
     def do_import_kb(self, file, **_):
         try:
             with open(file, "rb") as fh:
-                results = services.import_kb_lines(fh, actor=None)
+                results = services.import_kb_lines(fh, actor=None, reindex="now")
         except OSError as exc:
             raise CommandError(f"无法读取文件：{exc}") from exc
         errors = [r for r in results if r["status"] == "error"]
