@@ -7,7 +7,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from fengqiao.core import workflow as kernel
@@ -275,7 +275,7 @@ def register_dispute(request, payload: RegisterIn):
         risk=payload.risk,
         source_case_id=payload.source_case_id,
     )
-    return 201, _detail(request, dispute.pk)
+    return Status(201, _detail(request, dispute.pk))
 
 
 def _detail(request, pk):
@@ -356,7 +356,7 @@ def get_timeline(request, dispute_id: int):
 def draft_agreement(request, dispute_id: int, payload: AgreementIn):
     dispute = services.get_dispute(request.user, dispute_id)
     fields = payload.dict()
-    return 201, services.draft_agreement(dispute, request.user, **fields)
+    return Status(201, services.draft_agreement(dispute, request.user, **fields))
 
 
 ACTIONS = (
