@@ -1,5 +1,6 @@
 """Template context shared by every staff page: the navigation and the unread count."""
 
+from django.apps import apps
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -13,18 +14,38 @@ NAVIGATION = [
 ]
 
 
+def _group_label(namespace):
+    try:
+        return apps.get_app_config(namespace).verbose_name
+    except LookupError:
+        return ""
+
+
 def navigation(request):
+    """The entries the user may open, in order, each knowing its app group (for separators and
+    the home page's sections)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    items = []
+    items, groups = [], {}
     for name, label, perm in NAVIGATION:
         if perm and not user.has_perm(perm):
             continue
         try:
-            items.append(
-                {"url": reverse(name), "label": label, "active": request.path == reverse(name)}
-            )
+            url = reverse(name)
         except NoReverseMatch:
             continue
-    return {"nav_items": items, "unread_count": notifications.unread_count(user)}
+        namespace = name.split(":", 1)[0]
+        group = "" if namespace == "web" else namespace
+        item = {"url": url, "label": label, "active": request.path == url, "group": group}
+        item["first_of_group"] = bool(group) and group not in groups
+        if group:
+            groups.setdefault(group, {"label": _group_label(group), "items": []})["items"].append(
+                item
+            )
+        items.append(item)
+    return {
+        "nav_items": items,
+        "nav_groups": list(groups.values()),
+        "unread_count": notifications.unread_count(user),
+    }
