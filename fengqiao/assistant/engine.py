@@ -14,7 +14,8 @@ from . import laws as lawsmod
 from .retrieval import KBEntry, KBIndex, LawIndex
 from .text import normalize
 
-KB_CONFIDENT = 0.22  # best cosine + half its lead over the runner-up, at or above which a standard answer is given
+KB_CONFIDENT = 0.27  # best cosine + half its lead over the runner-up, at or above which a standard answer is given
+KB_LEAD_WEIGHT = 0.5  # how much an unambiguous match (lead over the runner-up) adds
 LAW_CONFIDENT = 0.22  # share of the question's BM25 mass an article must match to be quoted
 MAX_QUESTION = 500
 
@@ -179,7 +180,7 @@ class Assistant:
         top_kb = None
         if kb_hits:
             lead = kb_hits[0][1] - (kb_hits[1][1] if len(kb_hits) > 1 else 0.0)
-            top_kb = (kb_hits[0][0], min(1.0, kb_hits[0][1] + 0.5 * lead))
+            top_kb = (kb_hits[0][0], min(1.0, kb_hits[0][1] + KB_LEAD_WEIGHT * lead))
         kb_ok = (
             top_kb is not None and top_kb[1] >= KB_CONFIDENT and not (explicit and top_kb[1] < 0.5)
         )

@@ -251,9 +251,12 @@ class KBIndex:
     """
 
     ANSWER_WEIGHT = 0.8
+    OTHER_SUBJECT = 0.5  # the entry is about another document/party than the question names
+    NO_SUBJECT = 0.8  # the question names one, the entry none
 
     def __init__(self, entries: list[KBEntry]):
         self.entries = entries
+        self._init_subjects()
         units, owners, is_answer = [], [], []
         for i, e in enumerate(entries):
             for q in [e.question, *e.paraphrases]:
@@ -275,6 +278,24 @@ class KBIndex:
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
         norms[norms == 0] = 1
         self.matrix = (sp.diags(1 / norms) @ x).tocsr().astype(np.float32)
+
+    def _init_subjects(self) -> None:
+        """What each entry is about: from its question and paraphrases (else its category)."""
+        self.subjects = [
+            textmod.subjects(" ".join([e.question, *e.paraphrases]) if e.question else e.category)
+            for e in self.entries
+        ]
+
+    def subject_factors(self, question: str) -> np.ndarray:
+        wanted = textmod.subjects(question)
+        factors = np.ones(len(self.entries), dtype=np.float32)
+        if wanted:
+            for i, have in enumerate(self.subjects):
+                if not have:
+                    factors[i] = self.NO_SUBJECT
+                elif not have & wanted:
+                    factors[i] = self.OTHER_SUBJECT
+        return factors
 
     def save(self, directory: str | os.PathLike, stamp: str) -> None:
         """Write the index under ``directory``; ``stamp`` says which state of the answers it is."""
@@ -326,6 +347,7 @@ class KBIndex:
         self.idf = np.full(N_FEATURES, idf_default, dtype=np.float32)
         self.idf[arrays["idf_cols"]] = arrays["idf_vals"]
         self.matrix = matrix
+        self._init_subjects()
         return self
 
     def search(self, question: str, k: int = 10) -> list[tuple[int, float]]:
@@ -342,7 +364,7 @@ class KBIndex:
         np.maximum.at(best_q, self.owners[~self.is_answer], sims[~self.is_answer])
         np.maximum.at(best_a, self.owners[self.is_answer], sims[self.is_answer])
         scores = np.maximum(best_q + 0.1 * best_a, self.ANSWER_WEIGHT * best_a)
-        scores = np.minimum(scores, 1.0)
+        scores = np.minimum(scores * self.subject_factors(question), 1.0)
         k = min(k, n)
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top])]

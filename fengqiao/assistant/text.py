@@ -193,6 +193,23 @@ SYNONYMS = {
 }
 
 _SYN_WEIGHT = 0.5
+_FUNCTION_BIGRAM = 0.5
+
+# What a question is about, when it names a document or a party residents often confuse: a standard
+# answer about another one (an ID-card question matched to the visa answer through "到期") is
+# worth less. Each subject: the words that name it.
+SUBJECTS = {
+    "身份证": ("身份证",),
+    "户口": ("户口", "户籍", "落户", "户口本", "户口簿"),
+    "居住证": ("居住证", "暂住证"),
+    "护照": ("护照",),
+    "签证": ("签证", "居留", "停留期"),
+    "通行证": ("通行证", "港澳", "香港", "澳门", "台湾"),
+    "驾驶证": ("驾驶证", "驾照", "记分", "扣分"),
+    "外国人": ("外国人", "老外", "外籍", "外国"),
+    "律师": ("律师", "法律援助", "打官司"),
+    "号牌": ("上牌", "号牌", "车牌", "牌照", "过户"),
+}
 
 
 def normalize(text: str) -> str:
@@ -231,13 +248,24 @@ def terms(text: str) -> list[str]:
     return ["w:" + w for w in words(text)] + ["b:" + b for b in bigrams(text)]
 
 
+def subjects(text: str) -> frozenset[str]:
+    text = normalize(text)
+    return frozenset(k for k, names in SUBJECTS.items() if any(n in text for n in names))
+
+
 def query_terms(text: str) -> dict[str, float]:
     """Terms of a question with weights: 1 for its own terms, lower for synonym expansions."""
     text = normalize(text)
     ws = words(text)
-    weights: dict[str, float] = {}
-    for t in ["w:" + w for w in ws] + ["b:" + b for b in bigrams(text)]:
-        weights[t] = 1.0
+    weights: dict[str, float] = {"w:" + w: 1.0 for w in ws}
+    # A bigram that lies inside a function word ("怎么", "什么", "可以") or straddles one ("么办")
+    # says little about the subject: it weighs less than the content words' bigrams.
+    content = set()
+    for w in jieba.lcut(text, HMM=False):
+        if w not in STOPWORDS and len(w) > 1:
+            content.update(w[i : i + 2] for i in range(len(w) - 1))
+    for b in bigrams(text):
+        weights.setdefault("b:" + b, 1.0 if b in content else _FUNCTION_BIGRAM)
     for key, expansions in SYNONYMS.items():
         if key in text:
             for e in expansions:

@@ -9,7 +9,7 @@ from tests.conftest import PASSWORD, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-UNKNOWN = "小区里的共享充电宝押金退不回来找谁"
+UNKNOWN = "社区的老年食堂几点开饭"
 
 
 def test_resident_asks_hands_off_and_officer_sees_it(page, live_server, loaded, county, users):
@@ -66,7 +66,7 @@ def test_resident_asks_hands_off_and_officer_sees_it(page, live_server, loaded, 
     queue.get_by_text(UNKNOWN).click()
     page.wait_for_url(f"**/assistant/handoffs/{handoff.pk}/")
     assert "晚上七点后打电话" in page.inner_text("main")
-    page.fill("textarea[name=reply]", "共享充电宝押金问题请先联系运营商客服，我们明天上门了解。")
+    page.fill("textarea[name=reply]", "老年食堂每天11点开饭，我们已转告社区。")
     page.click("main form button")
     page.wait_for_load_state()
     handoff.refresh_from_db()
