@@ -1,5 +1,6 @@
 """JSON API: POST /api/v1/assistant/ask (public, residents), POST /api/v1/assistant/screen (staff/keys)."""
 
+from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from fengqiao.core.errors import NotFound, ServiceError
@@ -70,12 +71,12 @@ def ask(request, payload: AskIn):
 )
 def screen(request, payload: ScreenIn):
     if not payload.text.strip():
-        raise ServiceError("text 不能为空")
+        raise ServiceError(_("text 不能为空"))
     place = None
     if payload.grid:
         place = Place.objects.restrict(request.user).filter(code=payload.grid).first()
         if place is None:
-            raise NotFound("网格不存在或无权访问")
+            raise NotFound(_("网格不存在或无权访问"))
     result, alert = services.screen_message(
         payload.text, place, group_name=payload.group_name or "", context=payload.context or ""
     )

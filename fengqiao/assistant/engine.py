@@ -10,6 +10,8 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_noop
+
 from . import laws as lawsmod
 from .retrieval import KBEntry, KBIndex, LawIndex
 from .text import normalize
@@ -19,13 +21,21 @@ KB_LEAD_WEIGHT = 0.5  # how much an unambiguous match (lead over the runner-up) 
 LAW_CONFIDENT = 0.22  # share of the question's BM25 mass an article must match to be quoted
 MAX_QUESTION = 500
 
-AI_LABEL = "【智能助手自动回复，仅供参考】"
-HANDOFF_TEXT = "抱歉，这个问题我暂时没有把握回答。您可以点击“转人工”，社区民警会尽快答复您。"
-REFUSAL_TEXT = (
+# Fixed texts of the answers (the API and CLI give them in Chinese; pages translate them).
+AI_LABEL = gettext_noop("【智能助手自动回复，仅供参考】")
+HANDOFF_TEXT = gettext_noop(
+    "抱歉，这个问题我暂时没有把握回答。您可以点击“转人工”，社区民警会尽快答复您。"
+)
+REFUSAL_TEXT = gettext_noop(
     "抱歉，我不能提供任何个人信息、他人的案件或内部资料。"
     "如需查询本人事项，请携带身份证件到派出所或通过实名认证的政务服务渠道办理。"
 )
-EMERGENCY_TEXT = "如情况紧急，请立即拨打110（报警）、119（火警）或120（急救）。"
+EMERGENCY_TEXT = gettext_noop("如情况紧急，请立即拨打110（报警）、119（火警）或120（急救）。")
+ASK_TEXT = gettext_noop("请告诉我您想咨询的问题。")
+LAW_INTRO = gettext_noop("知识库中暂时没有这个问题的标准答案。以下法律条文可能与您的问题有关：")
+LAW_OUTRO = gettext_noop("以上仅为条文指引，不构成法律意见；具体情况可以点击“转人工”咨询社区民警。")
+BASIS_PREFIX = gettext_noop("依据：")
+FIXED_TEXTS = (AI_LABEL, HANDOFF_TEXT, REFUSAL_TEXT, EMERGENCY_TEXT, ASK_TEXT, LAW_INTRO, LAW_OUTRO)
 
 # Requests for other people's data or the system's internals: refused, whatever else the text says.
 PRIVACY_RE = re.compile(
@@ -159,7 +169,7 @@ class Assistant:
     def ask(self, question: str) -> Answer:
         question = normalize(question)[:MAX_QUESTION]
         if not question:
-            return Answer("请告诉我您想咨询的问题。", handoff=False, source="none")
+            return Answer(ASK_TEXT, handoff=False, source="none")
         if PRIVACY_RE.search(question):
             return Answer(REFUSAL_TEXT, source="refused", handoff=False, confidence=1.0)
         emergency = bool(EMERGENCY_RE.search(question))
@@ -203,24 +213,26 @@ class Assistant:
             basis = [c for c in citations if (c.law, c.article, c.suffix) in wanted]
             text = prefix + entry.answer
             if basis:
-                text += "\n依据：" + "；".join(
-                    f"《{lawsmod.short_title(c.law)}》{lawsmod.article_label(c.article, c.suffix)}"
-                    for c in basis
+                text += (
+                    "\n"
+                    + BASIS_PREFIX
+                    + "；".join(
+                        f"《{lawsmod.short_title(c.law)}》{lawsmod.article_label(c.article, c.suffix)}"
+                        for c in basis
+                    )
                 )
             if notices:
                 text += "\n" + "\n".join(notices)
             return Answer(text, kb_matches, citations, top_kb[1], False, "kb", entry.key)
         if citations and (law_top >= LAW_CONFIDENT or explicit):
-            lines = [
-                prefix + "知识库中暂时没有这个问题的标准答案。以下法律条文可能与您的问题有关："
-            ]
+            lines = [prefix + LAW_INTRO]
             for c in citations[:3]:
                 snippet = c.text if len(c.text) <= 160 else c.text[:160] + "……"
                 lines.append(
                     f"《{lawsmod.short_title(c.law)}》{lawsmod.article_label(c.article, c.suffix)}：{snippet}"
                 )
             lines += notices
-            lines.append("以上仅为条文指引，不构成法律意见；具体情况可以点击“转人工”咨询社区民警。")
+            lines.append(LAW_OUTRO)
             confidence = min(0.44, 0.2 + law_top)
             return Answer("\n".join(lines), kb_matches, citations, confidence, False, "law")
         confidence = max(top_kb[1] if top_kb else 0.0, law_top) * 0.5

@@ -173,7 +173,9 @@ class Alert(ScopedModel):
     group_name = models.CharField(_("群名称"), max_length=100, blank=True, default="")
     text = models.TextField(_("消息"))
     context = models.TextField(_("上下文"), blank=True, default="")
-    label = models.CharField(_("类别"), max_length=40, choices=[(k, v) for k, v in LABELS.items()])
+    label = models.CharField(
+        _("类别"), max_length=40, choices=[(k, _(v)) for k, v in LABELS.items()]
+    )
     score = models.FloatField(_("分值"))
     fraud = models.BooleanField(default=False)
     evidence = models.JSONField(default=list)

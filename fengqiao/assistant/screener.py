@@ -22,6 +22,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+from django.utils.translation import gettext_noop
 
 from .text import normalize
 
@@ -31,18 +32,18 @@ EVAL_FILE = DATA_DIR / "eval" / "screen_eval.tsv"
 
 NORMAL = "normal"
 LABELS = {
-    "fraud_police": "冒充公检法诈骗",
-    "fraud_loan": "贷款/信用卡诈骗",
-    "fraud_refund": "冒充客服退款理赔诈骗",
-    "fraud_boss": "冒充领导熟人诈骗",
-    "fraud_task": "刷单返利兼职诈骗",
-    "fraud_invest": "投资理财/杀猪盘诈骗",
-    "fraud_prize": "虚假中奖诈骗",
-    "threat": "威胁/暴力",
-    "self_harm": "自伤自杀风险",
-    "missing_person": "人员走失",
-    "dispute_escalation": "纠纷激化",
-    NORMAL: "正常",
+    "fraud_police": gettext_noop("冒充公检法诈骗"),
+    "fraud_loan": gettext_noop("贷款/信用卡诈骗"),
+    "fraud_refund": gettext_noop("冒充客服退款理赔诈骗"),
+    "fraud_boss": gettext_noop("冒充领导熟人诈骗"),
+    "fraud_task": gettext_noop("刷单返利兼职诈骗"),
+    "fraud_invest": gettext_noop("投资理财/杀猪盘诈骗"),
+    "fraud_prize": gettext_noop("虚假中奖诈骗"),
+    "threat": gettext_noop("威胁/暴力"),
+    "self_harm": gettext_noop("自伤自杀风险"),
+    "missing_person": gettext_noop("人员走失"),
+    "dispute_escalation": gettext_noop("纠纷激化"),
+    NORMAL: gettext_noop("正常"),
 }
 FRAUD_LABELS = frozenset(k for k in LABELS if k.startswith("fraud_"))
 THRESHOLD = 0.5

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Max
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fengqiao.core import audit, notifications
 from fengqiao.core.errors import Forbidden, ServiceError
@@ -55,7 +56,7 @@ def import_laws(directory, *, workers=None, build_index=True, background=False) 
     """
     directory = Path(directory)
     if not directory.is_dir():
-        raise ServiceError(f"目录不存在：{directory}")
+        raise ServiceError(_("目录不存在：%(dir)s") % {"dir": directory})
     instruments = lawsmod.load_corpus(directory)
     keep = set()
     articles = 0
@@ -136,11 +137,11 @@ def rebuild_law_index(workers=None) -> int:
 def _category(path: str) -> Category:
     path = "/".join(p.strip() for p in str(path).split("/") if p.strip())
     if not path:
-        raise ServiceError("category 不能为空")
+        raise ServiceError(_("category 不能为空"))
     parent = None
     parts = path.split("/")
     for i in range(len(parts)):
-        parent, _ = Category.objects.get_or_create(
+        parent, _created = Category.objects.get_or_create(
             path="/".join(parts[: i + 1]), defaults={"parent": parent}
         )
     return parent
@@ -149,33 +150,33 @@ def _category(path: str) -> Category:
 def validate_entry(data) -> dict:
     """Check one standard-answer object (the import-kb line format); return clean fields."""
     if not isinstance(data, dict):
-        raise ServiceError("每行必须是一个JSON对象")
+        raise ServiceError(_("每行必须是一个JSON对象"))
     key = data.get("id")
     if not isinstance(key, str | int) or not str(key).strip():
-        raise ServiceError("缺少 id")
+        raise ServiceError(_("缺少 id"))
     answer = data.get("answer")
     if not isinstance(answer, str) or not answer.strip():
-        raise ServiceError("缺少 answer")
+        raise ServiceError(_("缺少 answer"))
     category = data.get("category")
     if not isinstance(category, str) or not category.strip():
-        raise ServiceError("缺少 category")
+        raise ServiceError(_("缺少 category"))
     question = data.get("question") or ""
     paraphrases = data.get("paraphrases") or []
     basis = data.get("basis") or []
     if not isinstance(question, str):
-        raise ServiceError("question 必须是字符串")
+        raise ServiceError(_("question 必须是字符串"))
     if not isinstance(paraphrases, list) or not all(isinstance(p, str) for p in paraphrases):
-        raise ServiceError("paraphrases 必须是字符串列表")
+        raise ServiceError(_("paraphrases 必须是字符串列表"))
     if not isinstance(basis, list):
-        raise ServiceError("basis 必须是列表")
+        raise ServiceError(_("basis 必须是列表"))
     clean_basis = []
     for b in basis:
         if not isinstance(b, dict) or not isinstance(b.get("law"), str):
-            raise ServiceError("basis 的每一项须为 {law, article}")
+            raise ServiceError(_("basis 的每一项须为 {law, article}"))
         try:
             article = int(b.get("article"))
         except (TypeError, ValueError) as exc:
-            raise ServiceError("basis.article 必须是整数") from exc
+            raise ServiceError(_("basis.article 必须是整数")) from exc
         item = {"law": b["law"].strip(), "article": article}
         if b.get("suffix"):
             item["suffix"] = int(b["suffix"])
@@ -194,14 +195,16 @@ def validate_entry(data) -> dict:
             try:
                 out[field] = dt.date.fromisoformat(str(value))
             except ValueError as exc:
-                raise ServiceError(f"{field} 日期格式应为 YYYY-MM-DD") from exc
+                raise ServiceError(
+                    _("%(field)s 日期格式应为 YYYY-MM-DD") % {"field": field}
+                ) from exc
     return out
 
 
 def check_can_edit_answers(actor, action="change") -> None:
     """Staff need ``assistant.<action>_standardanswer``; ``actor=None`` is the operator's CLI."""
     if actor is not None and not actor.has_perm(f"assistant.{action}_standardanswer"):
-        raise Forbidden("没有维护标准答案的权限")
+        raise Forbidden(_("没有维护标准答案的权限"))
 
 
 @transaction.atomic
@@ -242,17 +245,23 @@ def import_kb_lines(lines, *, actor=None, reindex="background") -> list[dict]:
             try:
                 raw = raw.decode("utf-8")
             except UnicodeDecodeError:
-                results.append({"line": n, "status": "error", "error": "不是UTF-8文本"})
+                results.append({"line": n, "status": "error", "error": _("不是UTF-8文本")})
                 continue
         if not raw.strip():
             continue
         if len(raw) > 100_000:
-            results.append({"line": n, "status": "error", "error": "行过长"})
+            results.append({"line": n, "status": "error", "error": _("行过长")})
             continue
         try:
             obj, created = save_answer(json.loads(raw), actor=actor, reindex=False)
         except json.JSONDecodeError as exc:
-            results.append({"line": n, "status": "error", "error": f"JSON格式错误：{exc.msg}"})
+            results.append(
+                {
+                    "line": n,
+                    "status": "error",
+                    "error": _("JSON格式错误：%(msg)s") % {"msg": exc.msg},
+                }
+            )
         except ServiceError as exc:
             results.append({"line": n, "status": "error", "error": exc.message})
         else:
@@ -352,12 +361,12 @@ def get_assistant() -> Assistant:
 
 def ask(question: str, *, record=True) -> Answer:
     if not isinstance(question, str):
-        raise ServiceError("question 必须是字符串")
+        raise ServiceError(_("question 必须是字符串"))
     question = question.strip()
     if not question:
-        raise ServiceError("问题不能为空")
+        raise ServiceError(_("问题不能为空"))
     if len(question) > MAX_TEXT:
-        raise ServiceError(f"问题过长（最多{MAX_TEXT}字）")
+        raise ServiceError(_("问题过长（最多%(n)d字）") % {"n": MAX_TEXT})
     result = llm.compose(question, get_assistant().ask(question))
     if record and result.source.split("+")[0] in ("law", "none"):
         record_unanswered(question, result)
@@ -393,9 +402,9 @@ def _cases_hook(name):
 def request_handoff(question: str, place, *, contact="", assistant_answer="") -> Handoff:
     """转人工: queue the question for the community officer(s) of the resident's grid and tell them."""
     if not question or not question.strip():
-        raise ServiceError("问题不能为空")
+        raise ServiceError(_("问题不能为空"))
     if place is None:
-        raise ServiceError("缺少所在网格")
+        raise ServiceError(_("缺少所在网格"))
     handoff = Handoff.objects.create(
         place=place,
         question=question.strip()[:MAX_TEXT],
@@ -423,7 +432,7 @@ def request_handoff(question: str, place, *, contact="", assistant_answer="") ->
 def answer_handoff(handoff: Handoff, reply: str, *, actor) -> Handoff:
     handoff = Handoff.objects.select_for_update().get_scoped(actor, "change", pk=handoff.pk)
     if not reply.strip():
-        raise ServiceError("答复不能为空")
+        raise ServiceError(_("答复不能为空"))
     handoff.reply = reply.strip()[:MAX_TEXT]
     handoff.status = Handoff.Status.ANSWERED
     handoff.save(update_fields=["reply", "status"])
@@ -444,7 +453,7 @@ def screen_message(
 ) -> tuple[ScreenResult, Alert | None]:
     """Screen one group message; a positive result raises an alert to the officers of the group's grid."""
     if not isinstance(text, str) or not text.strip():
-        raise ServiceError("消息不能为空")
+        raise ServiceError(_("消息不能为空"))
     result = screen_texts([text])[0]
     if not result.flagged or place is None:
         return result, None
@@ -479,7 +488,7 @@ def alert_to_case(alert: Alert, *, actor) -> Alert:
     if not actor.has_role(
         *ALERT_ROLES, "dispatcher", "leader", "police_assistant", "auxiliary_officer"
     ):
-        raise Forbidden("没有权限")
+        raise Forbidden(_("没有权限"))
     create = _cases_hook("create_case_from_alert")
     if create is not None:
         case = create(

@@ -15,7 +15,7 @@ from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.org.models import Place
 
 from . import services
-from .engine import AI_LABEL
+from .engine import AI_LABEL, BASIS_PREFIX, FIXED_TEXTS
 from .models import Alert, AskedQuestion, Handoff, StandardAnswer
 
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -28,11 +28,19 @@ def _grid(code):
 # ------------------------------------------------------------------------------------- residents
 
 
+def _shown(answer: str) -> str:
+    """The answer in the page's language: its fixed framing is translated (standard answers and law
+    texts are Chinese content and stay so)."""
+    for text in FIXED_TEXTS:
+        answer = answer.replace(text, _(text))
+    return answer.replace("\n" + BASIS_PREFIX, "\n" + _(BASIS_PREFIX))
+
+
 def chat(request):
     return render(
         request,
         "assistant/chat.html",
-        {"grid": _grid(request.GET.get("grid")), "ai_label": AI_LABEL},
+        {"grid": _grid(request.GET.get("grid")), "ai_label": _(AI_LABEL)},
     )
 
 
@@ -46,7 +54,8 @@ def chat_ask(request):
     ctx = {
         "question": question,
         "result": result,
-        "ai_label": AI_LABEL,
+        "answer": _shown(result.answer),
+        "ai_label": _(AI_LABEL),
         "grid": request.POST.get("grid", ""),
     }
     return render(request, "assistant/_reply.html", ctx)
@@ -241,10 +250,10 @@ def _xlsx_lines(upload):
 def answers_import(request):
     upload = request.FILES.get("file")
     if upload is None:
-        messages.error(request, "请选择文件")
+        messages.error(request, _("请选择文件"))
         return redirect("assistant:answers")
     if upload.size > MAX_UPLOAD:
-        messages.error(request, "文件过大（上限5MB）")
+        messages.error(request, _("文件过大（上限5MB）"))
         return redirect("assistant:answers")
     name = upload.name.lower()
     try:
@@ -255,13 +264,13 @@ def answers_import(request):
         else:
             raise ValueError
     except Exception:  # noqa: BLE001 - any unreadable upload is one clear message
-        messages.error(request, "文件类型不支持或已损坏：请上传 .jsonl 或 .xlsx")
+        messages.error(request, _("文件类型不支持或已损坏：请上传 .jsonl 或 .xlsx"))
         return redirect("assistant:answers")
     results = services.import_kb_lines(lines, actor=request.user)
     errors = [r for r in results if r["status"] == "error"]
-    messages.success(request, f"导入成功 {len(results) - len(errors)} 条")
+    messages.success(request, _("导入成功 %(n)d 条") % {"n": len(results) - len(errors)})
     for r in errors[:20]:
-        messages.error(request, f"第{r['line']}行：{r['error']}")
+        messages.error(request, _("第%(line)d行：%(error)s") % r)
     return redirect("assistant:answers")
 
 
@@ -289,7 +298,7 @@ def alert_detail(request, pk):
         action = request.POST.get("action")
         if action == "case":
             services.alert_to_case(alert, actor=request.user)
-            messages.success(request, "已转为事件")
+            messages.success(request, _("已转为事件"))
         elif action == "dismiss":
             services.dismiss_alert(alert, actor=request.user)
         return redirect("assistant:alert", pk=pk)
