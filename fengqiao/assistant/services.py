@@ -6,6 +6,7 @@ import datetime as dt
 import importlib
 import json
 import logging
+import re
 import threading
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.core import audit, notifications
+from fengqiao.core import audit, notifications, pii
 from fengqiao.core.errors import Forbidden, ServiceError
 from fengqiao.org.services import staff_for_place
 
@@ -373,7 +374,19 @@ def ask(question: str, *, record=True) -> Answer:
     return result
 
 
+# Residents sometimes type their own numbers; the unanswered list is read by staff of every grid.
+_ID_NUMBER_RE = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+_PHONE_RE = re.compile(r"(?<!\d)1\d{10}(?!\d)")
+
+
+def mask_numbers(text: str) -> str:
+    """ID and mobile numbers in free text, masked as everywhere else (``core.pii``)."""
+    text = _ID_NUMBER_RE.sub(lambda m: pii.mask_id_number(m.group()), text)
+    return _PHONE_RE.sub(lambda m: pii.mask_phone(m.group()), text)
+
+
 def record_unanswered(question: str, result: Answer) -> None:
+    question = mask_numbers(question)
     norm = normalize(question)[:500]
     group = result.kb_matches[0]["id"] if result.kb_matches else ""
     updated = AskedQuestion.objects.filter(normalized=norm).update(

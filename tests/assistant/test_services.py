@@ -182,3 +182,10 @@ def test_alert_goes_to_grid_and_becomes_case(db, county, make_user):
     assert services.alert_to_case(alert, actor=officer_a).status == "case"
     _, none = services.screen_message("今天菜市场的青菜好便宜", county.grid_a)
     assert none is None
+
+
+def test_unanswered_questions_keep_no_phone_or_id_number(db, home):
+    services.ask("我是3栋的，电话13812345678，身份证330102199001011234，火星的房子怎么过户")
+    [kept] = AskedQuestion.objects.all()
+    assert "13812345678" not in kept.text and "330102199001011234" not in kept.text
+    assert "138****5678" in kept.text and "330*************34" in kept.text
