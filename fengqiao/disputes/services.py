@@ -300,7 +300,8 @@ def _alert_high_risk(dispute, actor):
 
 
 def _find_recurrence(dispute, parties, now):
-    """The latest earlier dispute at the same place or between the same people, in the window."""
+    """The latest earlier dispute between the same people (ID number, phone, or name when no ID
+    is known), or of the same type at the same place, within ``DISPUTES_RECURRENCE_DAYS``."""
     since = now - timedelta(days=int(setting("RECURRENCE_DAYS", 180)))
     earlier = Dispute.objects.filter(registered_at__gte=since).exclude(pk=dispute.pk)
     hashes = Q()
@@ -313,8 +314,9 @@ def _find_recurrence(dispute, parties, now):
             hashes |= Q(name_hash=party.name_hash)
     shared = Party.objects.filter(hashes).exclude(dispute=dispute).values("dispute_id")
     same_people = Q(pk__in=shared) if hashes else Q(pk__in=[])
-    # Same place: the same grid or village, not just the same county.
-    return earlier.filter(same_people | Q(place=dispute.place)).order_by("-registered_at").first()
+    # Same place: the same kind of dispute again in the same grid (or village) it was filed in.
+    same_place = Q(place=dispute.place, type=dispute.type)
+    return earlier.filter(same_people | same_place).order_by("-registered_at").first()
 
 
 def register_from_case(case, actor, *, parties, type="neighbour", title="", facts="", **extra):
