@@ -176,8 +176,8 @@ def arm_due(due):
         )
         cur.execute(
             """
-            UPDATE core_deadline SET due_at = now() - interval '1 hour',
-              next_check_at = now() - interval '1 hour', level = 0
+            UPDATE core_deadline SET due_at = now() - interval '1 minute',
+              next_check_at = now() - interval '1 minute', level = 0
             WHERE id IN (SELECT id FROM core_deadline WHERE state = 'open'
                          ORDER BY id %% 9973, id LIMIT %s)
             """,

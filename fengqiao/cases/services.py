@@ -126,18 +126,39 @@ def verifiers_for(case):
     return staff_for_place(_place(case), ["grid_worker"])
 
 
+_PEOPLE: dict = {}
+PEOPLE_TTL = 60.0  # seconds: staff changes reach the deadline sweep within a minute
+
+
+def _remember(key, compute):
+    import time
+
+    hit = _PEOPLE.get(key)
+    now = time.monotonic()
+    if hit is not None and now - hit[0] < PEOPLE_TTL:
+        return hit[1]
+    value = compute()
+    _PEOPLE[key] = (now, value)
+    return value
+
+
+def _role_people(role):
+    """(user, jurisdiction paths) of every active user holding ``role``."""
+    users = User.objects.filter(groups__name=role, is_active=True).distinct().order_by("id")
+    return [(user, user.scope_paths()) for user in users]
+
+
 def cached_responsible(batch, case, level):
-    """Recipients of a supervision card, cached per (unit, place, level) within one sweep batch."""
-    cache = getattr(batch, "_case_people", None)
-    if cache is None:
-        cache = batch._case_people = {}
-    key = (case.department_id, case.team_id, case.place_id, level >= 2)
-    if key not in cache:
-        people = unit_staff(case) + dispatchers_for(case)
-        if level >= 2:
-            people += leaders_for(case)
-        cache[key] = people
-    return cache[key]
+    """Recipients of a supervision card: the unit, the dispatchers covering the place and, from
+    red on, its leaders. Cached for a minute per unit and per role, so a sweep of thousands of due
+    deadlines asks the database a handful of times, not once per case."""
+    people = list(_remember(("unit", case.department_id, case.team_id), lambda: unit_staff(case)))
+    roles = ("dispatcher", "leader") if level >= 2 else ("dispatcher",)
+    for role in roles:
+        for user, paths in _remember(("role", role), lambda role=role: _role_people(role)):
+            if any(case.place_path.startswith(path) for path in paths):
+                people.append(user)
+    return people
 
 
 # -- intake -----------------------------------------------------------------------------------

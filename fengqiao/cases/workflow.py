@@ -532,14 +532,8 @@ class CaseFlow(Workflow):
             note=title,
             data={"deadline": deadline.kind, "action": step.action, "level": level},
         )
-        recipients = services.cached_responsible(batch, record, level)
-        batch.notify(
-            recipients,
-            kind=f"case.card.{step.action}",
-            title=title,
-            url=f"/cases/{record.pk}/",
-            target=record,
-        )
+        for user in services.cached_responsible(batch, record, level):
+            pending.notes.setdefault(user, []).append((record, step, title))
 
 
 KIND_LABELS = {
@@ -557,6 +551,31 @@ class _PendingCards(list):
     def __init__(self):
         super().__init__()
         self.levels = {}
+        self.notes = {}  # recipient → [(case, step, title)]
+
+
+def _notify_digest(notes):
+    """One notification per recipient per sweep batch: the case itself when there is one, else a
+    digest pointing at the supervision board (a sweep may breach hundreds of cases at once)."""
+    for user, items in notes.items():
+        if len(items) == 1:
+            record, step, title = items[0]
+            notifications.notify(
+                [user],
+                kind=f"case.card.{step.action}",
+                title=title,
+                url=f"/cases/{record.pk}/",
+                target=record,
+            )
+            continue
+        worst = max(items, key=lambda item: CARD_LEVEL.get(item[1].action, 1))[1]
+        notifications.notify(
+            [user],
+            kind=f"case.card.{worst.action}",
+            title=_("%(n)d 件事件超期督办") % {"n": len(items)},
+            body="\n".join(str(title) for _record, _step, title in items[:200]),
+            url="/cases/supervision/",
+        )
 
 
 def _batch_cards(batch):
@@ -576,8 +595,10 @@ def _batch_cards(batch):
                     Case.objects.filter(pk__in=ids, supervision_level__lt=level).update(
                         supervision_level=level
                     )
+                _notify_digest(pending.notes)
                 pending.clear()
                 pending.levels.clear()
+                pending.notes.clear()
             kernel_flush()
 
         batch.flush = flush

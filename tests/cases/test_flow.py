@@ -421,3 +421,19 @@ def test_deny_extension_and_escalate(county, users):
     assert case.extension_pending is None and case.extension_count == 0
     services.act(case, "escalate", staff, note="需要住建部门协同")
     assert Notification.objects.filter(kind="case.escalate", recipient=users["leader"])
+
+
+def test_a_sweep_of_many_breaches_sends_one_digest_per_person(county, users):
+    cases = [dispatched(county.grid_a, users, county) for _ in range(3)]
+    later = timezone.now() + timedelta(days=2)
+    before = Notification.objects.filter(recipient=users["dispatcher"]).count()
+    sweep_deadlines(now=later)
+    notes = Notification.objects.filter(recipient=users["dispatcher"])[: notes_count(users, before)]
+    digest = Notification.objects.filter(recipient=users["dispatcher"]).order_by("-id").first()
+    assert digest.url == "/cases/supervision/" and cases[0].number in digest.body
+    assert SupervisionCard.objects.filter(case__in=cases).count() >= 3
+    assert len(notes) >= 1
+
+
+def notes_count(users, before):
+    return Notification.objects.filter(recipient=users["dispatcher"]).count() - before
