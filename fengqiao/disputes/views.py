@@ -224,7 +224,9 @@ def _detail_context(request, dispute):
         available = set()
     next_levels = list(range(dispute.level + 1, 6)) if dispute.level < 5 else []
     pools = {level: services.pool_for(dispute.place, level) for level in next_levels}
-    pools_current = services.pool_for(dispute.place, dispute.level) if "assign" in available else []
+    pools_current = (
+        services.pool_for(dispute.place, dispute.level) if {"assign", "start"} & available else []
+    )
     deadlines = list(kernel.open_deadlines(dispute))
     return {
         "dispute": dispute,
