@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
@@ -24,6 +25,8 @@ def _jsonl():
     return SimpleUploadedFile("answers.jsonl", body)
 
 
+# The worker closes its database connection when it stops: these tests run outside a test transaction.
+@pytest.mark.django_db(transaction=True)
 def test_staff_import_leaves_the_index_to_the_worker(
     client, home, county, users, login_as, django_capture_on_commit_callbacks, monkeypatch
 ):
@@ -73,6 +76,7 @@ def test_cli_import_kb_builds_the_index_before_returning(db, home, tmp_path):
     assert not DBTaskResult.objects.exists()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_law_import_in_the_background(db, home, law_dir, django_capture_on_commit_callbacks):
     services.import_laws(law_dir, background=True)
     assert not (home / "assistant" / "index" / "laws.docs.json").exists()
