@@ -248,6 +248,23 @@ class Case(ScopedModel):
             models.Index(fields=["place_path", "state", "due_at"], name="case_place_queue"),
             models.Index(fields=["category", "place", "reported_at"], name="case_duplicates"),
             models.Index(fields=["reported_at"], name="case_reported"),
+            # "My queue" at scale: walk the open cases in deadline order and stop after a page.
+            models.Index(
+                fields=["due_at", "id"],
+                name="case_open_due",
+                condition=Q(
+                    state__in=[
+                        "reported",
+                        "accepted",
+                        "dispatched",
+                        "returned",
+                        "claimed",
+                        "in_progress",
+                        "resolved",
+                        "verified",
+                    ]
+                ),
+            ),
         ]
 
     OPEN_STATES = (

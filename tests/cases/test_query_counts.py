@@ -36,13 +36,13 @@ def populate(county, users, n=3):
 
 
 PAGES = [
-    ("department_staff", "/cases/", 14),
-    ("grid_worker", "/cases/?tab=all", 15),
-    ("dispatcher", "/cases/dispatch/", 18),
-    ("dispatcher", "/cases/supervision/", 16),
+    ("department_staff", "/cases/", 13),
+    ("grid_worker", "/cases/?tab=all", 14),
+    ("dispatcher", "/cases/dispatch/", 17),
+    ("dispatcher", "/cases/supervision/", 15),
     ("dispatcher", "/cases/figures/?by=town", 15),
-    ("dispatcher", "/api/v1/cases/", 14),
-    ("department_staff", "/api/v1/cases/?open=true", 12),
+    ("dispatcher", "/api/v1/cases/", 13),
+    ("department_staff", "/api/v1/cases/?open=true", 11),
 ]
 
 
