@@ -10,11 +10,16 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
-from django.utils.translation import gettext_noop
-
 from . import laws as lawsmod
 from .retrieval import KBEntry, KBIndex, LawIndex
 from .text import normalize
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for ``makemessages`` (same name as Django's); pages translate it when shown.
+    Defined here so that this module needs no Django settings."""
+    return message
+
 
 KB_CONFIDENT = 0.27  # best cosine + half its lead over the runner-up, at or above which a standard answer is given
 KB_LEAD_WEIGHT = 0.5  # how much an unambiguous match (lead over the runner-up) adds

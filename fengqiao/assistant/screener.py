@@ -22,9 +22,15 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
-from django.utils.translation import gettext_noop
 
 from .text import normalize
+
+
+def gettext_noop(message: str) -> str:
+    """Marks a message for ``makemessages`` (same name as Django's); pages translate it when shown.
+    Defined here so that this module needs no Django settings."""
+    return message
+
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 TRAIN_FILE = DATA_DIR / "screen_train.tsv"
