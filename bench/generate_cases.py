@@ -160,6 +160,10 @@ def generate(n, due, batch=200_000):
             )
             done += size
             print(f"  {done:>9,} cases", flush=True)
+        for table in ("cases_case", "core_timelineentry", "core_deadline"):
+            cur.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"  # noqa: S608
+            )
         cur.execute("ANALYZE cases_case; ANALYZE core_deadline; ANALYZE core_timelineentry")
     arm_due(due)
 

@@ -148,6 +148,12 @@ def _role_people(role):
     return [(user, user.scope_paths()) for user in users]
 
 
+def covering(case, role):
+    """Active users with ``role`` whose jurisdiction covers the case's place (cached a minute)."""
+    people = _remember(("role", role), lambda: _role_people(role))
+    return [user for user, paths in people if any(case.place_path.startswith(p) for p in paths)]
+
+
 def cached_responsible(batch, case, level):
     """Recipients of a supervision card: the unit, the dispatchers covering the place and, from
     red on, its leaders. Cached for a minute per unit and per role, so a sweep of thousands of due
@@ -352,7 +358,7 @@ def report(
                 from fengqiao.core import notifications
 
                 notifications.notify(
-                    dispatchers_for(case),
+                    covering(case, "dispatcher"),
                     kind="case.report",
                     title=_("新事件：%(number)s %(category)s")
                     % {"number": case.number, "category": category.name},
