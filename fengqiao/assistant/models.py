@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core.pii import EncryptedField
 from fengqiao.core.scoping import ScopedManager, ScopedModel
 
 from .screener import LABELS
@@ -144,7 +145,8 @@ class Handoff(ScopedModel):
         ANSWERED = "answered", _("已答复")
 
     question = models.TextField(_("问题"))
-    contact = models.CharField(_("联系方式"), max_length=100, blank=True, default="")
+    # personal data: encrypted at rest, shown masked, clear only through core.services.reveal
+    contact = EncryptedField(_("联系方式"), kind="text")
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     assistant_answer = models.TextField(blank=True, default="")
     reply = models.TextField(_("答复"), blank=True, default="")

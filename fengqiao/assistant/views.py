@@ -321,4 +321,8 @@ def handoff_detail(request, pk):
         except ServiceError as exc:
             messages.error(request, exc.message)
         return redirect("assistant:handoff", pk=pk)
-    return render(request, "assistant/handoff_detail.html", {"handoff": handoff})
+    return render(
+        request,
+        "assistant/handoff_detail.html",
+        {"handoff": handoff, "can_reveal": request.user.has_perm("core.reveal_personal_data")},
+    )
