@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core import audit, notifications, pii
 from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
-from fengqiao.core.workflow import append_timeline, apply
+from fengqiao.core.workflow import append_timeline, apply, start_deadline, stop_deadlines
 from fengqiao.org.models import Department, Place, User
 
 from .models import (
@@ -732,6 +732,10 @@ def dispatch_joint_tasks(dispute, actor, tasks, *, now=None):
             JointTask(attempt=attempt, department=d, task=t, due_at=due, dispatched_at=now)
             for d, t, due in clean
         )
+        for row in rows:  # each task's deadline on the kernel: overdue tasks are chased
+            start_deadline(
+                dispute, f"joint:{row.pk}", row.due_at, policy="dispute_followup", now=now
+            )
         staff = User.objects.filter(department__in=[d for d, _t, _d in clean], is_active=True)
         notifications.notify(
             staff,
@@ -798,6 +802,7 @@ def complete_joint_task(task_id, actor, *, result, now=None):
         task.state, task.result, task.done_at = JointTask.State.DONE, result, now
         task.claimed_by = task.claimed_by or actor
         task.save(update_fields=["state", "result", "done_at", "claimed_by"])
+        stop_deadlines(task.attempt.dispute, (f"joint:{task.pk}",), now=now)
         _apply(
             task.attempt.dispute,
             "joint_task",

@@ -261,6 +261,34 @@ class DisputeFlow(Workflow):
                 if step.action == "remind"
                 else _("矛盾纠纷 %(number)s：司法确认30日申请期限已届满")
             ) % {"number": record.number}
+        elif deadline.kind.startswith("joint:"):
+            from fengqiao.org.models import User
+
+            from .models import JointTask
+
+            task = (
+                JointTask.objects.filter(pk=deadline.kind[6:], state__in=("dispatched", "claimed"))
+                .select_related("department")
+                .first()
+            )
+            if task is None:
+                return
+            title = _("联席调任务超期：%(number)s %(dept)s") % {
+                "number": record.number,
+                "dept": task.department.name,
+            }
+            staff = list(User.objects.filter(department_id=task.department_id, is_active=True))
+            batch.timeline(
+                record, "remind", note=title, data={"deadline": "joint_task", "task": task.pk}
+            )
+            batch.notify(
+                staff + staff_for_place(record.place, ["dispatcher"]),
+                kind="dispute.joint_task_overdue",
+                title=title,
+                url="/disputes/joint/",
+                target=record,
+            )
+            return
         elif deadline.kind == "performance":
             from .models import Performance
 

@@ -602,3 +602,36 @@ def test_figures(county, users):
         services.figures(users["mediator"])
     assert services.figures(_officer_c(county))["total"] == 0
     assert TimelineEntry.objects.exists()
+
+
+def test_overdue_joint_task_is_chased_and_done_stops_it(county, users):
+    dispute = helpers.at_level(county.grid_a, users, 5)
+    due = timezone.now() + timedelta(hours=5)
+    [late, done] = services.dispatch_joint_tasks(
+        dispute,
+        users["dispatcher"],
+        [
+            {"department": county.urban, "task": "现场核查", "due_at": due},
+            {"department": county.centre, "task": "组织会议", "due_at": due},
+        ],
+    )
+    centre_staff = helpers_user(county)
+    services.complete_joint_task(done.pk, centre_staff, result="会议已开")
+    kernel.sweep_deadlines(now=due + timedelta(minutes=5))
+    notes = Notification.objects.filter(kind="dispute.joint_task_overdue")
+    assert notes.filter(recipient=users["department_staff"]).exists()
+    assert notes.filter(recipient=users["dispatcher"]).exists()
+    assert notes.filter(title__contains=county.urban.name).exists()
+    assert not notes.filter(title__contains=county.centre.name).exists()
+
+
+def helpers_user(county):
+    from fengqiao.org import services as org_services
+
+    return org_services.create_staff(
+        username="centre-staff",
+        password="x",
+        roles=["department_staff"],
+        department=county.centre,
+        skip_password_rules=True,
+    )
