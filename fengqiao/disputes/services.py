@@ -364,6 +364,40 @@ def add_to_pool(user, place, level, *, actor=None, speciality=""):
     return member
 
 
+def set_pool_member(actor, *, username, place, level, active=True, speciality=""):
+    """Add a mediator to (or take them off) a place's pool at a level, by a coordinator."""
+    _need(actor, "disputes.assign_dispute")
+    user = User.objects.filter(username=(username or "").strip(), is_active=True).first()
+    if user is None:
+        raise ServiceError(_("没有这个工作人员账号"), code="invalid_user")
+    if not isinstance(place, Place):
+        place = Place.objects.filter(pk=place).first()
+    if place is None or not actor.covers(place):
+        raise NotFound(_("所选地点不在您的辖区内"))
+    try:
+        level = int(level)
+    except (TypeError, ValueError):
+        raise ServiceError(_("层级必须是1至5"), code="invalid_level") from None
+    if level not in LEVELS:
+        raise ServiceError(_("层级必须是1至5"), code="invalid_level")
+    if active and not user.has_role(*LEVEL_ROLES[level], "mediator", "lawyer"):
+        raise ServiceError(
+            _("%(user)s 的角色不能担任第%(level)s级调解") % {"user": user, "level": level},
+            code="invalid_mediator",
+        )
+    if not active:
+        MediatorPoolMember.objects.filter(user=user, place=place, level=level).update(active=False)
+        return None
+    member = add_to_pool(user, place, level, speciality=speciality)
+    audit.record(
+        "dispute.pool_member",
+        user=actor,
+        target=member,
+        data={"level": level, "place": place.code, "user": user.username},
+    )
+    return member
+
+
 def _pick_mediator(dispute, level, mediator):
     """The mediator for ``level``: the one given (must be in the pool or hold the level's role),
     else the least-loaded pool member; None if the pool is empty."""

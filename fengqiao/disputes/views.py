@@ -692,10 +692,30 @@ def figures(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def pools(request):
-    """Mediator pools of the places in my area, with each mediator's open workload."""
+    """Mediator pools of the places in my area, with each mediator's open workload; coordinators
+    add or remove members."""
     _perm(request.user, "disputes.view_mediatorpoolmember")
     places = Place.objects.restrict(request.user)
+    status = 200
+    if request.method == "POST":
+        _perm(request.user, "disputes.assign_dispute")
+        try:
+            services.set_pool_member(
+                request.user,
+                username=request.POST.get("username", ""),
+                place=request.POST.get("place") or None,
+                level=request.POST.get("level"),
+                active=request.POST.get("active", "1") == "1",
+                speciality=request.POST.get("speciality", ""),
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("disputes:pools")
     rows = (
         MediatorPoolMember.objects.filter(place__in=places, active=True)
         .select_related("user", "place")
@@ -707,7 +727,17 @@ def pools(request):
         )
         .order_by("level", "place__path", "id")[:500]
     )
-    return render(request, "disputes/pools.html", {"rows": rows, "levels": LEVELS})
+    return render(
+        request,
+        "disputes/pools.html",
+        {
+            "rows": rows,
+            "levels": LEVELS,
+            "places": places.filter(level__gte=Place.Level.TOWN)[:500],
+            "form": request.POST,
+        },
+        status=status,
+    )
 
 
 # -- the party's status page (public) --------------------------------------------------------

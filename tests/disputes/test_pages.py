@@ -257,3 +257,42 @@ def test_api_register_act_and_errors(client, county, users):
     timeline = client.get(f"/api/v1/disputes/{pk}/timeline").json()
     assert [e["transition"] for e in timeline] == ["register", "start", "agree"]
     assert client.get("/api/v1/disputes/figures").json()["total"] == 1
+
+
+def test_pool_management(client, county, users, users_b):
+    login(client, users["community_officer"])
+    response = client.post(
+        "/disputes/pools/",
+        {
+            "username": users["mediator"].username,
+            "place": county.grid_a.pk,
+            "level": "1",
+            "active": "1",
+        },
+    )
+    assert response.status_code == 302
+    from fengqiao.disputes import services
+
+    assert services.pool_for(county.grid_a, 1) == [users["mediator"]]
+    bad = client.post(
+        "/disputes/pools/",
+        {"username": users["grid_worker"].username, "place": county.grid_a.pk, "level": "3"},
+    )
+    assert bad.status_code == 400 and "不能担任" in bad.content.decode()
+    out = client.post(
+        "/disputes/pools/",
+        {"username": users["mediator"].username, "place": county.grid_c.pk, "level": "1"},
+    )
+    assert out.status_code == 404
+    client.post(
+        "/disputes/pools/",
+        {
+            "username": users["mediator"].username,
+            "place": county.grid_a.pk,
+            "level": "1",
+            "active": "0",
+        },
+    )
+    assert services.pool_for(county.grid_a, 1) == []
+    login(client, users["mediator"])
+    assert client.post("/disputes/pools/", {"username": "x"}).status_code == 403
