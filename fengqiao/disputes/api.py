@@ -233,6 +233,65 @@ class VerifyOut(Schema):
     version: int | None = None
 
 
+class ParticipantIn(Schema):
+    name: str
+    role: str
+
+
+class HearingIn(Schema):
+    held_at: datetime
+    location: str = ""
+    statements: str = ""
+    defence: str = ""
+    deliberation: str = ""
+    decision: str = ""
+    minutes: str = ""
+    participants: list[ParticipantIn] = []
+
+
+class HearingOut(Schema):
+    id: int
+    held_at: datetime
+    location: str
+    decision: str
+    chair_id: int
+
+
+class JointTaskIn(Schema):
+    department_id: int
+    task: str
+    due_at: datetime
+
+
+class JointTaskOut(Schema):
+    id: int
+    dispute_id: int
+    dispute_number: str
+    department_id: int
+    department: str
+    task: str
+    due_at: datetime
+    state: str
+    result: str
+    overdue: bool
+
+    @staticmethod
+    def resolve_dispute_id(obj):
+        return obj.attempt.dispute_id
+
+    @staticmethod
+    def resolve_dispute_number(obj):
+        return obj.attempt.dispute.number
+
+    @staticmethod
+    def resolve_department(obj):
+        return obj.department.name
+
+
+class TaskResultIn(Schema):
+    result: str = ""
+
+
 def _base_rows(request):
     return Dispute.objects.restrict(request.user).select_related("type", "place", "mediator")
 
@@ -303,6 +362,26 @@ def verify_agreement(request, payload: VerifyIn):
     }
 
 
+@router.get("/joint-tasks", response=list[JointTaskOut])
+@paginate(PageNumberPagination)
+def list_joint_tasks(request, state: str = ""):
+    _need(request, "disputes.handle_joint_task")
+    rows = services.visible_tasks(request.user).order_by("due_at", "id")
+    return rows.filter(state=state) if state else rows
+
+
+@router.post("/joint-tasks/{task_id}/{action}", response=JointTaskOut)
+def joint_task_action(request, task_id: int, action: str, payload: TaskResultIn):
+    """``claim`` (签收) or ``complete`` (反馈, with the result)."""
+    if action == "claim":
+        task = services.claim_joint_task(task_id, request.user)
+    elif action == "complete":
+        task = services.complete_joint_task(task_id, request.user, result=payload.result)
+    else:
+        raise ServiceError(_("未知操作：%(a)s") % {"a": action}, code="unknown_action")
+    return services.visible_tasks(request.user).get(pk=task.pk)
+
+
 @router.get("/agreements/{agreement_id}", response=AgreementOut)
 def get_agreement(request, agreement_id: int):
     _need(request, "disputes.view_dispute")
@@ -357,6 +436,24 @@ def draft_agreement(request, dispute_id: int, payload: AgreementIn):
     dispute = services.get_dispute(request.user, dispute_id)
     fields = payload.dict()
     return Status(201, services.draft_agreement(dispute, request.user, **fields))
+
+
+@router.post("/{dispute_id}/hearing", response={201: HearingOut})
+def record_hearing(request, dispute_id: int, payload: HearingIn):
+    dispute = services.get_dispute(request.user, dispute_id)
+    data = payload.dict()
+    hearing = services.record_hearing(dispute, request.user, **data)
+    return Status(201, hearing)
+
+
+@router.post("/{dispute_id}/joint-tasks", response={201: list[JointTaskOut]})
+def dispatch_joint_tasks(request, dispute_id: int, payload: list[JointTaskIn]):
+    dispute = services.get_dispute(request.user, dispute_id)
+    tasks = [{"department": t.department_id, "task": t.task, "due_at": t.due_at} for t in payload]
+    rows = services.dispatch_joint_tasks(dispute, request.user, tasks)
+    return Status(
+        201, list(services.visible_tasks(request.user).filter(pk__in=[r.pk for r in rows]))
+    )
 
 
 ACTIONS = (

@@ -62,6 +62,8 @@ SCOPED = [
             "/api/v1/disputes/{dispute_id}/timeline",
             "/api/v1/disputes/{dispute_id}/agreements",
             "/api/v1/disputes/{dispute_id}/actions/{action}",
+            "/api/v1/disputes/{dispute_id}/hearing",
+            "/api/v1/disputes/{dispute_id}/joint-tasks",
             "/api/v1/disputes/agreements/{agreement_id}",
             "/api/v1/disputes/agreements/{agreement_id}/sign",
             "/api/v1/disputes/agreements/{agreement_id}/download/{fmt}",
@@ -70,10 +72,10 @@ SCOPED = [
     ScopedEndpoint(
         name="disputes_joint_tasks",
         make=lambda grid, users: _joint(grid, users),
-        list_urls=["/disputes/joint/"],
+        list_urls=["/disputes/joint/", "/api/v1/disputes/joint-tasks"],
         detail_urls=lambda t: [f"/disputes/joint/{t.pk}/claim/"],
         marker=lambda t: t.task,
-        url_names=["disputes:joint_task"],
+        url_names=["disputes:joint_task", "/api/v1/disputes/joint-tasks/{task_id}/{action}"],
     ),
 ]
 

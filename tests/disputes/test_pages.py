@@ -296,3 +296,62 @@ def test_pool_management(client, county, users, users_b):
     assert services.pool_for(county.grid_a, 1) == []
     login(client, users["mediator"])
     assert client.post("/disputes/pools/", {"username": "x"}).status_code == 403
+
+
+def test_api_hearing_and_joint_tasks(client, county, users):
+    four = helpers.at_level(county.grid_a, users, 4)
+    login(client, users["community_officer"])
+    hearing = {
+        "held_at": "2026-11-20T09:30:00+08:00",
+        "location": "议事厅",
+        "statements": "陈述",
+        "defence": "申辩",
+        "deliberation": "评议",
+        "decision": "意见",
+        "minutes": "笔录",
+        "participants": [{"name": "王书记", "role": "cadre"}],
+    }
+    bad = client.post(
+        f"/api/v1/disputes/{four.pk}/hearing",
+        {**hearing, "defence": ""},
+        content_type="application/json",
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["details"]["missing"]
+    ok = client.post(
+        f"/api/v1/disputes/{four.pk}/hearing", hearing, content_type="application/json"
+    )
+    assert ok.status_code == 201 and ok.json()["decision"] == "意见"
+    five = helpers.at_level(
+        county.grid_a, users, 5, parties=helpers.parties("13700000021", "13700000022")
+    )
+    login(client, users["dispatcher"])
+    tasks = [
+        {
+            "department_id": county.urban.pk,
+            "task": "拆除围墙",
+            "due_at": "2030-01-01T10:00:00+08:00",
+        }
+    ]
+    r = client.post(
+        f"/api/v1/disputes/{five.pk}/joint-tasks", tasks, content_type="application/json"
+    )
+    assert r.status_code == 201
+    task_id = r.json()[0]["id"]
+    login(client, users["department_staff"])
+    assert client.get("/api/v1/disputes/joint-tasks").json()["count"] == 1
+    r = client.post(
+        f"/api/v1/disputes/joint-tasks/{task_id}/claim", {}, content_type="application/json"
+    )
+    assert r.json()["state"] == "claimed"
+    r = client.post(
+        f"/api/v1/disputes/joint-tasks/{task_id}/complete",
+        {"result": ""},
+        content_type="application/json",
+    )
+    assert r.status_code == 400
+    r = client.post(
+        f"/api/v1/disputes/joint-tasks/{task_id}/complete",
+        {"result": "已拆除"},
+        content_type="application/json",
+    )
+    assert r.json()["state"] == "done"
