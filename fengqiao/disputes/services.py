@@ -1464,6 +1464,16 @@ def record_return_visit(dispute, actor, *, note, satisfaction, method="", perfor
             data={"satisfaction": satisfaction, "performed": performed},
             now=now,
         )
+        if performed is True:  # the visit confirms the terms not yet recorded as performed
+            Performance.objects.filter(
+                agreement__dispute=dispute,
+                agreement__state=Agreement.State.SIGNED,
+                state__in=(Performance.State.PENDING, Performance.State.BREACHED),
+            ).update(
+                state=Performance.State.PERFORMED,
+                performed_on=timezone.localdate(now),
+                note=_("回访确认已履行"),
+            )
         visit.visited_at, visit.visitor, visit.method = now, actor, (method or "")[:20]
         visit.satisfaction, visit.performed, visit.note = satisfaction, performed, note.strip()
         visit.save()

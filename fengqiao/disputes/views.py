@@ -228,6 +228,10 @@ def _detail_context(request, dispute):
         services.pool_for(dispute.place, dispute.level) if {"assign", "start"} & available else []
     )
     deadlines = list(kernel.open_deadlines(dispute))
+    for row in deadlines:
+        row.label = DEADLINE_LABELS.get(row.kind) or (
+            _("联席调任务") if row.kind.startswith("joint:") else row.kind
+        )
     return {
         "dispute": dispute,
         "parties": parties,
@@ -267,9 +271,20 @@ EXTRA_LABELS = {
 def _labelled(entries):
     labels = {t.name: t.label for t in flow.transitions}
     rows = list(entries)
+    states = dict(Dispute.State.choices)
     for row in rows:
         row.label = labels.get(row.transition) or EXTRA_LABELS.get(row.transition) or row.transition
+        row.from_label = states.get(row.from_state, row.from_state)
+        row.to_label = states.get(row.to_state, row.to_state)
     return rows
+
+
+DEADLINE_LABELS = {
+    "mediation": _l("本级调解时限"),
+    "judicial_confirmation": _l("司法确认申请期限"),
+    "performance": _l("履行期限"),
+    "return_visit": _l("回访"),
+}
 
 
 @login_required

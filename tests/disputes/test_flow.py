@@ -635,3 +635,15 @@ def helpers_user(county):
         department=county.centre,
         skip_password_rules=True,
     )
+
+
+def test_return_visit_confirming_performance_marks_the_terms(county, users):
+    agreement = helpers.signed(county.grid_a, users)
+    services.record_return_visit(
+        agreement.dispute,
+        users["community_officer"],
+        note="回访",
+        satisfaction="basic",
+        performed=True,
+    )
+    assert set(Performance.objects.values_list("state", flat=True)) == {"performed"}

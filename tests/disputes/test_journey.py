@@ -147,6 +147,7 @@ def test_noise_dispute_up_the_ladder_to_a_lawyer_and_closed(page, live_server, c
     page.click("#visit-submit")
     page.wait_for_selector("text=已保存")
     assert "已办结" in page.inner_text("#dispute-state")
+    assert "待履行" not in page.inner_text("#performance")
     shot(page, "disputes-5-closed")
     dispute.refresh_from_db()
     assert dispute.state == "closed" and dispute.resolved_level == 3
