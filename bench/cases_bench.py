@@ -236,6 +236,7 @@ def main():
     parser.add_argument("--workers", type=int, default=3)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--skip-sweep", action="store_true")
+    parser.add_argument("--only", default="", help="comma list of scenarios (queue_api, …)")
     args = parser.parse_args()
     django_setup()
     from django.db import connection
@@ -249,10 +250,16 @@ def main():
     results = {"cases_at_start": ctx["cases"], "cpus": os.cpu_count(), "workers": args.workers,
                "threads": args.threads, "runs": []}  # fmt: skip
     try:
-        for kind, procs, threads in (
-            ("queue_api", 1, 4), ("queue_html", 1, 4), ("detail_api", 1, 4), ("detail_html", 1, 4),
+        plan = (
+            # latency: one client at a time; then the same under 4 concurrent clients
+            ("queue_api", 1, 1), ("queue_html", 1, 1), ("detail_api", 1, 1), ("detail_html", 1, 1),
+            ("queue_api", 1, 4), ("detail_api", 1, 4),
+            # intake throughput: 16 concurrent clients
             ("intake_api", 2, 8), ("intake_open311", 2, 8),
-        ):  # fmt: skip
+        )  # fmt: skip
+        for kind, procs, threads in plan:
+            if args.only and kind not in args.only.split(","):
+                continue
             load(port, ctx, kind, 3, procs, threads)  # warm-up
             run = load(port, ctx, kind, args.seconds, procs, threads)
             results["runs"].append(run)
