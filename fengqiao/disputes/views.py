@@ -1,8 +1,6 @@
 """Staff pages (workbench, register, detail with timeline, hearing, joint board, agreement,
 verification, figures, pools) and the party's public status page. Views only call services."""
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -51,24 +49,6 @@ def _dispute(request, pk, action="view"):
         raise Http404 from None
 
 
-def _deadline_map(disputes):
-    """Open mediation deadline of each dispute, in one query."""
-    from django.contrib.contenttypes.models import ContentType
-
-    ids = [d.pk for d in disputes]
-    if not ids:
-        return {}
-    rows = Deadline.objects.filter(
-        content_type=ContentType.objects.get_for_model(Dispute),
-        object_id__in=ids,
-        state=Deadline.State.OPEN,
-    ).order_by("due_at")
-    found = {}
-    for row in rows:
-        found.setdefault(row.object_id, row)
-    return found
-
-
 @login_required
 def workbench(request):
     """My disputes by deadline; place-scoped staff may switch to everything in their area."""
@@ -88,17 +68,26 @@ def workbench(request):
     q = request.GET.get("q", "").strip()
     if q:
         rows = rows.filter(Q(number__icontains=q) | Q(title__icontains=q))
-    page = Paginator(rows.order_by("-risk_score", "registered_at", "id"), 50).get_page(
-        request.GET.get("page")
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import F, OuterRef, Subquery
+
+    next_due = (
+        Deadline.objects.filter(
+            content_type=ContentType.objects.get_for_model(Dispute),
+            object_id=OuterRef("pk"),
+            state=Deadline.State.OPEN,
+        )
+        .order_by("due_at")
+        .values("due_at")[:1]
     )
+    rows = rows.annotate(next_due=Subquery(next_due)).order_by(
+        F("next_due").asc(nulls_last=True), "-risk_score", "registered_at", "id"
+    )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
     items = list(page)
-    deadlines = _deadline_map(items)
     now = timezone.now()
-    far = now + timedelta(days=3650)
     for item in items:
-        item.deadline = deadlines.get(item.pk)
-        item.overdue = item.deadline is not None and item.deadline.due_at < now
-    items.sort(key=lambda d: (d.deadline.due_at if d.deadline else far, -d.risk_score))
+        item.overdue = item.next_due is not None and item.next_due < now
     return render(
         request,
         "disputes/workbench.html",

@@ -189,7 +189,7 @@ def test_workbench_query_count_is_flat(client, county, users, django_assert_num_
     _many(county, users, n)
     login(client, users["community_officer"])
     client.get("/disputes/?view=all")  # warm caches (content types, session)
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         response = client.get("/disputes/?view=all")
     assert response.status_code == 200
 
@@ -355,3 +355,26 @@ def test_api_hearing_and_joint_tasks(client, county, users):
         content_type="application/json",
     )
     assert r.json()["state"] == "done"
+
+
+def test_workbench_orders_by_deadline(client, county, users):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fengqiao.disputes import services
+
+    helpers.pool(county.grid_a, users)
+    late = helpers.make_dispute(county.grid_a, users, size="large")
+    soon = helpers.make_dispute(
+        county.grid_a, users, parties=helpers.parties("13700000031", "13700000032")
+    )
+    now = timezone.now()
+    services.start_mediation(late, users["community_officer"], now=now)  # due in 3 days
+    services.start_mediation(
+        soon, users["community_officer"], now=now - timedelta(days=2)
+    )  # overdue
+    login(client, users["mediator"])
+    body = client.get("/disputes/").content.decode()
+    assert body.index(soon.number) < body.index(late.number)
+    assert "已超时" in body
