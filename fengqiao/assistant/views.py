@@ -297,8 +297,13 @@ def alert_detail(request, pk):
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "case":
-            services.alert_to_case(alert, actor=request.user)
-            messages.success(request, _("已转为事件"))
+            alert = services.alert_to_case(alert, actor=request.user)
+            if alert.case_ref:
+                messages.success(request, _("已转为事件 %(ref)s") % {"ref": alert.case_ref})
+            else:  # fengqiao.cases offers no alert → case function yet
+                messages.warning(
+                    request, _("已标记为转事件；事件系统尚未对接，请在“登记事件”中登记。")
+                )
         elif action == "dismiss":
             services.dismiss_alert(alert, actor=request.user)
         return redirect("assistant:alert", pk=pk)
