@@ -378,3 +378,43 @@ def test_workbench_orders_by_deadline(client, county, users):
     body = client.get("/disputes/").content.decode()
     assert body.index(soon.number) < body.index(late.number)
     assert "已超时" in body
+
+
+def test_api_agreement_versions_sign_and_verify(client, county, users):
+    dispute = helpers.agreed(county.grid_a, users)
+    login(client, users["community_officer"])
+    f = helpers.TERMS_FIELDS
+    r = client.post(f"/api/v1/disputes/{dispute.pk}/agreements", f, content_type="application/json")
+    assert r.status_code == 201
+    first = r.json()
+    r = client.post(
+        f"/api/v1/disputes/agreements/{first['id']}/sign", {}, content_type="application/json"
+    )
+    assert r.status_code == 200 and r.json()["state"] == "signed"
+    again = client.post(
+        f"/api/v1/disputes/agreements/{first['id']}/sign", {}, content_type="application/json"
+    )
+    assert again.status_code == 409
+    r = client.put(
+        f"/api/v1/disputes/agreements/{first['id']}",
+        {**f, "performance_manner": "银行转账"},
+        content_type="application/json",
+    )
+    body = r.json()
+    assert r.status_code == 200 and body["new_version"] and body["version"] == 2
+    assert (
+        client.get(f"/api/v1/disputes/agreements/{first['id']}").json()["integrity_code"]
+        == first["integrity_code"]
+    )
+    ok = client.post(
+        "/api/v1/disputes/agreements/verify",
+        {"number": first["number"], "code": first["integrity_code"]},
+        content_type="application/json",
+    ).json()
+    assert ok["valid"] and ok["state"] == "signed"
+    bad = client.post(
+        "/api/v1/disputes/agreements/verify",
+        {"number": first["number"], "code": "FFFF-FFFF-FFFF-FFFF"},
+        content_type="application/json",
+    ).json()
+    assert not bad["valid"]
