@@ -277,7 +277,9 @@ class KBIndex:
         x.data = (1 + np.log(x.data)) * self.idf[x.indices]
         norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
         norms[norms == 0] = 1
-        self.matrix = (sp.diags(1 / norms) @ x).tocsr().astype(np.float32)
+        self.matrix = (
+            (sp.diags(1 / norms) @ x).tocsc().astype(np.float32)
+        )  # CSC: fast column slices
 
     def _init_subjects(self) -> None:
         """What each entry is about: from its question and paraphrases (else its category)."""
@@ -336,7 +338,7 @@ class KBIndex:
             if data.get("version") != INDEX_VERSION or data.get("stamp") != stamp:
                 return None
             arrays = np.load(directory / "kb.arrays.npz")
-            matrix = sp.load_npz(directory / "kb.matrix.npz").tocsr()
+            matrix = sp.load_npz(directory / "kb.matrix.npz").tocsc()
         except (OSError, ValueError, KeyError):
             return None
         self = cls.__new__(cls)

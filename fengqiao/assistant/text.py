@@ -253,15 +253,27 @@ def subjects(text: str) -> frozenset[str]:
     return frozenset(k for k, names in SUBJECTS.items() if any(n in text for n in names))
 
 
+@lru_cache(maxsize=512)
+def _expansion_terms(expansion: str) -> tuple[str, ...]:
+    return tuple(["w:" + w for w in words(expansion)] + ["b:" + b for b in bigrams(expansion)])
+
+
 def query_terms(text: str) -> dict[str, float]:
     """Terms of a question with weights: 1 for its own terms, lower for synonym expansions."""
-    text = normalize(text)
-    ws = words(text)
-    weights: dict[str, float] = {"w:" + w: 1.0 for w in ws}
+    return dict(_query_terms(normalize(text)))
+
+
+@lru_cache(maxsize=2048)
+def _query_terms(text: str) -> tuple[tuple[str, float], ...]:
+    _init_jieba()
+    raw = jieba.lcut(text, HMM=False)
+    weights: dict[str, float] = {
+        "w:" + w: 1.0 for w in raw if w.strip() and WORD_OK.search(w) and w not in STOPWORDS
+    }
     # A bigram that lies inside a function word ("怎么", "什么", "可以") or straddles one ("么办")
     # says little about the subject: it weighs less than the content words' bigrams.
     content = set()
-    for w in jieba.lcut(text, HMM=False):
+    for w in raw:
         if w not in STOPWORDS and len(w) > 1:
             content.update(w[i : i + 2] for i in range(len(w) - 1))
     for b in bigrams(text):
@@ -269,6 +281,6 @@ def query_terms(text: str) -> dict[str, float]:
     for key, expansions in SYNONYMS.items():
         if key in text:
             for e in expansions:
-                for t in ["w:" + w for w in words(e)] + ["b:" + b for b in bigrams(e)]:
+                for t in _expansion_terms(e):
                     weights.setdefault(t, _SYN_WEIGHT)
-    return weights
+    return tuple(weights.items())
