@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -1564,7 +1564,7 @@ def compute_figures(rows):
         agreement__dispute__in=rows, agreement__state=Agreement.State.SIGNED
     )
     due_perf = perf.filter(Q(due_on__lt=today) | Q(state=Performance.State.PERFORMED))
-    on_time = sum(1 for p in due_perf.filter(state="performed") if p.on_time)
+    on_time = due_perf.filter(state="performed", performed_on__lte=F("due_on")).count()
     n_due = due_perf.count()
     recurrences = rows.filter(is_recurrence=True).count()
     village = resolved_at.get(1, 0) + resolved_at.get(2, 0)
