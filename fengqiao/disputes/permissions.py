@@ -39,6 +39,12 @@ ROLE_PERMISSIONS = {
         "disputes.verify_agreement",
         "disputes.view_dispute_figures",
     ],
+    # Reference data: the dispute types and their time limits (小事/大事, per level).
+    "system_admin": [
+        "disputes.add_disputetype",
+        "disputes.change_disputetype",
+        "disputes.view_disputetype",
+    ],
     "leader": _VIEW
     + [
         "disputes.register_dispute",

@@ -418,3 +418,11 @@ def test_api_agreement_versions_sign_and_verify(client, county, users):
         content_type="application/json",
     ).json()
     assert not bad["valid"]
+
+
+def test_system_admin_edits_dispute_types_in_admin(client, county, users):
+    admin_user = users["system_admin"]
+    assert admin_user.has_perm("disputes.change_disputetype")
+    assert not admin_user.has_perm("disputes.view_dispute")
+    login(client, admin_user)
+    assert client.get("/admin/disputes/disputetype/").status_code == 200
