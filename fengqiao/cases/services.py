@@ -143,27 +143,41 @@ def _remember(key, compute):
 
 
 def _role_people(role):
-    """(user, jurisdiction paths) of every active user holding ``role``."""
+    """(user id, jurisdiction paths) of every active user holding ``role``."""
     users = User.objects.filter(groups__name=role, is_active=True).distinct().order_by("id")
-    return [(user, user.scope_paths()) for user in users]
+    return [(user.pk, user.scope_paths()) for user in users]
+
+
+def _covering_ids(case, role):
+    people = _remember(("role", role), lambda: _role_people(role))
+    return [pk for pk, paths in people if any(case.place_path.startswith(p) for p in paths)]
 
 
 def covering(case, role):
-    """Active users with ``role`` whose jurisdiction covers the case's place (cached a minute)."""
-    people = _remember(("role", role), lambda: _role_people(role))
-    return [user for user, paths in people if any(case.place_path.startswith(p) for p in paths)]
+    """Active users with ``role`` whose jurisdiction covers the case's place. Who holds the role
+    where is cached for a minute; the users themselves are re-read (one primary-key query)."""
+    ids = _covering_ids(case, role)
+    return list(User.objects.filter(pk__in=ids, is_active=True).order_by("id")) if ids else []
 
 
 def cached_responsible(batch, case, level):
     """Recipients of a supervision card: the unit, the dispatchers covering the place and, from
-    red on, its leaders. Cached for a minute per unit and per role, so a sweep of thousands of due
-    deadlines asks the database a handful of times, not once per case."""
-    people = list(_remember(("unit", case.department_id, case.team_id), lambda: unit_staff(case)))
-    roles = ("dispatcher", "leader") if level >= 2 else ("dispatcher",)
-    for role in roles:
-        for user, paths in _remember(("role", role), lambda role=role: _role_people(role)):
-            if any(case.place_path.startswith(path) for path in paths):
-                people.append(user)
+    red on, its leaders — looked up once per unit and role per sweep batch, not once per case."""
+    memo = getattr(batch, "_case_people", None)
+    if memo is None:
+        memo = batch._case_people = {}
+    key = ("unit", case.department_id, case.team_id)
+    if key not in memo:
+        memo[key] = unit_staff(case)
+    people = list(memo[key])
+    for role in ("dispatcher", "leader") if level >= 2 else ("dispatcher",):
+        ids = _covering_ids(case, role)
+        missing = [pk for pk in ids if ("user", pk) not in memo]
+        if missing:
+            found = {u.pk: u for u in User.objects.filter(pk__in=missing, is_active=True)}
+            for pk in missing:
+                memo[("user", pk)] = found.get(pk)
+        people += [memo[("user", pk)] for pk in ids if memo[("user", pk)] is not None]
     return people
 
 
