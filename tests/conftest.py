@@ -197,3 +197,22 @@ def shot(page, name):
     """Save a named screenshot of a journey step under var/test-artifacts/."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def pytest_collection_modifyitems(items):
+    """Transactional tests (browser journeys, races) flush the database afterwards, which would
+    also wipe the reference data that migrations seed (categories, dispute types). Restoring the
+    migrated state before each such test keeps them independent of their order."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        if (
+            marker
+            and marker.kwargs.get("transaction")
+            and not marker.kwargs.get("serialized_rollback")
+        ):
+            item.add_marker(
+                pytest.mark.django_db(
+                    *marker.args, **{**marker.kwargs, "serialized_rollback": True}
+                ),
+                append=False,
+            )
