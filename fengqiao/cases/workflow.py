@@ -33,7 +33,7 @@ from fengqiao.core.workflow import (
     start_deadline,
 )
 
-from .calendar import add_working_days
+from .workdays import add_working_days
 from .models import Case, SupervisionCard
 
 # Urgency defaults: "Nm" minutes, "Nh" hours, "Nd" working days.

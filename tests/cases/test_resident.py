@@ -217,3 +217,9 @@ def test_qr_and_posters(client, county):
     assert county.grid_a.name in text and f"/r/g/{code}/" in text
     poster = client.get(f"/r/g/{code}/poster.png")
     assert poster.status_code == 200 and poster.content.startswith(b"\x89PNG")
+
+
+def test_english_is_available(client, county):
+    html = client.get(f"/r/g/{county.grid_a.code}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Report a problem" in html and "Personal information notice" in html
+    assert "个人信息告知" in client.get(f"/r/g/{county.grid_a.code}/").content.decode()
