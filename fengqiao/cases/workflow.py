@@ -33,8 +33,8 @@ from fengqiao.core.workflow import (
     start_deadline,
 )
 
-from .workdays import add_working_days
 from .models import Case, SupervisionCard
+from .workdays import add_working_days
 
 # Urgency defaults: "Nm" minutes, "Nh" hours, "Nd" working days.
 DEFAULT_DEADLINES = {

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from fengqiao.cases import services
-from fengqiao.cases.workdays import add_working_days
 from fengqiao.cases.models import Case, SupervisionCard
+from fengqiao.cases.workdays import add_working_days
 from fengqiao.cases.workflow import flow
 from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from fengqiao.core.models import Deadline, Notification
