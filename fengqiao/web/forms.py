@@ -1,9 +1,14 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, UsernameField
 from django.utils.translation import gettext_lazy as _
 
 
 class LoginForm(AuthenticationForm):
+    # Declared with its limits so an oversized username fails validation before it ever reaches
+    # authenticate() and the lockout records (AuthenticationForm only sets the widget's limit).
+    username = UsernameField(max_length=150, widget=forms.TextInput(attrs={"autofocus": True}))
+    password = forms.CharField(max_length=256, strip=False, widget=forms.PasswordInput)
+
     error_messages = {
         "invalid_login": _("用户名或密码不正确。连续失败多次将锁定账户。"),
         "inactive": _("该账户已停用。"),

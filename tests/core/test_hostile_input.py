@@ -23,6 +23,13 @@ def test_login_form(client, db, value):
     assert "<script>alert(1)</script>" not in response.content.decode()
 
 
+def test_login_with_oversized_headers(client, db):
+    response = client.post(
+        "/login/", {"username": "nobody", "password": "x"}, HTTP_USER_AGENT="A" * 5000
+    )
+    assert response.status_code in (200, 403)
+
+
 @pytest.mark.parametrize("value", HOSTILE)
 def test_second_factor_form(client, users, value):
     client.force_login(users["leader"])
