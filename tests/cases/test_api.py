@@ -79,7 +79,8 @@ def test_list_detail_timeline_and_actions(client, county, users):
     login(client, users["department_staff"])
     rows = client.get("/api/v1/cases/").json()["items"]
     assert [r["id"] for r in rows] == [case.pk]
-    assert rows[0]["reporter_phone"] == "139****1111"
+    assert "reporter_phone" not in rows[0]  # lists carry no personal data
+    assert client.get(f"/api/v1/cases/{case.pk}").json()["reporter_phone"] == "139****1111"
     detail = client.get(f"/api/v1/cases/{case.pk}").json()
     assert detail["actions"] == ["claim", "return", "escalate"]
     steps = client.get(f"/api/v1/cases/{case.pk}/timeline").json()
