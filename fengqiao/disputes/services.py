@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit, notifications, pii
@@ -1012,7 +1012,9 @@ def missing_parts(content):
 def _build_content(dispute, fields, actor, now):
     terms = _clean_terms(fields.get("terms"))
     due = max((t["due_on"] for t in terms), default="")
-    parties = [_party_info(p) for p in dispute.parties.all()]
+    # The agreement is a legal document in Chinese whatever the page language (docs/disputes.md).
+    with translation.override(settings.LANGUAGE_CODE):
+        parties = [_party_info(p) for p in dispute.parties.all()]
     mediator = dispute.mediator or actor
     return {
         "committee": _committee_name(dispute.place),
