@@ -163,9 +163,7 @@ def covering(case, role):
 def cached_responsible(batch, case, level):
     """Recipients of a supervision card: the unit, the dispatchers covering the place and, from
     red on, its leaders — looked up once per unit and role per sweep batch, not once per case."""
-    memo = getattr(batch, "_case_people", None)
-    if memo is None:
-        memo = batch._case_people = {}
+    memo = batch.memo.setdefault("case_people", {})
     key = ("unit", case.department_id, case.team_id)
     if key not in memo:
         memo[key] = unit_staff(case)

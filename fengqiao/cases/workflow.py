@@ -579,11 +579,10 @@ def _notify_digest(notes):
 
 
 def _batch_cards(batch):
-    """Cards of one sweep batch, written in bulk just before the kernel flushes the batch."""
-    pending = getattr(batch, "_case_cards", None)
+    """Cards of one sweep batch, written in bulk when the kernel flushes the batch."""
+    pending = batch.memo.get("case_cards")
     if pending is None:
-        pending = batch._case_cards = _PendingCards()
-        kernel_flush = batch.flush
+        pending = batch.memo["case_cards"] = _PendingCards()
 
         def flush():
             if pending:
@@ -599,9 +598,8 @@ def _batch_cards(batch):
                 pending.clear()
                 pending.levels.clear()
                 pending.notes.clear()
-            kernel_flush()
 
-        batch.flush = flush
+        batch.on_flush("case_cards", flush)
     return pending
 
 
