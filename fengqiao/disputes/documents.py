@@ -90,6 +90,10 @@ def blocks(content, info):
 
 
 def docx_bytes(content, info) -> bytes:
+    return _docx(blocks(content, info), f"{TITLE} {info['number']}", info["number"], info["code"])
+
+
+def _docx(block_list, title, identifier, footer_code) -> bytes:
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.oxml.ns import qn
@@ -101,9 +105,9 @@ def docx_bytes(content, info) -> bytes:
     style.font.size = Pt(11)
     style.element.rPr.rFonts.set(qn("w:eastAsia"), "宋体")
     props = doc.core_properties
-    props.title = f"{TITLE} {info['number']}"
-    props.identifier = info["number"]
-    for kind, text in blocks(content, info):
+    props.title = title
+    props.identifier = identifier
+    for kind, text in block_list:
         if kind == "title":
             para = doc.add_heading(text, level=0)
             para.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -127,7 +131,7 @@ def docx_bytes(content, info) -> bytes:
         else:
             doc.add_paragraph(text)
     section = doc.sections[0]
-    section.footer.paragraphs[0].text = f"{info['number']} · {info['code']}"
+    section.footer.paragraphs[0].text = f"{identifier} · {footer_code}"
     buffer = BytesIO()
     doc.save(buffer)
     return buffer.getvalue()
@@ -146,6 +150,15 @@ def _font():
 
 
 def pdf_bytes(content, info) -> bytes:
+    return _pdf(
+        blocks(content, info),
+        f"{TITLE} {info['number']}",
+        f"{info['number']} · {info['code']}",
+        content["committee"],
+    )
+
+
+def _pdf(block_list, title, footer_text, author) -> bytes:
     from xml.sax.saxutils import escape
 
     from reportlab.lib.enums import TA_CENTER, TA_RIGHT
@@ -179,9 +192,7 @@ def pdf_bytes(content, info) -> bytes:
     def footer(canvas, doc):
         canvas.saveState()
         canvas.setFont(font, 8)
-        canvas.drawCentredString(
-            A4[0] / 2, 10 * mm, f"{info['number']} · {info['code']} · 第{doc.page}页"
-        )
+        canvas.drawCentredString(A4[0] / 2, 10 * mm, f"{footer_text} · 第{doc.page}页")
         canvas.restoreState()
 
     doc = SimpleDocTemplate(
@@ -191,14 +202,57 @@ def pdf_bytes(content, info) -> bytes:
         rightMargin=22 * mm,
         topMargin=20 * mm,
         bottomMargin=20 * mm,
-        title=f"{TITLE} {info['number']}",
-        author=content["committee"],
+        title=title,
+        author=author,
         invariant=1,
     )
     story = []
-    for kind, text in blocks(content, info):
+    for kind, text in block_list:
         story.append(Paragraph(escape(text).replace("\n", "<br/>"), styles[kind]))
         if kind == "title":
             story.append(Spacer(1, 2 * mm))
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return buffer.getvalue()
+
+
+# -- 听证笔录 (L4 hearing minutes) --------------------------------------------------------------
+MINUTES_TITLE = "听证笔录"
+
+
+def minutes_blocks(minutes):
+    """The hearing minutes with the participants' clear names and signature lines: the
+    participants check and sign the minutes (``services.hearing_minutes_document``, audited)."""
+    out = [("title", MINUTES_TITLE)]
+    out.append(("meta", f"纠纷编号：{minutes['dispute_number']}    {minutes['title']}"))
+    out.append(("meta", f"调解组织：{minutes['committee']}"))
+    out.append(("para", f"听证时间：{minutes['held_at']}"))
+    out.append(("para", f"听证地点：{minutes['location']}"))
+    out.append(("para", f"主持人：{minutes['chair']}"))
+    out.append(("heading", "参加人"))
+    for person in minutes["participants"]:
+        out.append(("indent", f"{person['role']}：{person['name']}"))
+    for label, key in (
+        ("当事人陈述", "statements"),
+        ("申辩", "defence"),
+        ("评议", "deliberation"),
+        ("听证意见", "decision"),
+        ("笔录", "minutes"),
+    ):
+        out.append(("heading", label))
+        out.append(("para", minutes[key]))
+    out.append(("heading", "签名"))
+    out.append(("para", "以上笔录经参加人核对无误。"))
+    for person in minutes["participants"]:
+        out.append(("sign", f"{person['role']} {person['name']}（签名）：____________"))
+    out.append(("sign", f"主持人（签名）：____________    （{minutes['chair']}）"))
+    return out
+
+
+def minutes_bytes(minutes, fmt) -> bytes:
+    title = f"{MINUTES_TITLE} {minutes['dispute_number']}"
+    ref = f"{minutes['dispute_number']}-TZ{minutes['hearing_id']}"
+    if fmt == "docx":
+        return _docx(minutes_blocks(minutes), title, ref, minutes["held_at"])
+    return _pdf(
+        minutes_blocks(minutes), title, f"{ref} · {minutes['held_at']}", minutes["committee"]
+    )

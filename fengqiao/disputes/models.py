@@ -351,7 +351,9 @@ class HearingParticipant(models.Model):
         OTHER = "other", _("其他")
 
     hearing = models.ForeignKey(Hearing, on_delete=models.CASCADE, related_name="participants")
-    name = models.CharField(_("姓名"), max_length=50)
+    # Encrypted like the parties' names: masked on pages and in the API, clear only in the
+    # generated hearing minutes (services.hearing_minutes_document, audited).
+    name = EncryptedField(_("姓名"), kind="name")
     role = models.CharField(_("身份"), max_length=16, choices=Role.choices)
 
     class Meta:

@@ -21,6 +21,11 @@ urlpatterns = [
         views.agreement_download,
         name="agreement_download",
     ),
+    path(
+        "hearings/<int:hearing_id>/minutes/<str:fmt>/",
+        views.hearing_minutes,
+        name="hearing_minutes",
+    ),
     path("verify/", views.verify, name="verify"),
     path("figures/", views.figures, name="figures"),
     path("pools/", views.pools, name="pools"),

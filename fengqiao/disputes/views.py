@@ -659,6 +659,31 @@ def agreement_download(request, agreement_id, fmt):
 
 
 @login_required
+def hearing_minutes(request, hearing_id, fmt):
+    """听证笔录 with the participants' clear names: audited (services.hearing_minutes_document)."""
+    _perm(request.user, "disputes.view_dispute")
+    if fmt not in ("docx", "pdf"):
+        raise Http404
+    try:
+        hearing = services.get_hearing(request.user, hearing_id)
+        data = services.hearing_minutes_document(hearing, request.user, fmt)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        raise PermissionDenied(exc.message) from None
+    content_type = (
+        "application/pdf"
+        if fmt == "pdf"
+        else "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    )
+    response = HttpResponse(data, content_type=content_type)
+    name = f"{hearing.attempt.dispute.number}-hearing-{hearing.pk}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def agreement_sign(request, agreement_id):
     item = _agreement_or_404(request, agreement_id)
