@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import inspect
 import json
 import logging
 import re
@@ -403,12 +404,30 @@ def record_unanswered(question: str, result: Answer) -> None:
 
 
 def _cases_hook(name):
-    """A function of ``fengqiao.cases.services`` if that app offers it yet, else None."""
+    """A function of ``fengqiao.cases.services`` if that app offers it, else None."""
     try:
         module = importlib.import_module("fengqiao.cases.services")
     except ModuleNotFoundError:
         return None
     return getattr(module, name, None)
+
+
+def _case_via(name, **kwargs) -> str:
+    """Make a case through ``fengqiao.cases.services.<name>`` (keyword arguments it does not take
+    are left out). Returns its reference (tracking code), or "" when cases does not offer the
+    function or refuses: the assistant's own queue row stands either way, and a savepoint undoes a
+    half-made case."""
+    create = _cases_hook(name)
+    if create is None:
+        return ""
+    accepted = inspect.signature(create).parameters
+    try:
+        with transaction.atomic():
+            case = create(**{k: v for k, v in kwargs.items() if k in accepted})
+    except ServiceError as exc:
+        logger.warning("cases.%s refused: %s", name, exc.message)
+        return ""
+    return str(getattr(case, "tracking_code", None) or case.pk)
 
 
 @transaction.atomic
@@ -424,10 +443,15 @@ def request_handoff(question: str, place, *, contact="", assistant_answer="") ->
         contact=str(contact or "")[:100],
         assistant_answer=assistant_answer[:MAX_TEXT],
     )
-    create = _cases_hook("create_consultation")
-    if create is not None:
-        case = create(place=place, description=handoff.question, source="assistant")
-        handoff.case_ref = str(getattr(case, "tracking_code", None) or case.pk)
+    # 转人工 → a 咨询 case in the case flow for the officers of the grid, linked to this row
+    handoff.case_ref = _case_via(
+        "create_consultation",
+        place=place,
+        description=handoff.question,
+        source="assistant",
+        contact=pii.clear_value(handoff.contact),
+    )
+    if handoff.case_ref:
         handoff.save(update_fields=["case_ref"])
     officers = staff_for_place(place, OFFICER_ROLES)
     notifications.notify(
@@ -502,12 +526,13 @@ def alert_to_case(alert: Alert, *, actor) -> Alert:
         *ALERT_ROLES, "dispatcher", "leader", "police_assistant", "auxiliary_officer"
     ):
         raise Forbidden(_("没有权限"))
-    create = _cases_hook("create_case_from_alert")
-    if create is not None:
-        case = create(
-            place=alert.place, description=alert.text, category=LABELS[alert.label], actor=actor
-        )
-        alert.case_ref = str(getattr(case, "tracking_code", None) or case.pk)
+    alert.case_ref = _case_via(
+        "create_case_from_alert",
+        place=alert.place,
+        description=alert.text,
+        category=LABELS[alert.label],
+        actor=actor,
+    )
     alert.status = Alert.Status.CASE
     alert.save(update_fields=["status", "case_ref"])
     audit.record("assistant.alert_to_case", user=actor, target=alert)
