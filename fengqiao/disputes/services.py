@@ -1547,23 +1547,117 @@ def record_return_visit(dispute, actor, *, note, satisfaction, method="", perfor
 
 
 # -- tracking by a party ----------------------------------------------------------------------
-def track(code, phone_last4):
-    """The dispute a party follows: the tracking code and the last 4 digits of a party's phone."""
-    code = (code or "").strip()
+class TooManyAttempts(ServiceError):
+    """Too many failed checks on the party status page: refused for a while (HTTP 429)."""
+
+    status = 429
+    code = "too_many_attempts"
+
+
+def track_limits():
+    """(failures per code, failures per IP, window): DISPUTES_TRACK_* settings.
+
+    A code is locked after 5 failures within 15 minutes. An address gets more (20) because a
+    village service hall or a mobile network puts many residents behind one IP; the code itself
+    is unguessable (16 random characters), so the per-IP limit only stops sweeping many codes."""
+    return (
+        int(setting("TRACK_MAX_FAILURES", 5)),
+        int(setting("TRACK_MAX_FAILURES_PER_IP", 20)),
+        timedelta(minutes=int(setting("TRACK_WINDOW_MINUTES", 15))),
+    )
+
+
+def _code_hash(code):
+    # The audit log keeps no usable tracking code: a keyed hash identifies the code's attempts.
+    return hmac.new(_integrity_key(), f"track:{code}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _track_audit(action, result, code, code_hash, ip, now, data=None):
+    """An audit row at ``now`` (``audit.record`` always stamps the wall clock; the throttle is
+    computed from these rows, so tests pass explicit times)."""
+    from fengqiao.core.context import current
+    from fengqiao.core.models import AuditEvent
+
+    return AuditEvent.objects.create(
+        at=now,
+        username="",
+        request_id=current().request_id or "",
+        ip=ip,
+        action=action,
+        target_type="disputes.dispute",
+        target_id="",
+        target_repr=code[:4] + "…" if code else "",
+        result=result,
+        data={"code_hash": code_hash, **(data or {})},
+    )
+
+
+def track_locked_until(code, *, ip=None, now=None):
+    """When the status page refuses checks for this code or this address, or None."""
+    from fengqiao.core.models import AuditEvent
+
+    now = now or timezone.now()
+    _per_code, _per_ip, window = track_limits()
+    which = Q(data__code_hash=_code_hash((code or "").strip()[:32]), data__scope="code")
+    if ip:
+        which |= Q(ip=ip, data__scope="ip")
+    lock = (
+        AuditEvent.objects.filter(action="dispute.track_locked", at__gt=now - window, at__lte=now)
+        .filter(which)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    return lock + window if lock else None
+
+
+def track(code, phone_last4, *, ip=None, now=None):
+    """The dispute a party follows: the tracking code and the last 4 digits of a party's phone.
+
+    Every failure is audited (``dispute.track``, failure). After ``TRACK_MAX_FAILURES`` failures
+    for a code, or ``TRACK_MAX_FAILURES_PER_IP`` from one address, within the window, a
+    ``dispute.track_locked`` row is written and checks are refused (429) for the window's length,
+    even with the right digits. ``ip`` defaults to the request's address (core.context)."""
+    from fengqiao.core.context import current
+    from fengqiao.core.models import AuditEvent
+
+    now = now or timezone.now()
+    ip = ip or current().ip
+    code = (code or "").strip()[:32]
     last4 = (phone_last4 or "").strip()
+    code_hash = _code_hash(code)
+    per_code, per_ip, window = track_limits()
+    until = track_locked_until(code, ip=ip, now=now)
+    if until is not None:
+        _track_audit("dispute.track", "denied", code, code_hash, ip, now, {"locked": True})
+        raise TooManyAttempts(
+            _("查询失败次数过多，请于%(minutes)s分钟后再试（%(until)s）")
+            % {
+                "minutes": max(1, -(-int((until - now).total_seconds()) // 60)),
+                "until": timezone.localtime(until).strftime("%H:%M"),
+            },
+            details={
+                "until": until.isoformat(),
+                "retry_after": max(1, int((until - now).total_seconds())),
+            },
+        )
     dispute = None
-    if code and len(code) <= 32 and len(last4) == 4 and last4.isdigit():
+    if code and len(last4) == 4 and last4.isdigit():
         dispute = Dispute.objects.select_related("type", "place").filter(tracking_code=code).first()
     if dispute is not None and any(
         pii.clear_value(p.phone).endswith(last4) for p in dispute.parties.all() if p.phone
     ):
         return dispute
-    audit.record(
-        "dispute.track",
-        result="failure",
-        target=("disputes.dispute", "", code[:12]),
-        data={"username": ""},
+    _track_audit("dispute.track", "failure", code, code_hash, ip, now)
+    failures = AuditEvent.objects.filter(
+        action="dispute.track", result="failure", at__gt=now - window, at__lte=now
     )
+    by_code = failures.filter(data__code_hash=code_hash).count()
+    by_ip = failures.filter(ip=ip).count() if ip else 0
+    if by_code >= per_code:
+        _track_audit("dispute.track_locked", "denied", code, code_hash, ip, now, {"scope": "code"})
+    if by_ip >= per_ip:
+        _track_audit("dispute.track_locked", "denied", code, code_hash, ip, now, {"scope": "ip"})
     raise NotFound(_("查询码或手机号后四位不正确"))
 
 

@@ -802,13 +802,16 @@ def track(request, code):
         return render(request, "disputes/track.html", {"code": code, "dispute": None})
     try:
         dispute = services.track(code, request.POST.get("last4", ""))
-    except NotFound as exc:
-        return render(
+    except (NotFound, services.TooManyAttempts) as exc:
+        response = render(
             request,
             "disputes/track.html",
-            {"code": code, "dispute": None, "error": exc.message},
-            status=404,
+            {"code": code, "dispute": None, "error": exc.message, "locked": exc.status == 429},
+            status=exc.status,
         )
+        if exc.status == 429:
+            response["Retry-After"] = str(exc.details["retry_after"])
+        return response
     steps = [
         {"at": e.at, "label": PUBLIC_TRANSITIONS[e.transition], "level": e.data.get("level")}
         for e in TimelineEntry.objects.filter(

@@ -6,8 +6,6 @@ import re
 
 import docx
 import pytest
-from django.conf import settings
-from django.utils import translation
 
 from fengqiao.disputes.models import Agreement
 from tests.conftest import login
@@ -16,13 +14,6 @@ from tests.disputes import helpers
 pytestmark = pytest.mark.django_db
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
-
-
-@pytest.fixture(autouse=True)
-def _back_to_chinese():
-    """The test client leaves the last request's language active in this thread."""
-    yield
-    translation.activate(settings.LANGUAGE_CODE)
 
 
 def test_workbench_and_detail_in_english(client, county, users):
