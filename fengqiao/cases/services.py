@@ -713,3 +713,44 @@ def queue(user, *, states=None, mine=False):
             mine_q |= Q(department_id=user.department_id)
         rows = rows.filter(mine_q)
     return rows.select_related("category", "place", "department").order_by("due_at", "id")
+
+
+# -- cases made by other apps ------------------------------------------------------------------
+def create_consultation(*, place, description, source=Case.Source.ASSISTANT, contact=""):
+    """A 咨询 case for the officers of ``place`` (the assistant's 转人工). Returns the case."""
+    contact = pii.clear_value(contact)
+    phone = pii.normalise(contact, "phone") if contact and pii.valid_phone(contact) else ""
+    case, _created = report(
+        place=place,
+        category="consultation",
+        description=description,
+        source=source,
+        reporter_phone=phone,
+        anonymous=not phone,
+    )
+    return case
+
+
+# Screened-message labels (assistant.screener.LABELS, as shown) → case category codes.
+_ALERT_CATEGORIES = (
+    ("诈骗", "tip_off"),
+    ("威胁", "public_order"),
+    ("自伤", "help"),
+    ("走失", "help"),
+    ("纠纷", "dispute"),
+)
+
+
+def create_case_from_alert(*, place, description, category, actor):
+    """One click on an assistant alert: a case registered by ``actor`` (staff, in whose
+    jurisdiction the group's grid lies); it enters the dispatcher queue. Returns the case."""
+    code = next((c for word, c in _ALERT_CATEGORIES if word in str(category)), "tip_off")
+    case, _created = report(
+        place=place,
+        category=code,
+        description=description,
+        source=Case.Source.ASSISTANT,
+        actor=actor,
+        anonymous=True,
+    )
+    return case
