@@ -77,6 +77,16 @@ class EscalationPolicy:
 
 POLICIES: dict[str, EscalationPolicy] = {}
 WORKFLOWS: dict[str, Workflow] = {}
+LISTENERS: dict[str, list] = {}
+
+
+def on_transition(model_label, callback):
+    """Let another app follow a flow without that flow knowing it: ``callback(record, transition,
+    entry, actor, data, now)`` runs inside the same transaction after every transition of
+    ``model_label`` records (e.g. a case following the dispute it became). Idempotent."""
+    callbacks = LISTENERS.setdefault(model_label.lower(), [])
+    if callback not in callbacks:
+        callbacks.append(callback)
 
 
 def register_policy(policy: EscalationPolicy) -> EscalationPolicy:
@@ -232,6 +242,8 @@ def apply(
                     locked, kind, due, policy=flow.deadline_policy(locked, kind), now=now
                 )
         flow.after(locked, move, entry, actor, data, now)
+        for callback in LISTENERS.get(model._meta.label_lower, ()):
+            callback(locked, move, entry, actor, data, now)
     return locked, entry
 
 

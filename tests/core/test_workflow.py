@@ -137,3 +137,23 @@ def test_available_lists_permitted_transitions(ticket, worker, make_user, county
     assert names == ["claim"]
     plain = make_user("grid_worker", places=[county.grid_a])
     assert workflow.workflow_for(ticket).available(ticket, plain) == []
+
+
+def test_listeners_follow_transitions_in_the_same_transaction(ticket, worker):
+    seen = []
+
+    def follow(record, transition, entry, actor, data, now):
+        seen.append((record.pk, transition.name, entry.to_state))
+        if transition.name == "resolve":
+            raise ServiceError("the follower refuses")
+
+    workflow.on_transition("kernelapp.ticket", follow)
+    try:
+        workflow.apply(ticket, "claim", worker)
+        with pytest.raises(ServiceError):
+            workflow.apply(ticket, "resolve", worker, data={"result": "ok"})
+    finally:
+        workflow.LISTENERS["kernelapp.ticket"].remove(follow)
+    ticket.refresh_from_db()
+    assert seen == [(ticket.pk, "claim", "claimed"), (ticket.pk, "resolve", "resolved")]
+    assert ticket.state == "claimed"  # the refusal rolled the whole transition back
