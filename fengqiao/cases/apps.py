@@ -8,9 +8,14 @@ class CasesConfig(AppConfig):
     verbose_name = _("事件工单")
 
     def ready(self):
+        from fengqiao.core.workflow import on_transition
         from fengqiao.web.context import NAVIGATION
 
         from . import workflow  # noqa: F401 — registers the flow and its escalation policies
+        from .services import follow_dispute
+
+        # The case follows the dispute it was turned into (DESIGN §2.1, issue 4).
+        on_transition("disputes.dispute", follow_dispute)
 
         entries = [
             ("cases:queue", _("我的工单"), "cases.view_case"),

@@ -224,6 +224,15 @@ class Case(ScopedModel):
     )
     satisfaction_note = models.CharField(max_length=300, blank=True)
     return_visited_at = models.DateTimeField(null=True, blank=True)
+    # The dispute (矛盾纠纷) this case was turned into; the dispute keeps ``source_case_id``.
+    dispute = models.ForeignKey(
+        "disputes.Dispute",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="source_cases",
+        verbose_name=_("矛盾纠纷"),
+    )
 
     class Meta:
         ordering = ["-reported_at", "-id"]

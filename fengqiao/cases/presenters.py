@@ -12,6 +12,7 @@ EXTRA_LABELS = {
     "merged_in": _("合并了重复反映"),
     "supervise": _("督办"),
     "escalate": _("提请上级协调"),
+    "dispute_outcome": _("矛盾纠纷调解结果"),
 }
 
 
@@ -39,7 +40,15 @@ def public_timeline(case):
         if entry.transition in ("dispatch",):
             unit = (entry.data or {}).get("unit")
             entry.public_note = _("已交由 %(unit)s 办理") % {"unit": unit} if unit else ""
-        elif entry.transition in ("report", "add_info", "resolve", "reject", "merge", "rate"):
+        elif entry.transition in (
+            "report",
+            "add_info",
+            "resolve",
+            "dispute_settled",
+            "reject",
+            "merge",
+            "rate",
+        ):
             entry.public_note = entry.note
         else:
             entry.public_note = ""

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fengqiao.core import notifications
-from fengqiao.core.errors import Forbidden, ServiceError
+from fengqiao.core.errors import Conflict, Forbidden, ServiceError
 from fengqiao.core.models import Deadline
 from fengqiao.core.workflow import (
     EscalationPolicy,
@@ -127,6 +127,7 @@ PUBLIC_TRANSITIONS = {
     "rate",
     "add_info",
     "confirm",
+    "dispute_settled",
 }
 
 
@@ -167,6 +168,24 @@ def _unsatisfied(case, actor, data):
 
 WORKING = ("claimed", "in_progress")
 OPEN = Case.OPEN_STATES
+# A 矛盾纠纷 case may be turned into a dispute once it is accepted and until it is resolved; it
+# then follows the dispute (``services.follow_dispute``).
+DISPUTE_CATEGORY = "dispute"
+DISPUTE_OPEN = ("accepted", "returned", "dispatched", "claimed", "in_progress")
+DISPUTE_PERMISSIONS = ("cases.dispatch_case", "cases.handle_case")
+
+
+def _may_spawn_dispute(case, actor, data):
+    """转矛盾纠纷调解: a 矛盾纠纷 case not yet linked, by whoever dispatches or handles cases here
+    and may register disputes."""
+    if case.category.code != DISPUTE_CATEGORY:
+        raise ServiceError(_("只有“矛盾纠纷”类事件可以转矛盾纠纷调解"), code="not_a_dispute_case")
+    if case.dispute_id is not None:
+        raise Conflict(_("该事件已转矛盾纠纷调解，不能重复转入"), code="already_spawned")
+    if not any(actor.has_perm(p) for p in DISPUTE_PERMISSIONS) or not actor.has_perm(
+        "disputes.register_dispute"
+    ):
+        raise Forbidden(_("您没有将事件转为矛盾纠纷调解的权限"))
 
 
 class CaseFlow(Workflow):
@@ -352,6 +371,26 @@ class CaseFlow(Workflow):
             starts=("dispatch",),
             guard=_unsatisfied,
         ),
+        # The dispute link: the permission is checked by the guard (dispatchers or handlers).
+        Transition(
+            "spawn_dispute",
+            DISPUTE_OPEN,
+            None,
+            gettext_lazy("转矛盾纠纷调解"),
+            None,
+            required=("dispute",),
+            guard=_may_spawn_dispute,
+        ),
+        # The linked dispute reached an outcome (system only: applied by follow_dispute).
+        Transition(
+            "dispute_settled",
+            DISPUTE_OPEN,
+            "resolved",
+            gettext_lazy("矛盾纠纷调解办结"),
+            required=("result",),
+            stops=("accept", "dispatch", *HANDLING_KINDS),
+            starts=("verify",),
+        ),
         # Reporter-side moves (tracking code; applied with system=True).
         Transition("add_info", OPEN, None, gettext_lazy("补充情况"), required=("note",)),
         Transition("confirm", ("resolved",), "verified", gettext_lazy("反映人确认解决")),
@@ -412,7 +451,9 @@ class CaseFlow(Workflow):
             record.extension_pending = None
         elif name == "supervise":
             record.supervision_level = max(record.supervision_level, 1)
-        elif name == "resolve":
+        elif name == "spawn_dispute":
+            record.dispute_id = data["dispute"]
+        elif name in ("resolve", "dispute_settled"):
             record.result = str(data["result"])
             record.resolved_at = now
             in_time = record.handle_due_at is None or now <= record.handle_due_at
@@ -477,7 +518,7 @@ class CaseFlow(Workflow):
             recipients = services.dispatchers_for(record)
             if name == "escalate":
                 recipients += services.leaders_for(record)
-        elif name == "resolve":
+        elif name in ("resolve", "dispute_settled"):
             recipients = services.verifiers_for(record)
         elif name in ("rework", "approve_extension", "deny_extension", "supervise"):
             recipients = [record.assignee] if record.assignee_id else services.unit_staff(record)

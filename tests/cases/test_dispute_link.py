@@ -1,0 +1,179 @@
+"""A 矛盾纠纷 case turned into a dispute (linked both ways), and the case following the dispute."""
+
+import pytest
+
+from fengqiao.cases import services
+from fengqiao.cases.models import Case
+from fengqiao.core import workflow as kernel
+from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
+from fengqiao.disputes import services as disputes
+from fengqiao.disputes.models import Dispute, Party
+from tests.conftest import login
+from tests.disputes import helpers as dispute_helpers
+
+from .helpers import make_case
+
+pytestmark = pytest.mark.django_db
+
+PARTIES = [
+    {"name": "王五", "kind": "person", "phone": "13900002222"},
+    {"name": "枫溪物业公司", "kind": "organisation", "phone": ""},
+]
+
+
+def accepted_dispute_case(county, users, grid=None):
+    case = make_case(grid or county.grid_a, code="dispute", description="楼上漏水，邻里争吵")
+    return services.accept(case, users["dispatcher"])
+
+
+def transitions(record):
+    return [e.transition for e in kernel.timeline(record)]
+
+
+def spawn(case, actor, **extra):
+    extra.setdefault("parties", PARTIES)
+    extra.setdefault("type", "neighbour")
+    return services.spawn_dispute(case, actor, **extra)
+
+
+def test_spawn_links_both_ways(county, users):
+    case = accepted_dispute_case(county, users)
+    case, dispute = spawn(case, users["community_officer"], note="双方同意调解")
+    case.refresh_from_db()
+    assert case.dispute_id == dispute.pk and case.state == "accepted"
+    dispute = Dispute.objects.get(pk=dispute.pk)
+    assert dispute.source_case_id == case.pk and dispute.place_id == case.place_id
+    assert dispute.type.code == "neighbour" and dispute.state == "registered"
+    names = [p.name.clear for p in Party.objects.filter(dispute=dispute).order_by("order")]
+    assert names == ["王五", "枫溪物业公司"]
+    kinds = list(Party.objects.filter(dispute=dispute).values_list("kind", flat=True))
+    assert kinds == ["person", "organisation"]
+    entry = kernel.timeline(case).filter(transition="spawn_dispute").get()
+    assert entry.data["dispute_id"] == dispute.pk
+    assert entry.data["dispute_number"] == dispute.number
+    assert dispute.number in entry.note and "双方同意调解" in entry.note
+    assert list(dispute.source_cases.all()) == [case]
+
+
+def test_dispatcher_may_spawn_and_it_shows_among_actions(county, users):
+    case = accepted_dispute_case(county, users)
+    assert "spawn_dispute" in services.allowed_actions(case, users["dispatcher"])
+    assert "spawn_dispute" not in services.allowed_actions(case, users["leader"])
+    assert "dispute_settled" not in services.allowed_actions(case, users["dispatcher"])
+    case, dispute = spawn(case, users["dispatcher"])
+    assert "spawn_dispute" not in services.allowed_actions(case, users["dispatcher"])
+
+
+def test_refused_for_another_category(county, users):
+    case = services.accept(make_case(county.grid_a), users["dispatcher"])
+    with pytest.raises(ServiceError) as err:
+        spawn(case, users["community_officer"])
+    assert err.value.status == 400 and err.value.code == "not_a_dispute_case"
+    assert not Dispute.objects.exists()
+
+
+def test_refused_out_of_scope(county, users, users_b):
+    case = accepted_dispute_case(county, users)
+    with pytest.raises(NotFound):
+        spawn(case, users_b["community_officer"])
+    assert not Dispute.objects.exists()
+
+
+def test_refused_without_permission(county, users):
+    case = accepted_dispute_case(county, users)
+    with pytest.raises(Forbidden):
+        spawn(case, users["leader"])  # sees the case, neither dispatches nor handles it
+    assert not Dispute.objects.exists()
+
+
+def test_twice_is_a_conflict(county, users):
+    case = accepted_dispute_case(county, users)
+    spawn(case, users["community_officer"])
+    with pytest.raises(Conflict) as err:
+        spawn(case, users["community_officer"])
+    assert err.value.status == 409 and err.value.code == "already_spawned"
+    assert Dispute.objects.count() == 1
+
+
+def test_reported_case_cannot_be_spawned(county, users):
+    case = make_case(county.grid_a, code="dispute")
+    with pytest.raises(Conflict):
+        spawn(case, users["community_officer"])
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ({"parties": PARTIES[:1]}, "parties_required"),
+        ({"parties": [PARTIES[0], {"name": "", "phone": "13800001111"}]}, "invalid_parties"),
+        ({"parties": [PARTIES[0], {"name": "李四", "phone": "12"}]}, "invalid_parties"),
+        ({"parties": [PARTIES[0], {"name": "李四", "kind": "robot"}]}, "invalid_parties"),
+        ({"type": "nonsense"}, "invalid_type"),
+    ],
+)
+def test_bad_input_is_400_and_writes_nothing(county, users, change, code):
+    case = accepted_dispute_case(county, users)
+    with pytest.raises(ServiceError) as err:
+        spawn(case, users["community_officer"], **change)
+    assert err.value.status == 400 and err.value.code == code
+    assert not Dispute.objects.exists()
+    case.refresh_from_db()
+    assert case.dispute_id is None
+
+
+def test_agreement_resolves_the_case_and_it_continues(county, users):
+    dispute_helpers.pool(county.grid_a, users)
+    case = accepted_dispute_case(county, users)
+    case, dispute = spawn(case, users["community_officer"])
+    officer = users["community_officer"]
+    dispute = disputes.start_mediation(dispute, officer, mediator=users["mediator"])
+    disputes.record_progress(dispute, users["mediator"], note="第一次调解")
+    case.refresh_from_db()
+    assert case.state == "accepted"  # a state-keeping move changes nothing on the case
+    dispute = disputes.agree(dispute, users["mediator"], note="双方达成一致")
+    case.refresh_from_db()
+    assert case.state == "resolved" and case.resolved_at is not None
+    assert case.result == f"矛盾纠纷已调解：达成协议（编号{dispute.number}）"
+    entry = kernel.timeline(case).filter(transition="dispute_settled").get()
+    assert entry.from_state == "accepted" and entry.to_state == "resolved"
+    assert entry.data["dispute_number"] == dispute.number
+    assert not kernel.open_deadlines(case).exclude(kind="verify").exists()
+    # The normal verify / close flow of the case continues.
+    case = services.verify(case, users["grid_worker"], data={"passed": "1"})
+    assert case.state == "closed"
+    # A later outcome of the dispute is recorded on the closed case, its state unchanged.
+    disputes.withdraw(dispute, users["mediator"], note="协议未签署，当事人撤回")
+    case.refresh_from_db()
+    assert case.state == "closed"
+    assert transitions(case)[-1] == "dispute_outcome"
+
+
+def test_withdrawal_resolves_a_dispatched_case(county, users):
+    dispute_helpers.pool(county.grid_a, users)
+    case = accepted_dispute_case(county, users)
+    case = services.dispatch(case, users["dispatcher"], data={"department": county.urban.pk})
+    case, dispute = spawn(case, users["dispatcher"])
+    disputes.withdraw(dispute, users["community_officer"], note="当事人自行和解")
+    case.refresh_from_db()
+    assert case.state == "resolved" and "当事人撤回" in case.result
+    assert not kernel.open_deadlines(case).filter(kind__in=("claim", "handle")).exists()
+
+
+def test_unlinked_dispute_touches_no_case(county, users):
+    case = accepted_dispute_case(county, users)
+    dispute = dispute_helpers.make_dispute(county.grid_a, users)
+    disputes.withdraw(dispute, users["community_officer"], note="撤回")
+    case.refresh_from_db()
+    assert case.state == "accepted"
+
+
+def test_api_action(client, county, users):
+    case = accepted_dispute_case(county, users)
+    login(client, users["community_officer"])
+    url = f"/api/v1/cases/{case.pk}/actions/spawn_dispute"
+    body = {"note": "", "data": {"type": "neighbour", "parties": PARTIES}}
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 200, response.content
+    assert Case.objects.get(pk=case.pk).dispute_id is not None
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 409
