@@ -70,3 +70,52 @@ class StaffReportForm(ReportForm):
 
 class TrackForm(forms.Form):
     code = forms.CharField(label=_("查询码"), max_length=12)
+
+
+PARTY_ROWS = (1, 2, 3)
+
+
+class SpawnDisputeForm(forms.Form):
+    """转矛盾纠纷调解: the dispute type, two parties (a third optional) and a note."""
+
+    type = forms.ChoiceField(label=_("纠纷类型"))
+    note = forms.CharField(
+        label=_("说明"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, types=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["type"].choices = [("", _("请选择纠纷类型"))] + [
+            (t.code, t.name) for t in types
+        ]
+        for n in PARTY_ROWS:
+            required = n <= 2
+            self.fields[f"party{n}_name"] = forms.CharField(
+                label=_("姓名/名称"), max_length=100, required=required
+            )
+            self.fields[f"party{n}_kind"] = forms.ChoiceField(
+                label=_("类别"),
+                choices=[("person", _("自然人")), ("organisation", _("法人/其他组织"))],
+                required=False,
+            )
+            self.fields[f"party{n}_phone"] = forms.CharField(
+                label=_("联系电话（选填）"), max_length=30, required=False
+            )
+
+    def party_rows(self):
+        """[(n, name field, kind field, phone field)] for the template."""
+        return [
+            (n, self[f"party{n}_name"], self[f"party{n}_kind"], self[f"party{n}_phone"])
+            for n in PARTY_ROWS
+        ]
+
+    def parties(self):
+        data = self.cleaned_data
+        return [
+            {
+                "name": data.get(f"party{n}_name", ""),
+                "kind": data.get(f"party{n}_kind") or "person",
+                "phone": data.get(f"party{n}_phone", ""),
+            }
+            for n in PARTY_ROWS
+        ]

@@ -400,6 +400,7 @@ def get_case(user, pk, action="view"):
         "department",
         "team",
         "assignee",
+        "dispute",
     ).get_scoped(user, action, pk=pk)
 
 

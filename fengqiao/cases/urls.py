@@ -14,5 +14,6 @@ urlpatterns = [
     path("figures/", views.figures_page, name="figures"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/act/<str:name>/", views.act, name="act"),
+    path("<int:pk>/dispute/", views.spawn_dispute, name="spawn_dispute"),
     path("<int:pk>/files/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

@@ -19,7 +19,7 @@ from fengqiao.core.workflow import open_deadlines
 from fengqiao.org.models import Department, Place, Team
 
 from . import figures, services, uploads
-from .forms import StaffReportForm
+from .forms import SpawnDisputeForm, StaffReportForm
 from .models import Case, DispatchRule, SupervisionCard
 from .presenters import full_timeline, map_context
 
@@ -176,7 +176,7 @@ def supervision(request):
     )
 
 
-def _detail_context(request, case):
+def _detail_context(request, case, spawn_form=None):
     user = request.user
     entries = full_timeline(case)
     merge_candidates = []
@@ -214,6 +214,10 @@ def _detail_context(request, case):
         else None,
         "satisfaction_choices": Case.Satisfaction.choices,
         "can_reveal": user.has_perm("core.reveal_personal_data"),
+        "spawn_form": spawn_form
+        or (
+            SpawnDisputeForm(types=services.dispute_types()) if "spawn_dispute" in actions else None
+        ),
         **map_context([case.place], [case]),
     }
 
@@ -275,6 +279,36 @@ def act(request, pk, name):
     if name in ("return",) or not Case.objects.restrict(request.user).filter(pk=pk).exists():
         return redirect("cases:queue")
     return redirect("cases:detail", pk=pk)
+
+
+@login_required
+@require_POST
+@permission_required("cases.view_case", raise_exception=True)
+def spawn_dispute(request, pk):
+    """转矛盾纠纷调解: register the dispute from this case, then open the dispute's page."""
+    case = services.get_case(request.user, pk)
+    form = SpawnDisputeForm(request.POST, types=services.dispute_types())
+    status = 400
+    if form.is_valid():
+        try:
+            case, dispute = services.spawn_dispute(
+                case,
+                request.user,
+                parties=form.parties(),
+                type=form.cleaned_data["type"],
+                note=form.cleaned_data["note"],
+            )
+        except ServiceError as exc:
+            field = exc.details.get("field")
+            form.add_error(field if field in form.fields else None, exc.message)
+            status = exc.status
+            case = services.get_case(request.user, pk)
+        else:
+            messages.success(
+                request, _("已转矛盾纠纷调解：%(number)s") % {"number": dispute.number}
+            )
+            return redirect("disputes:detail", pk=dispute.pk)
+    return render(request, "cases/detail.html", _detail_context(request, case, form), status=status)
 
 
 @login_required

@@ -177,3 +177,66 @@ def test_api_action(client, county, users):
     assert Case.objects.get(pk=case.pk).dispute_id is not None
     response = client.post(url, body, content_type="application/json")
     assert response.status_code == 409
+
+
+def _form(**change):
+    data = {
+        "type": "neighbour",
+        "party1_name": "王五",
+        "party1_kind": "person",
+        "party1_phone": "13900002222",
+        "party2_name": "枫溪物业公司",
+        "party2_kind": "organisation",
+        "party2_phone": "",
+        "party3_name": "",
+        "party3_kind": "person",
+        "party3_phone": "",
+        "note": "双方同意调解",
+    }
+    data.update(change)
+    return data
+
+
+def test_page_form_spawns_and_links(client, county, users):
+    case = accepted_dispute_case(county, users)
+    login(client, users["community_officer"])
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="panel-spawn_dispute"' in page and "邻里纠纷" in page
+    response = client.post(
+        f"/cases/{case.pk}/dispute/", _form(party3_name="赵六", party3_phone="13700003333")
+    )
+    dispute = Dispute.objects.get(source_case_id=case.pk)
+    assert response.status_code == 302 and response["Location"] == f"/disputes/{dispute.pk}/"
+    assert Party.objects.filter(dispute=dispute).count() == 3
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert f"已转矛盾纠纷：{dispute.number} (已登记)" in page
+    assert f'href="/disputes/{dispute.pk}/"' in page
+    assert 'id="panel-spawn_dispute"' not in page
+
+
+def test_page_form_errors_keep_what_was_typed(client, county, users):
+    case = accepted_dispute_case(county, users)
+    login(client, users["community_officer"])
+    response = client.post(
+        f"/cases/{case.pk}/dispute/", _form(party2_name="李四", party2_phone="12345")
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "手机号格式不正确" in page and 'value="李四"' in page and 'value="12345"' in page
+    assert "双方同意调解" in page
+    response = client.post(f"/cases/{case.pk}/dispute/", _form(party2_name=""))
+    assert response.status_code == 400 and 'value="王五"' in response.content.decode()
+    assert not Dispute.objects.exists()
+
+
+def test_page_form_for_another_category_or_grid(client, county, users, users_b):
+    case = services.accept(make_case(county.grid_a), users["dispatcher"])
+    login(client, users["community_officer"])
+    assert 'id="panel-spawn_dispute"' not in client.get(f"/cases/{case.pk}/").content.decode()
+    response = client.post(f"/cases/{case.pk}/dispute/", _form())
+    assert response.status_code == 400
+    assert "只有“矛盾纠纷”类事件" in response.content.decode()
+    other = accepted_dispute_case(county, users)
+    login(client, users_b["community_officer"])
+    assert client.post(f"/cases/{other.pk}/dispute/", _form()).status_code == 404
+    assert not Dispute.objects.exists()

@@ -410,6 +410,7 @@ def test_every_transition_is_tested_somewhere():
         "progress", "request_extension", "approve_extension", "deny_extension", "escalate",
         "supervise", "resolve", "verify", "rework", "close", "return_visit", "reopen",
         "add_info", "confirm", "rate",
+        "spawn_dispute", "dispute_settled",  # tests/cases/test_dispute_link.py
     }  # fmt: skip
 
 
