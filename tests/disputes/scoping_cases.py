@@ -56,7 +56,7 @@ SCOPED = [
             "disputes:agreement_sign",
             "disputes:agreement_download",
             # The party's public status page: authority is the tracking code + phone digits,
-            # not staff scope (tests/disputes/test_track.py).
+            # not staff scope (tests/disputes/test_pages.py, test_track_throttle.py).
             "disputes:track",
             "/api/v1/disputes/{dispute_id}",
             "/api/v1/disputes/{dispute_id}/timeline",
@@ -68,6 +68,17 @@ SCOPED = [
             "/api/v1/disputes/agreements/{agreement_id}/sign",
             "/api/v1/disputes/agreements/{agreement_id}/download/{fmt}",
         ],
+    ),
+    ScopedEndpoint(
+        name="disputes_hearing_minutes",
+        make=lambda grid, users: _hearing(grid, users),
+        list_urls=["/disputes/?view=all&state=any"],
+        detail_urls=lambda h: [
+            f"/disputes/hearings/{h.pk}/minutes/docx/",
+            f"/disputes/hearings/{h.pk}/minutes/pdf/",
+        ],
+        marker=lambda h: h.attempt.dispute.number,
+        url_names=["disputes:hearing_minutes"],
     ),
     ScopedEndpoint(
         name="disputes_joint_tasks",
@@ -107,3 +118,22 @@ def _joint(grid, users):
         ],
     )
     return task
+
+
+def _hearing(grid, users):
+    """An L4 hearing with participants: its minutes print their clear names."""
+    from fengqiao.disputes import services
+
+    dispute = helpers.at_level(grid, users, 4)
+    return services.record_hearing(
+        dispute,
+        users["community_officer"],
+        held_at="2026-11-20T09:30",
+        location=f"{grid.name}议事厅",
+        statements="陈述",
+        defence="申辩",
+        deliberation="评议",
+        decision="意见",
+        minutes="笔录",
+        participants=[{"name": "王书记", "role": "cadre"}],
+    )
