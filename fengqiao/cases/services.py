@@ -10,11 +10,12 @@ import math
 import re
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from fengqiao.core import pii
 from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
@@ -725,11 +726,11 @@ def _spawn_action(case, actor, *, note="", data=None, attachments=()):
 
 # What the case records when its dispute reaches a state (the dispute's state → result text).
 DISPUTE_OUTCOMES = {
-    "agreed": _lazy("矛盾纠纷已调解：达成协议（编号%(number)s）"),
-    "performed": _lazy("矛盾纠纷已调解：协议已履行（编号%(number)s）"),
-    "closed": _lazy("矛盾纠纷已办结（编号%(number)s）"),
-    "withdrawn": _lazy("矛盾纠纷已办结：当事人撤回（编号%(number)s）"),
-    "referred": _lazy("矛盾纠纷已办结：已引导至诉讼、仲裁等途径（编号%(number)s）"),
+    "agreed": gettext_lazy("矛盾纠纷已调解：达成协议（编号%(number)s）"),
+    "performed": gettext_lazy("矛盾纠纷已调解：协议已履行（编号%(number)s）"),
+    "closed": gettext_lazy("矛盾纠纷已办结（编号%(number)s）"),
+    "withdrawn": gettext_lazy("矛盾纠纷已办结：当事人撤回（编号%(number)s）"),
+    "referred": gettext_lazy("矛盾纠纷已办结：已引导至诉讼、仲裁等途径（编号%(number)s）"),
 }
 
 
@@ -743,7 +744,11 @@ def follow_dispute(dispute, transition, entry, actor, data, now):
     template = DISPUTE_OUTCOMES.get(entry.to_state)
     if template is None:
         return
-    text = str(template) % {"number": dispute.number}
+    # Stored text (the case's result, the reporter's tracking page): in the site language, not
+    # in the language of whoever's page moved the dispute.
+    with translation.override(settings.LANGUAGE_CODE):
+        text = str(template) % {"number": dispute.number}
+        actor_name = _("系统（矛盾纠纷联动）")
     link = {
         "dispute_id": dispute.pk,
         "dispute_number": dispute.number,
@@ -756,7 +761,7 @@ def follow_dispute(dispute, transition, entry, actor, data, now):
                 "dispute_settled",
                 None,
                 system=True,
-                actor_name=_("系统（矛盾纠纷联动）"),
+                actor_name=actor_name,
                 note=text,
                 data={"result": text, **link},
                 now=now,
@@ -765,7 +770,7 @@ def follow_dispute(dispute, transition, entry, actor, data, now):
             append_timeline(
                 case,
                 "dispute_outcome",
-                actor_name=_("系统（矛盾纠纷联动）"),
+                actor_name=actor_name,
                 to_state=case.state,
                 note=text,
                 data=link,
