@@ -59,6 +59,9 @@ SCOPED = [
             # POST only (a GET answers 405); out-of-scope POSTs answer 404:
             # tests/cases/test_staff_pages.py::test_other_grids_case_id_is_404, test_api.py.
             "cases:act",
+            # POST only; out of scope → 404:
+            # tests/cases/test_dispute_link.py::test_page_form_for_another_category_or_grid.
+            "cases:spawn_dispute",
             "/api/v1/cases/{case_id}",
             "/api/v1/cases/{case_id}/timeline",
             "/api/v1/cases/{case_id}/actions/{name}",
