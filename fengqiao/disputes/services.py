@@ -871,7 +871,7 @@ def claim_joint_task(task_id, actor, *, now=None):
     with transaction.atomic():
         task = _task_for(actor, task_id)
         # Lock the task row, then re-read its state: of two staff claiming at once, the second
-        # waits here and then gets a clear conflict (tests/disputes/test_concurrency.py).
+        # waits here and then gets a clear conflict (tests/disputes/test_race.py).
         task = JointTask.objects.select_for_update().get(pk=task.pk)
         if task.state == JointTask.State.DONE:
             raise Conflict(_("任务已反馈"), code="already_done")

@@ -16,7 +16,8 @@ from django.utils import timezone
 from fengqiao.core.errors import Conflict
 from fengqiao.core.models import Deadline, TimelineEntry
 from fengqiao.disputes import services
-from fengqiao.disputes.models import JointTask
+from fengqiao.disputes.models import DisputeType, JointTask
+from fengqiao.org.roles import sync_roles
 from tests.disputes import helpers
 
 pytestmark = [
@@ -83,7 +84,22 @@ def _race(functions):
 
 
 @pytest.fixture
-def task_and_staff(county, users, make_user):
+def reference_data(db):
+    """A transactional test may start after another one's flush: make sure the migrated
+    reference data it relies on (dispute types, role groups and their permissions) is there."""
+    from django.apps import apps
+    from django.contrib.auth.management import create_permissions
+    from django.contrib.contenttypes.management import create_contenttypes
+
+    for config in apps.get_app_configs():
+        create_contenttypes(config, verbosity=0)
+        create_permissions(config, verbosity=0)
+    sync_roles()
+    DisputeType.objects.get_or_create(code="neighbour", defaults={"name": "邻里纠纷"})
+
+
+@pytest.fixture
+def task_and_staff(reference_data, county, users, make_user):
     dispute = helpers.at_level(county.grid_a, users, 5)
     [task] = services.dispatch_joint_tasks(
         dispute,
