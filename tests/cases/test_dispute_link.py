@@ -240,3 +240,32 @@ def test_page_form_for_another_category_or_grid(client, county, users, users_b):
     login(client, users_b["community_officer"])
     assert client.post(f"/cases/{other.pk}/dispute/", _form()).status_code == 404
     assert not Dispute.objects.exists()
+
+
+def test_english_page_form_and_stored_text_in_the_site_language(client, county, users):
+    from django.conf import settings
+    from django.utils import translation
+
+    dispute_helpers.pool(county.grid_a, users)
+    case = accepted_dispute_case(county, users)
+    login(client, users["community_officer"])
+    en = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    try:
+        page = client.get(f"/cases/{case.pk}/", **en).content.decode()
+        assert "Turn into dispute mediation" in page and "Party 1" in page
+        response = client.post(f"/cases/{case.pk}/dispute/", _form(party2_phone="12"), **en)
+        assert response.status_code == 400 and "invalid mobile number" in response.content.decode()
+        client.post(f"/cases/{case.pk}/dispute/", _form(), **en)
+        dispute = Dispute.objects.get(source_case_id=case.pk)
+        page = client.get(f"/cases/{case.pk}/", **en).content.decode()
+        assert f"Turned into dispute: {dispute.number}" in page
+        # An English page moving the dispute still writes the case's result in Chinese.
+        translation.activate("en")
+        dispute = disputes.start_mediation(
+            dispute, users["community_officer"], mediator=users["mediator"]
+        )
+        disputes.agree(dispute, users["mediator"], note="agreed")
+    finally:
+        translation.activate(settings.LANGUAGE_CODE)
+    case.refresh_from_db()
+    assert case.state == "resolved" and case.result.startswith("矛盾纠纷已调解：达成协议")
