@@ -202,7 +202,16 @@ def shot(page, name):
 def pytest_collection_modifyitems(items):
     """Transactional tests (browser journeys, races) flush the database afterwards, which would
     also wipe the reference data that migrations seed (categories, dispute types). Restoring the
-    migrated state before each such test keeps them independent of their order."""
+    migrated state before each such test keeps them independent of their order. As in Django's
+    runner, plain tests run first, then transactional ones, and tests that run migrations back
+    and forth go last."""
+
+    def kind(item):
+        marker = item.get_closest_marker("django_db")
+        if "migrations" in item.module.__name__:
+            return 2
+        return 1 if marker and marker.kwargs.get("transaction") else 0
+
     for item in items:
         marker = item.get_closest_marker("django_db")
         if (
@@ -216,3 +225,4 @@ def pytest_collection_modifyitems(items):
                 ),
                 append=False,
             )
+    items.sort(key=kind)
