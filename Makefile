@@ -39,7 +39,8 @@ test: install browser lint
 	  then $(MAKE) test-postgres; else echo "PostgreSQL not reachable on 127.0.0.1:5432: skipped the PostgreSQL run"; fi
 
 test-sqlite: install
-	FENGQIAO_TEST_DATABASE_URL= FENGQIAO_DATABASE_URL= $(BIN)/pytest
+	FENGQIAO_TEST_DATABASE_URL= FENGQIAO_DATABASE_URL= $(BIN)/pytest -m "not browser"
+	FENGQIAO_TEST_DATABASE_URL= FENGQIAO_DATABASE_URL= $(BIN)/pytest -m browser
 
 test-postgres: install
 	FENGQIAO_DATABASE_URL=$${FENGQIAO_TEST_DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -m "not browser"
