@@ -81,51 +81,14 @@ class CaseListOut(Schema):
         return obj.place.code
 
 
-class CaseOut(Schema):
-    id: int
-    number: str
-    state: str
-    state_label: str
-    source: str
-    category: str
-    category_name: str
-    urgency: str
-    description: str
-    location_text: str
-    lat: float | None
-    lng: float | None
-    place_id: int
-    place_code: str
-    department_id: int | None
-    team_id: int | None
-    assignee_id: int | None
-    reported_at: datetime
-    due_at: datetime | None
-    handle_due_at: datetime | None
-    supervision_level: int
+class CaseOut(CaseListOut):
+    """One case: the list row plus the masked reporter and the outcome figures."""
+
     anonymous: bool
     reporter_name: str
     reporter_phone: str
-    duplicate_of_id: int | None
-    likely_duplicate_of_id: int | None
     rework_count: int
     satisfaction: int | None
-
-    @staticmethod
-    def resolve_state_label(obj):
-        return str(obj.get_state_display())
-
-    @staticmethod
-    def resolve_category(obj):
-        return obj.category.code
-
-    @staticmethod
-    def resolve_category_name(obj):
-        return obj.category.name
-
-    @staticmethod
-    def resolve_place_code(obj):
-        return obj.place.code
 
     @staticmethod
     def resolve_reporter_name(obj):
