@@ -6,7 +6,9 @@ import json
 from pathlib import Path
 
 from . import laws as lawsmod
+from . import realdata
 from .engine import Assistant
+from .retrieval import KBEntry
 from .screener import EVAL_FILE, Screener, evaluate, read_tsv
 
 QUESTIONS_FILE = Path(__file__).resolve().parent / "data" / "eval" / "questions.jsonl"
@@ -66,4 +68,102 @@ def evaluate_questions(assistant: Assistant, path: Path = QUESTIONS_FILE) -> dic
 def evaluate_screening(screener: Screener | None = None, path: Path = EVAL_FILE) -> dict:
     report = evaluate(screener or Screener(), read_tsv(path))
     report["errors"] = len(report["errors"])
+    return report
+
+
+# --------------------------------------------------------------------------- real public data (issue 12)
+
+
+def _hits(ranks: list[int], ks=(1, 5, 10)) -> dict:
+    n = max(len(ranks), 1)
+    out = {"n": len(ranks)}
+    for k in ks:
+        out[f"hit@{k}"] = round(sum(0 < r <= k for r in ranks) / n, 4)
+    out["mrr"] = round(sum(1 / r for r in ranks if r) / n, 4)
+    return out
+
+
+def _gold_rank(citations, gold: set) -> int:
+    for i, c in enumerate(citations, 1):
+        if (realdata.law_key(c.law), c.article, c.suffix) in gold:
+            return i
+    return 0
+
+
+def evaluate_citations(assistant: Assistant, questions) -> dict:
+    """Whole corpus, no standard answers: does the engine cite an article the lawyer cited?"""
+    ranks, right, wrong, handed = [], 0, 0, 0
+    for q in questions:
+        gold = set(q.articles)
+        result = assistant.ask(q.question)
+        ranks.append(_gold_rank(result.citations, gold))
+        if result.handoff:
+            handed += 1
+        elif _gold_rank(result.citations[:3], gold) > 0:
+            right += 1
+        else:
+            wrong += 1
+    n = max(len(questions), 1)
+    out = _hits(ranks)
+    out["answered_right"] = round(right / n, 4)
+    out["answered_wrong"] = round(wrong / n, 4)
+    out["handed_off"] = round(handed / n, 4)
+    return out
+
+
+def evaluate_answer_only(assistant_factory, kb_rows) -> dict:
+    """Lawyer answers as an answer-only knowledge base; each question must find its own answer.
+
+    Answered-and-right: the question's own answer given, or (no answer given) an article its lawyer
+    cited among the three quoted; wrong: another answer given, or quotes without a cited article."""
+    entries = [KBEntry(f"kb{i}", "", "", [], r.answer, []) for i, r in enumerate(kb_rows)]
+    assistant = assistant_factory(entries)
+    ranks, right, wrong, handed = [], 0, 0, 0
+    for i, r in enumerate(kb_rows):
+        result = assistant.ask(r.question)
+        ids = [m["id"] for m in result.kb_matches]
+        ranks.append(_rank(ids, f"kb{i}"))
+        if result.handoff:
+            handed += 1
+        elif result.source.startswith("kb"):
+            right += result.kb_key == f"kb{i}"
+            wrong += result.kb_key != f"kb{i}"
+        elif _gold_rank(result.citations[:3], set(r.articles)):
+            right += 1
+        else:
+            wrong += 1
+    n = max(len(kb_rows), 1)
+    out = _hits(ranks, (1, 5))
+    out["answered_right"] = round(right / n, 4)
+    out["answered_wrong"] = round(wrong / n, 4)
+    out["handed_off"] = round(handed / n, 4)
+    return out
+
+
+def evaluate_all(data_dir: Path, cache_dir: Path, part: str = "test", only: str = "") -> dict:
+    """Everything ``fengqiao assistant eval`` reports on the public data (``data_dir`` holds
+    ``training/`` and ``laws/``); the whole law corpus is indexed once into ``cache_dir``."""
+    import datetime as dt
+
+    wanted = {w.strip() for w in only.split(",") if w.strip()} or {
+        "citations",
+        "answers",
+        "screening",
+    }
+    report: dict = {"part": part}
+    if wanted & {"citations", "answers"}:
+        index = realdata.corpus_index(data_dir / "laws", cache_dir / "laws")
+        today = dt.date.today()
+
+        def factory(entries):
+            return Assistant(entries, index, today)
+
+        rows = realdata.load_law_questions(data_dir / "training" / "law.jsonl")
+        tuning, test = realdata.split_questions(rows)
+        chosen = test if part == "test" else tuning
+        report["questions"] = len(chosen)
+        if "citations" in wanted:
+            report["citations"] = evaluate_citations(factory([]), chosen)
+        if "answers" in wanted:
+            report["answer_only"] = evaluate_answer_only(factory, realdata.answer_kb(chosen))
     return report

@@ -2,10 +2,11 @@
 
 import json
 import sys
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fengqiao.assistant import evaluation, services
+from fengqiao.assistant import evaluation, realdata, services
 from fengqiao.core.errors import ServiceError
 
 MAX_LINE = 100_000
@@ -25,7 +26,13 @@ class Command(BaseCommand):
         p.add_argument("--jsonl", action="store_true", required=True)
         p = sub.add_parser("screen", help="从标准输入逐行读 {id, text}，逐行输出筛查结果")
         p.add_argument("--jsonl", action="store_true", required=True)
-        sub.add_parser("eval", help="在 data/eval 评测集上报告命中率和筛查准确率")
+        p = sub.add_parser(
+            "eval", help="在公开真实数据的测试部分（及 data/eval 评测集）上报告命中率和筛查准确率"
+        )
+        p.add_argument("--data", default=None, help="公开数据目录（含 training/ 与 laws/）")
+        p.add_argument("--cache", default=None, help="全量法条索引缓存目录")
+        p.add_argument("--part", default="test", choices=["test", "tuning"])
+        p.add_argument("--only", default="", help="只评 citations,answers,screening 中的几项")
         sub.add_parser("reindex", help="按数据库重建法条索引")
 
     def handle(self, *args, action, **options):
@@ -126,7 +133,15 @@ class Command(BaseCommand):
                 flush()
         flush()
 
-    def do_eval(self, **_):
+    def do_eval(self, data=None, cache=None, part="test", only="", **_):
+        from django.conf import settings
+
+        data = Path(data) if data else realdata.shared_data_dir()
+        if data is not None and (data / "training" / "law.jsonl").exists():
+            cache = Path(cache) if cache else Path(settings.FENGQIAO_HOME) / "assistant" / "eval"
+            report = evaluation.evaluate_all(data, cache, part=part, only=only)
+            self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
+            return
         report = {
             "questions": evaluation.evaluate_questions(services.get_assistant()),
             # written before tuning and never tuned on: the honest estimate
