@@ -123,6 +123,7 @@ ROUTERS = [
     ("cases", "fengqiao.cases.api"),
     ("disputes", "fengqiao.disputes.api"),
     ("assistant", "fengqiao.assistant.api"),
+    ("risks", "fengqiao.risks.api"),
 ]
 
 for prefix, module_path in ROUTERS:

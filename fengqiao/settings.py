@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "fengqiao.cases",
     "fengqiao.disputes",
     "fengqiao.assistant",
+    "fengqiao.risks",
 ]
 
 MIDDLEWARE = [
@@ -198,6 +199,8 @@ PERIODIC_JOBS = {
     "deadline_sweep": ("fengqiao.core.tasks.sweep_deadlines", 30),
     "deliver_notifications": ("fengqiao.core.tasks.deliver_notifications", 10),
     "purge_audit": ("fengqiao.core.tasks.purge_expired_audit", 24 * 3600),
+    "risk_reviews": ("fengqiao.risks.tasks.schedule_reviews", 3600),
+    "risk_suggestions": ("fengqiao.risks.tasks.collect_suggestions", 600),
 }
 NOTIFICATION_MAX_ATTEMPTS = 5
 

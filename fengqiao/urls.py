@@ -20,6 +20,7 @@ APP_URLS = [
     ("open311/", "fengqiao.cases.open311"),
     ("disputes/", "fengqiao.disputes.urls"),
     ("assistant/", "fengqiao.assistant.urls"),
+    ("risks/", "fengqiao.risks.urls"),
 ]
 for prefix, module_path in APP_URLS:
     try:

@@ -1,0 +1,586 @@
+"""The only writers of the risk register. Each function checks permission and jurisdiction, changes
+a risk only through the workflow kernel (timeline, deadlines, notifications) and runs in one
+transaction. Reviews, suggestions and wartime live in ``reviews.py`` and ``suggestions.py``."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fengqiao.core import audit, notifications, pii
+from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
+from fengqiao.core.workflow import append_timeline, apply, open_deadlines, start_deadline
+from fengqiao.org.models import Department, Place, Station, User
+
+from .models import (
+    RANK,
+    HandOver,
+    Level,
+    LevelChange,
+    ReviewAction,
+    Risk,
+    RiskCategory,
+    RiskPerson,
+    TaskForce,
+    TaskForceLog,
+)
+from .workflow import setting
+
+EVIDENCE_TYPES = {
+    b"%PDF": ("application/pdf", "pdf", "document"),
+    b"\xff\xd8\xff": ("image/jpeg", "jpg", "photo"),
+    b"\x89PNG": ("image/png", "png", "photo"),
+    b"PK\x03\x04": ("application/zip", "docx", "document"),
+}
+MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
+
+
+def need(actor, perm):
+    if actor is None or not actor.is_authenticated or not actor.has_perm(perm):
+        raise Forbidden(_("您没有执行此操作的权限"))
+
+
+def get_risk(actor, pk, action="view"):
+    need(actor, "risks.view_risk")
+    return Risk.objects.select_related(
+        "category", "place", "unit", "responsible_department", "responsible_leader"
+    ).get_scoped(actor, action, pk=pk)
+
+
+def view_risk(actor, pk):
+    """The risk detail for reading: scoped, and every view is written to the audit log."""
+    risk = get_risk(actor, pk)
+    audit.record("risk.view", user=actor, target=risk, data={"level": risk.level})
+    return risk
+
+
+# -- filing -------------------------------------------------------------------------------------
+def _place(value, actor):
+    place = value if isinstance(value, Place) else Place.objects.filter(pk=value or 0).first()
+    if place is None or place.level < Place.Level.TOWN:
+        raise ServiceError(_("请选择风险所在的乡镇、村（社区）或网格"), code="invalid_place")
+    if not actor.covers(place):
+        raise NotFound(_("所选地点不在您的辖区内"))
+    return place
+
+
+def _category(value):
+    if isinstance(value, RiskCategory):
+        return value
+    found = RiskCategory.objects.filter(
+        Q(code=value) | Q(pk=value if str(value).isdigit() else -1), active=True
+    ).first()
+    if found is None:
+        raise ServiceError(_("请选择风险类别"), code="invalid_category")
+    return found
+
+
+def _user(value, label):
+    if value in (None, ""):
+        return None
+    if isinstance(value, User):
+        return value
+    found = User.objects.filter(pk=value if str(value).isdigit() else -1, is_active=True).first()
+    if found is None:
+        raise ServiceError(_("%(label)s不存在") % {"label": label}, code="invalid_user")
+    return found
+
+
+def _people(people):
+    clean, errors = [], []
+    for i, raw in enumerate(p for p in (people or []) if p and (p.get("name") or "").strip()):
+        id_number = pii.normalise(raw.get("id_number") or "", "id_number")
+        phone = pii.normalise(raw.get("phone") or "", "phone")
+        if id_number and not pii.valid_id_number(id_number):
+            errors.append(_("第%(n)s位人员：身份证号码不正确") % {"n": i + 1})
+        if phone and not pii.valid_phone(phone):
+            errors.append(_("第%(n)s位人员：联系电话不正确") % {"n": i + 1})
+        clean.append(
+            {
+                "name": raw["name"].strip()[:50],
+                "id_number": id_number,
+                "phone": phone,
+                "role": (raw.get("role") or "").strip()[:50],
+            }
+        )
+    if errors:
+        raise ServiceError("；".join(errors), code="invalid_people", details={"errors": errors})
+    return clean
+
+
+def apply_risk(
+    actor,
+    *,
+    place,
+    category,
+    title,
+    description,
+    source=Risk.Source.SCREENING,
+    level=Level.BLUE,
+    plan="",
+    people=(),
+    units_involved="",
+    responsible_department=None,
+    responsible_unit_name="",
+    responsible_leader=None,
+    responsible_person=None,
+    disputes=(),
+    cases=(),
+    now=None,
+):
+    """A station applies to put a risk on the register (state ``applied``)."""
+    need(actor, "risks.apply_risk")
+    now = now or timezone.now()
+    place = _place(place, actor)
+    title, description = (title or "").strip(), (description or "").strip()
+    missing = [n for n, v in ((_("风险名称"), title), (_("风险描述"), description)) if not v]
+    if missing:
+        raise ServiceError(
+            _("缺少必填项：%(fields)s") % {"fields": "、".join(missing)}, code="required"
+        )
+    if source not in Risk.Source.values:
+        raise ServiceError(_("来源不正确"), code="invalid_source")
+    if level not in RANK or level == Level.NONE:
+        raise ServiceError(_("申报等级须为绿、蓝、橙、红之一"), code="invalid_level")
+    category = _category(category)
+    people = _people(people)
+    department = None
+    if responsible_department not in (None, ""):
+        department = Department.objects.filter(
+            pk=getattr(responsible_department, "pk", responsible_department)
+        ).first()
+        if department is None:
+            raise ServiceError(_("责任单位不存在"), code="invalid_department")
+    leader = _user(responsible_leader, _("责任领导"))
+    person = _user(responsible_person, _("责任人"))
+    from fengqiao.disputes.models import Dispute
+
+    dispute_rows = list(Dispute.objects.restrict(actor).filter(pk__in=[int(d) for d in disputes]))
+    unit = (
+        actor.station
+        or Station.objects.filter(places__path__in=place.ancestor_paths())
+        .filter(kind="station")
+        .first()
+    )
+    with transaction.atomic():
+        risk = Risk.objects.create(
+            number=f"tmp-{secrets.token_hex(8)}",
+            title=title[:120],
+            description=description,
+            category=category,
+            source=source,
+            place=place,
+            level=level,
+            proposed_level=level,
+            plan=(plan or "").strip(),
+            units_involved=(units_involved or "").strip()[:300],
+            unit=unit,
+            responsible_department=department,
+            responsible_unit_name=(responsible_unit_name or "").strip()[:100],
+            responsible_leader=leader,
+            responsible_person=person,
+            applied_by=actor,
+            applied_at=now,
+        )
+        risk.number = f"FX{timezone.localtime(now):%Y}{risk.pk:06d}"
+        risk.save(update_fields=["number"])
+        for row in people:
+            RiskPerson.objects.create(risk=risk, **row)
+        if dispute_rows:
+            risk.disputes.set(dispute_rows)
+        if cases:
+            from fengqiao.cases.models import Case
+
+            risk.cases.set(Case.objects.restrict(actor).filter(pk__in=[int(c) for c in cases]))
+        append_timeline(
+            risk,
+            "apply",
+            actor=actor,
+            to_state=risk.state,
+            note=_("申报风险：%(title)s（申报等级：%(level)s）")
+            % {"title": risk.title, "level": risk.get_proposed_level_display()},
+            data={"source": source, "level": level, "unit": unit.name if unit else ""},
+            now=now,
+        )
+        reviewers = _staff(place, ["leader"])
+        notifications.notify(
+            [u for u in reviewers if u.has_perm("risks.review_risk")],
+            kind="risk.applied",
+            title=_("风险申报待审核：%(number)s %(title)s")
+            % {"number": risk.number, "title": title},
+            url=f"/risks/{risk.pk}/",
+            target=risk,
+        )
+    return risk
+
+
+def _staff(place, roles):
+    from fengqiao.org.services import staff_for_place
+
+    return staff_for_place(place, roles)
+
+
+def act(risk, name, actor, *, note="", data=None, attachments=(), now=None):
+    """Take a plain transition (``return``, ``approve``, ``file_city``, ``resubmit`` …)."""
+    data = dict(data or {})
+    if name == "approve":
+        level = data.get("level") or ""
+        if level and (level not in RANK or level == "none"):
+            raise ServiceError(_("预警等级不正确"), code="invalid_level")
+        data["from_level"] = ""
+    if name == "file_city":
+        data["city_reference"] = (data.get("city_reference") or "").strip()
+    risk, entry = apply(risk, name, actor, note=note, data=data, attachments=attachments, now=now)
+    return risk
+
+
+def approve(risk, actor, *, level="", note="", now=None):
+    return act(risk, "approve", actor, note=note, data={"level": level}, now=now)
+
+
+def return_risk(risk, actor, *, note, now=None):
+    return act(risk, "return", actor, note=note, now=now)
+
+
+def file_city(risk, actor, *, city_reference, note="", now=None):
+    return act(
+        risk, "file_city", actor, note=note, data={"city_reference": city_reference}, now=now
+    )
+
+
+def resubmit(risk, actor, *, note="", now=None):
+    return act(risk, "resubmit", actor, note=note, now=now)
+
+
+# -- levels -------------------------------------------------------------------------------------
+def propose_level(risk, actor, *, to_level, reason, now=None):
+    """Propose raising, lowering or releasing the colour; a reason is required."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ServiceError(_("调整预警等级须填写理由"), code="reason_required")
+    if to_level not in RANK:
+        raise ServiceError(_("预警等级不正确"), code="invalid_level")
+    try:
+        risk, _entry = apply(
+            risk,
+            "propose_level",
+            actor,
+            note=reason,
+            data={"to_level": to_level, "reason": reason},
+            now=now,
+        )
+    except IntegrityError:  # a concurrent proposal won the unique constraint
+        raise Conflict(_("已有一项等级调整待审批"), code="proposal_pending") from None
+    return risk
+
+
+def decide_level(risk, actor, *, approve, note="", now=None):
+    """The approver approves or rejects the open proposal (rejection needs a reason)."""
+    name = "approve_level" if approve else "reject_level"
+    risk, _entry = apply(risk, name, actor, note=note, data={"reason": note}, now=now)
+    return risk
+
+
+def change_level(risk, actor, *, to_level, reason, now=None):
+    """Propose and approve in one step, by someone who may approve (the approver is the actor)."""
+    need(actor, "risks.approve_level")
+    with transaction.atomic():
+        risk = propose_level(risk, actor, to_level=to_level, reason=reason, now=now)
+        return decide_level(risk, actor, approve=True, note=reason, now=now)
+
+
+def level_history(risk):
+    """The colours the risk has had: approved changes, oldest first (the timeline and chart)."""
+    return list(
+        LevelChange.objects.filter(risk=risk, state="approved")
+        .select_related("approver", "proposed_by")
+        .order_by("id")
+    )
+
+
+def level_changed(risk, old, new, actor, now):
+    """Called by the flow inside the transaction whenever the colour changed (incl. approval).
+
+    Records the initial colour as history, tells the leaders about orange and red (三长报告),
+    gives a new red risk a day to set up its task force, and brings the next review forward
+    when the new colour is reviewed more often."""
+    if not old:
+        LevelChange.objects.create(
+            risk=risk,
+            from_level="",
+            to_level=new,
+            reason=_("县局审核确定"),
+            state="approved",
+            proposed_by=risk.applied_by,
+            proposed_at=risk.applied_at,
+            approver=actor,
+            decided_at=now,
+        )
+    if new in ("orange", "red") and RANK[new] > RANK.get(old or "none", 0):
+        leaders = _staff(risk.place, ["leader"])
+        notifications.notify(
+            leaders,
+            kind="risk.level_report",
+            title=_("【三长报告】风险 %(number)s %(title)s 预警等级为%(level)s")
+            % {"number": risk.number, "title": risk.title, "level": risk.get_level_display()},
+            body=risk.description[:300],
+            url=f"/risks/{risk.pk}/",
+            target=risk,
+        )
+        append_timeline(
+            risk,
+            "level_report",
+            actor=actor,
+            from_state=risk.state,
+            to_state=risk.state,
+            note=_("已报告领导（%(n)s人）") % {"n": len(leaders)},
+            data={"notified": [u.pk for u in leaders], "level": new},
+            now=now,
+        )
+    if new == "red" and not TaskForce.objects.filter(risk=risk).exists():
+        start_deadline(
+            risk, "task_force", now + _hours("TASK_FORCE_HOURS", 24), policy="risk_review", now=now
+        )
+    from . import reviews
+
+    reviews.reschedule(risk, now)
+
+
+def _hours(name, default):
+    from datetime import timedelta
+
+    return timedelta(hours=int(setting(name, default)))
+
+
+# -- task force (专班) ------------------------------------------------------------------------------
+def create_task_force(risk, actor, *, leader, members, plan, now=None):
+    plan = (plan or "").strip()
+    leader = _user(leader, _("专班组长"))
+    if leader is None or not plan:
+        raise ServiceError(_("组建专班须指定组长并填写工作方案"), code="required")
+    member_rows = [m for m in (_user(m, _("专班成员")) for m in members or []) if m]
+    with transaction.atomic():
+        risk, _entry = apply(
+            risk,
+            "task_force",
+            actor,
+            note=_("组建专班，组长：%(leader)s") % {"leader": leader},
+            data={"leader": leader.pk, "members": [m.pk for m in member_rows]},
+            now=now,
+        )
+        if TaskForce.objects.filter(risk=risk).exists():
+            raise Conflict(_("该风险已组建专班"), code="task_force_exists")
+        force = TaskForce.objects.create(
+            risk=risk, leader=leader, plan=plan, created_by=actor, created_at=now or timezone.now()
+        )
+        force.members.set({leader, *member_rows})
+        notifications.notify(
+            list(force.members.all()),
+            kind="risk.task_force",
+            title=_("您已加入风险 %(number)s 工作专班") % {"number": risk.number},
+            url=f"/risks/{risk.pk}/task-force/",
+            target=risk,
+        )
+    return force
+
+
+def log_task_force(risk, actor, *, text, day=None):
+    need(actor, "risks.log_task_force")
+    risk = get_risk(actor, risk.pk, "change")
+    force = TaskForce.objects.filter(risk=risk).first()
+    if force is None:
+        raise Conflict(_("该风险尚未组建专班"), code="no_task_force")
+    text = (text or "").strip()
+    if not text:
+        raise ServiceError(_("请填写专班工作情况"), code="required")
+    return TaskForceLog.objects.create(
+        task_force=force, day=day or timezone.localdate(), text=text, author=actor
+    )
+
+
+# -- hand-over (推送) -----------------------------------------------------------------------------
+def hand_over(risk, actor, *, department, matter, now=None):
+    matter = (matter or "").strip()
+    if not matter:
+        raise ServiceError(_("请填写推送事项"), code="required")
+    dept = Department.objects.filter(pk=getattr(department, "pk", department) or 0).first()
+    if dept is None:
+        raise ServiceError(_("请选择职能部门"), code="invalid_department")
+    from .workflow import handover_flow
+
+    with transaction.atomic():
+        risk, _entry = apply(
+            risk, "hand_over", actor, note=matter, data={"department": dept.name}, now=now
+        )
+        now = now or timezone.now()
+        handover = HandOver.objects.create(
+            risk=risk,
+            department=dept,
+            matter=matter,
+            place=risk.place,
+            created_by=actor,
+            created_at=now,
+        )
+        append_timeline(
+            handover, "register", actor=actor, to_state="registered", note=matter, now=now
+        )
+        start_deadline(
+            handover,
+            "step",
+            handover_flow.deadline_due(handover, "step", now),
+            policy="risk_step",
+            now=now,
+        )
+    return handover
+
+
+def handover_step(handover, actor, step, *, note="", feedback="", now=None):
+    if step == "answer":
+        feedback = (feedback or note or "").strip()
+        if not feedback:
+            raise ServiceError(_("请填写部门反馈"), code="required")
+        note = note or feedback
+    handover, _entry = apply(
+        handover,
+        step,
+        actor,
+        note=note,
+        data={"feedback": feedback} if step == "answer" else {},
+        now=now,
+    )
+    return handover
+
+
+def get_handover(actor, pk, action="view"):
+    return HandOver.objects.select_related("risk", "department").get_scoped(actor, action, pk=pk)
+
+
+# -- close-out (销号) -----------------------------------------------------------------------------
+def evidence_files(files):
+    """Uploaded evidence → attachment dicts; the type is decided by the content."""
+    out = []
+    for upload in files or []:
+        head = upload.read(8)
+        upload.seek(0)
+        kind = next((v for k, v in EVIDENCE_TYPES.items() if head.startswith(k)), None)
+        if kind is None:
+            raise ServiceError(
+                _("证明材料“%(name)s”格式不支持（可上传PDF、JPG、PNG、DOCX）")
+                % {"name": upload.name},
+                code="invalid_evidence",
+            )
+        if upload.size > MAX_EVIDENCE_BYTES:
+            raise ServiceError(
+                _("证明材料“%(name)s”超过10MB") % {"name": upload.name}, code="too_large"
+            )
+        content_type, ext, label = kind
+        if ext == "docx":
+            content_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+        out.append(
+            {
+                "file": ContentFile(upload.read(), name=f"risk-{uuid.uuid4().hex}.{ext}"),
+                "name": (upload.name or "evidence")[:200],
+                "content_type": content_type,
+                "size": upload.size,
+                "kind": label,
+            }
+        )
+    return out
+
+
+def request_close(risk, actor, *, note, files=(), now=None):
+    attachments = evidence_files(files)
+    return act(
+        risk,
+        "request_close",
+        actor,
+        note=(note or "").strip(),
+        data={"evidence": [a["name"] for a in attachments]},
+        attachments=attachments,
+        now=now,
+    )
+
+
+def approve_close(risk, actor, *, note="", now=None):
+    return act(risk, "approve_close", actor, note=note, now=now)
+
+
+def reject_close(risk, actor, *, note, now=None):
+    return act(risk, "reject_close", actor, note=note, now=now)
+
+
+def reopen(risk, actor, *, note, level="", now=None):
+    """The risk recurred: back on the register (counted as a recurrence in assessment)."""
+    if level and (level not in RANK or level == "none"):
+        raise ServiceError(_("预警等级不正确"), code="invalid_level")
+    data = {"level": level, "from_level": risk.level} if level else {}
+    return act(risk, "reopen", actor, note=note, data=data, now=now)
+
+
+# -- review actions ---------------------------------------------------------------------------------
+def complete_action(action, actor, *, result, now=None):
+    if action.owner_id != actor.pk and not actor.has_perm("risks.run_review"):
+        raise Forbidden(_("只有措施责任人或会商组织者可以办结"))
+    result = (result or "").strip()
+    if not result:
+        raise ServiceError(_("请填写完成情况"), code="required")
+    action, _entry = apply(action, "complete", actor, note=result, data={"result": result}, now=now)
+    return action
+
+
+def get_action(actor, pk, action="view"):
+    return ReviewAction.objects.select_related("risk", "owner").get_scoped(actor, action, pk=pk)
+
+
+def open_deadline_list(risk):
+    return list(open_deadlines(risk))
+
+
+# -- assessment -----------------------------------------------------------------------------------
+def figures(actor, *, since=None):
+    """Per filing unit (station): risks found, reviews on time / due, close-outs, recurrences."""
+    need(actor, "risks.view_risk_figures")
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import Count, Sum
+
+    from fengqiao.core.models import Deadline
+
+    rows = Risk.objects.restrict(actor)
+    if since:
+        rows = rows.filter(applied_at__gte=since)
+    per_unit = {}
+    for row in rows.values("unit_id", "unit__name").annotate(
+        found=Count("id"),
+        closed=Count("id", filter=Q(state="closed")),
+        recurrences=Sum("recurrence_count"),
+        red=Count("id", filter=Q(level="red") & ~Q(state="closed")),
+    ):
+        per_unit[row["unit_id"]] = {
+            "unit": row["unit__name"] or _("（未指定单位）"),
+            "found": row["found"],
+            "closed": row["closed"],
+            "recurrences": row["recurrences"] or 0,
+            "red": row["red"],
+            "reviews_on_time": 0,
+            "reviews_due": 0,
+        }
+    risk_units = dict(rows.values_list("pk", "unit_id"))
+    reviews = Deadline.objects.filter(
+        content_type=ContentType.objects.get_for_model(Risk),
+        object_id__in=list(risk_units),
+        kind="review",
+    ).exclude(state="open", breached=False)
+    for object_id, state, breached in reviews.values_list("object_id", "state", "breached"):
+        unit = per_unit.get(risk_units.get(object_id))
+        if unit is None:
+            continue
+        unit["reviews_due"] += 1
+        if state == "met" and not breached:
+            unit["reviews_on_time"] += 1
+    return sorted(per_unit.values(), key=lambda u: (-u["found"], str(u["unit"])))

@@ -1,0 +1,486 @@
+"""The risk flows on the shared kernel.
+
+    applied ─approve→ approved ─file_city→ filed ─request_close→ closing ─approve_close→ closed
+    applied ─return→ returned ─resubmit→ applied;  closing ─reject_close→ filed;  closed ─reopen→ filed
+    approved/filed: propose_level · approve_level · reject_level · review · task_force · hand_over
+
+Guards and effects are functions of the locked row and a ``move`` (actor, data, note, now,
+transition): they run inside the kernel's transaction after ``SELECT … FOR UPDATE``.
+
+Deadlines on a risk: ``city_filing`` (备案 after approval), ``review`` (the next 会商 the scheduler
+put it on; a missed review is supervised like a late case), ``task_force`` (a red risk gets its
+专班 within a day). A hand-over has one ``step`` deadline per step; a review action its ``action``.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from fengqiao.core.errors import Conflict, Forbidden, ServiceError
+from fengqiao.core.workflow import (
+    ANY,
+    EscalationPolicy,
+    Step,
+    Transition,
+    Workflow,
+    register,
+    register_policy,
+)
+
+from .models import RANK, HandOver, LevelChange, ReviewAction, Risk
+
+ACTIVE = ("approved", "filed")
+
+
+def setting(name, default):
+    return getattr(settings, f"RISKS_{name}", default)
+
+
+register_policy(
+    EscalationPolicy(
+        "risk_review",
+        (
+            Step(timedelta(0), "yellow", "会商逾期，黄牌督办"),
+            Step(timedelta(days=1), "red", "会商逾期，红牌督办"),
+        ),
+    )
+)
+register_policy(
+    EscalationPolicy(
+        "risk_step",
+        (
+            Step(timedelta(0), "remind", "已到期"),
+            Step(timedelta(days=1), "supervise", "超期督办"),
+        ),
+    )
+)
+
+
+@dataclass(frozen=True)
+class Move:
+    """What a guard or an effect is told about the move being applied (kernel contract)."""
+
+    actor: object
+    data: dict
+    now: object
+    transition: Transition
+    note: str = ""
+
+
+def county_of(place):
+    """The county (or the highest level below the city) above ``place``: the filing level."""
+    from fengqiao.org.models import Place
+
+    node = place
+    while node.parent_id and node.level > Place.Level.COUNTY:
+        node = node.parent
+    return node
+
+
+# -- guards (row, move) ---------------------------------------------------------------------
+def at_filing_level(row, move):
+    """County bureau steps: the actor's jurisdiction must cover the risk's county, not only a
+    station or grid below it (审核、销号审批 at the level that filed it)."""
+    actor = move.actor
+    place = row.filing_place or county_of(row.place)
+    if actor is None or not actor.covers(place):
+        raise Forbidden(
+            _("此步骤须由%(place)s一级审批（您的辖区不覆盖%(place)s）") % {"place": place.name},
+            code="wrong_level",
+        )
+
+
+def has_open_proposal(row, move):
+    if not LevelChange.objects.filter(risk=row, state="proposed").exists():
+        raise Conflict(_("没有待审批的预警等级调整"), code="no_proposal")
+
+
+def no_open_proposal(row, move):
+    if LevelChange.objects.filter(risk=row, state="proposed").exists():
+        raise Conflict(_("已有一项等级调整待审批，请先审批或撤回后再提出"), code="proposal_pending")
+
+
+def has_evidence(row, move):
+    if not move.data.get("evidence"):
+        raise ServiceError(_("申请销号须上传化解证明材料"), code="evidence_required")
+
+
+def _guard(fn):
+    """Adapter for today's kernel signature ``guard(row, actor, data)``."""
+
+    def run(row, actor, data):
+        return fn(row, Move(actor, data, None, None))
+
+    run.__name__ = fn.__name__
+    return run
+
+
+# -- effects (row, move) ----------------------------------------------------------------------
+def effect_approve(row, move):
+    row.approved_by = move.actor
+    row.approved_at = move.now
+    row.filing_place = county_of(row.place)
+    row.level = move.data.get("level") or row.proposed_level
+
+
+def effect_file_city(row, move):
+    row.city_reference = move.data["city_reference"][:64]
+    row.filed_at = move.now
+
+
+def effect_propose_level(row, move):
+    to_level = move.data["to_level"]
+    if to_level not in RANK:
+        raise ServiceError(_("预警等级不正确"), code="invalid_level")
+    if to_level == row.level:
+        raise ServiceError(_("新等级与当前等级相同"), code="same_level")
+    move.data["from_level"] = row.level
+    LevelChange.objects.create(
+        risk=row,
+        from_level=row.level,
+        to_level=to_level,
+        reason=move.note or move.data.get("reason", ""),
+        proposed_by=move.actor,
+        proposed_at=move.now,
+    )
+
+
+def effect_decide_level(row, move):
+    change = LevelChange.objects.select_for_update().get(risk=row, state="proposed")
+    approved = move.transition.name == "approve_level"
+    change.state = "approved" if approved else "rejected"
+    change.approver = move.actor
+    change.decided_at = move.now
+    change.decision_note = move.data.get("reason", "")
+    change.save(update_fields=["state", "approver", "decided_at", "decision_note"])
+    move.data.update(
+        {"change": change.pk, "from_level": change.from_level, "to_level": change.to_level}
+    )
+    if approved:
+        row.level = change.to_level
+
+
+def effect_review(row, move):
+    row.last_reviewed_at = move.now
+    if move.data.get("to_level"):
+        row.level = move.data["to_level"]
+
+
+def effect_approve_close(row, move):
+    row.closed_at = move.now
+    row.next_review_at = None
+
+
+def effect_reopen(row, move):
+    row.closed_at = None
+    row.recurrence_count += 1
+    if move.data.get("level"):
+        row.level = move.data["level"]
+
+
+T = Transition
+
+
+class RiskFlow(Workflow):
+    model = Risk
+    transitions = (
+        T("resubmit", ("returned",), "applied", _l("重新申报"), "risks.apply_risk"),
+        T(
+            "return",
+            ("applied",),
+            "returned",
+            _l("退回申报"),
+            "risks.review_risk",
+            required=("note",),
+            guard=_guard(at_filing_level),
+        ),
+        T(
+            "approve",
+            ("applied",),
+            "approved",
+            _l("县局审核通过"),
+            "risks.review_risk",
+            guard=_guard(at_filing_level),
+            starts=("city_filing",),
+        ),
+        T(
+            "file_city",
+            ("approved",),
+            "filed",
+            _l("报市局备案"),
+            "risks.file_risk",
+            required=("city_reference",),
+            guard=_guard(at_filing_level),
+            stops=("city_filing",),
+        ),
+        T(
+            "propose_level",
+            ACTIVE,
+            None,
+            _l("提出等级调整"),
+            "risks.propose_level",
+            required=("note", "to_level"),
+            guard=_guard(no_open_proposal),
+        ),
+        T(
+            "approve_level",
+            ACTIVE,
+            None,
+            _l("批准等级调整"),
+            "risks.approve_level",
+            guard=_guard(has_open_proposal),
+        ),
+        T(
+            "reject_level",
+            ACTIVE,
+            None,
+            _l("不批准等级调整"),
+            "risks.approve_level",
+            required=("note",),
+            guard=_guard(has_open_proposal),
+        ),
+        T("review", ACTIVE, None, _l("会商决定"), "risks.run_review", stops=("review",)),
+        T(
+            "task_force",
+            ACTIVE,
+            None,
+            _l("组建专班"),
+            "risks.manage_task_force",
+            stops=("task_force",),
+        ),
+        T("hand_over", ACTIVE, None, _l("推送职能部门"), "risks.hand_over"),
+        T("handover_step", ANY, None, _l("推送进展"), None),
+        T(
+            "request_close",
+            ("filed",),
+            "closing",
+            _l("申请销号"),
+            "risks.request_close",
+            required=("note",),
+            guard=_guard(has_evidence),
+        ),
+        T(
+            "approve_close",
+            ("closing",),
+            "closed",
+            _l("批准销号"),
+            "risks.review_risk",
+            guard=_guard(at_filing_level),
+            stops=(ANY,),
+        ),
+        T(
+            "reject_close",
+            ("closing",),
+            "filed",
+            _l("不予销号"),
+            "risks.review_risk",
+            required=("note",),
+            guard=_guard(at_filing_level),
+        ),
+        T(
+            "reopen",
+            ("closed",),
+            "filed",
+            _l("风险反弹，重新列管"),
+            "risks.apply_risk",
+            required=("note",),
+        ),
+    )
+
+    EFFECTS = {
+        "approve": effect_approve,
+        "file_city": effect_file_city,
+        "propose_level": effect_propose_level,
+        "approve_level": effect_decide_level,
+        "reject_level": effect_decide_level,
+        "review": effect_review,
+        "approve_close": effect_approve_close,
+        "reopen": effect_reopen,
+    }
+
+    def effects(self, record, transition, actor, data, now):
+        effect = self.EFFECTS.get(transition.name)
+        if effect is not None:
+            effect(record, Move(actor, data, now, transition, data.get("note", "")))
+
+    def deadline_due(self, record, kind, now):
+        if kind == "city_filing":
+            return now + timedelta(days=int(setting("CITY_FILING_DAYS", 3)))
+        if kind == "task_force":
+            return now + timedelta(hours=int(setting("TASK_FORCE_HOURS", 24)))
+        return None
+
+    def deadline_policy(self, record, kind):
+        return "risk_review" if kind in ("review", "task_force") else "risk_step"
+
+    def responsible(self, record):
+        users = [u for u in (record.responsible_person, record.responsible_leader) if u]
+        return users
+
+    def escalate(self, record, deadline, step, now, batch):
+        from fengqiao.org.services import staff_for_place
+
+        if record.state not in Risk.ON_REGISTER:
+            return
+        labels = {
+            "review": _("未按时会商"),
+            "city_filing": _("未按时报市局备案"),
+            "task_force": _("红色风险未按时组建专班"),
+        }
+        what = labels.get(deadline.kind, deadline.kind)
+        card = _("红牌") if step.action == "red" else _("黄牌")
+        title = _("%(card)s督办：风险 %(number)s %(what)s") % {
+            "card": card,
+            "number": record.number,
+            "what": what,
+        }
+        batch.timeline(
+            record,
+            "supervise",
+            note=title,
+            data={"deadline": deadline.kind, "card": step.action},
+        )
+        Risk.objects.filter(pk=record.pk).update(supervision_count=F("supervision_count") + 1)
+        recipients = self.responsible(record) + staff_for_place(record.place, ["dispatcher"])
+        if step.action in ("red", "supervise"):
+            recipients += staff_for_place(record.place, ["leader"])
+        batch.notify(
+            recipients,
+            kind=f"risk.{deadline.kind}",
+            title=title,
+            url=f"/risks/{record.pk}/",
+            target=record,
+        )
+
+    def after(self, record, transition, entry, actor, data, now):
+        from . import services
+
+        old, new = data.get("from_level"), record.level
+        if transition.name in ("approve", "approve_level", "review", "reopen") and old != new:
+            services.level_changed(record, old, new, actor, now)
+
+
+class HandOverFlow(Workflow):
+    """登记 → 审核 → 告知 → 移送 → 反馈 → 归档, each step with a deadline."""
+
+    model = HandOver
+    steps = (
+        ("review", "registered", "reviewed", _l("审核")),
+        ("notify", "reviewed", "notified", _l("告知")),
+        ("transfer", "notified", "transferred", _l("移送")),
+        ("answer", "transferred", "answered", _l("反馈")),
+        ("archive", "answered", "archived", _l("归档")),
+    )
+    transitions = tuple(
+        T(
+            name,
+            (source,),
+            target,
+            label,
+            "risks.handle_handover" if name == "answer" else "risks.hand_over",
+            required=("note",) if name == "answer" else (),
+            stops=("step",),
+            starts=("step",) if target != "archived" else (),
+        )
+        for name, source, target, label in steps
+    )
+
+    def deadline_due(self, record, kind, now):
+        hours = setting("HANDOVER_STEP_HOURS", {})
+        default = {"reviewed": 24, "notified": 24, "transferred": 72, "answered": 48}
+        state = record.state
+        return now + timedelta(hours=int(hours.get(state, default.get(state, 24))))
+
+    def deadline_policy(self, record, kind):
+        return "risk_step"
+
+    def effects(self, record, transition, actor, data, now):
+        if transition.name == "answer":
+            record.feedback = data.get("feedback", "")
+            record.answered_at = now
+
+    def responsible(self, record):
+        from fengqiao.org.models import User
+
+        return list(User.objects.filter(department_id=record.department_id, is_active=True))
+
+    def escalate(self, record, deadline, step, now, batch):
+        from fengqiao.org.services import staff_for_place
+
+        if record.state == "archived":
+            return
+        title = _("推送事项超期：风险 %(number)s → %(dept)s（%(state)s）") % {
+            "number": record.risk.number,
+            "dept": record.department.name,
+            "state": record.get_state_display(),
+        }
+        batch.timeline(record, "supervise", note=title, data={"card": step.action})
+        batch.notify(
+            self.responsible(record) + staff_for_place(record.place, ["dispatcher"]),
+            kind="risk.handover_overdue",
+            title=title,
+            url=f"/risks/{record.risk_id}/",
+            target=record,
+        )
+
+    def after(self, record, transition, entry, actor, data, now):
+        """The department's feedback and every step are part of the risk's own record."""
+        from fengqiao.core.workflow import append_timeline
+
+        risk = record.risk
+        append_timeline(
+            risk,
+            "handover_step",
+            actor=actor,
+            from_state=risk.state,
+            to_state=risk.state,
+            note=_("推送%(dept)s：%(step)s。%(note)s")
+            % {"dept": record.department.name, "step": transition.label, "note": entry.note},
+            data={"handover": record.pk, "step": transition.name, "feedback": record.feedback},
+            now=now,
+        )
+
+
+class ActionFlow(Workflow):
+    """A measure decided in a review: done by its owner (or the meeting's organisers)."""
+
+    model = ReviewAction
+    transitions = (
+        T("complete", ("open",), "done", _l("措施已完成"), None, required=("note",), stops=(ANY,)),
+    )
+
+    def effects(self, record, transition, actor, data, now):
+        record.result = data.get("result", "")
+        record.done_at = now
+
+    def responsible(self, record):
+        return [record.owner]
+
+    def escalate(self, record, deadline, step, now, batch):
+        from fengqiao.org.services import staff_for_place
+
+        if record.state != "open":
+            return
+        title = _("会商措施超期：%(title)s（风险 %(number)s）") % {
+            "title": record.title,
+            "number": record.risk.number,
+        }
+        batch.timeline(record, "supervise", note=title, data={"card": step.action})
+        batch.notify(
+            [record.owner] + staff_for_place(record.place, ["dispatcher"]),
+            kind="risk.action_overdue",
+            title=title,
+            url=f"/risks/{record.risk_id}/",
+            target=record,
+        )
+
+
+flow = register(RiskFlow())
+handover_flow = register(HandOverFlow())
+action_flow = register(ActionFlow())
+
+__all__ = ["RANK", "flow", "handover_flow", "action_flow", "county_of", "setting"]
