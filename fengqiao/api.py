@@ -21,6 +21,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from fengqiao.core.errors import ServiceError
+from fengqiao.core.middleware import with_retry_after
 from fengqiao.core.services import authenticate_api_key
 
 logger = logging.getLogger("fengqiao.api")
@@ -79,7 +80,8 @@ def error_response(request, status, code, message, details=None):
 
 @api.exception_handler(ServiceError)
 def _service_error(request, exc):
-    return error_response(request, exc.status, exc.code, exc.message, exc.details)
+    response = error_response(request, exc.status, exc.code, exc.message, exc.details)
+    return with_retry_after(response, exc)
 
 
 @api.exception_handler(NinjaValidationError)

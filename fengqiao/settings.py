@@ -114,6 +114,28 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# One cache (Django's cache framework) for the throttle and the shared lookups (docs/deploy.md).
+# "database" (default): a table in the database above, shared by every web process and worker;
+# "locmem": per process (one process only); "redis://…": Django's Redis cache (pip install redis).
+CACHE = env("CACHE", "database")
+if CACHE == "locmem":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+elif CACHE.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE}
+    }
+elif CACHE == "database":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "fengqiao_cache",
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
+else:
+    raise RuntimeError(f"FENGQIAO_CACHE must be database, locmem or a redis:// URL, not {CACHE!r}")
+THROTTLE_CACHE = "default"
+
 AUTH_USER_MODEL = "org.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

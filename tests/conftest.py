@@ -13,6 +13,16 @@ from fengqiao.org.roles import ROLES
 PASSWORD = "Test-Passw0rd!"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle counters and cached lookups never leak from one test into the next."""
+    from django.core.cache import caches
+
+    for cache in caches.all():
+        cache.clear()
+    yield
+
+
 @pytest.fixture
 def county(db):
     """city → county → town → village → grids A and B (siblings) and grid C in another village."""

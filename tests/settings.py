@@ -7,3 +7,6 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.kernelapp"]
 # Hashing cost is not what the tests are about.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": []}}
+# One process: the local-memory cache, emptied before every test (tests/conftest.py). The
+# database cache is exercised by tests/core/test_throttle.py.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -8,4 +8,15 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台内核")
 
     def ready(self):
+        from django.db.models.signals import post_migrate
+
         from . import signals  # noqa: F401  (login/logout/role-change audit)
+
+        post_migrate.connect(_cache_table, sender=self, dispatch_uid="fengqiao.core.cache_table")
+
+
+def _cache_table(using="default", **kwargs):
+    """The database cache's table (``FENGQIAO_CACHE=database``) exists after every migrate."""
+    from django.core.management import call_command
+
+    call_command("createcachetable", database=using, verbosity=0)

@@ -37,6 +37,22 @@ class Forbidden(ServiceError):
     code = "forbidden"
 
 
+class Throttled(ServiceError):
+    """Too many requests or failed attempts: refused for a while (HTTP 429 with Retry-After).
+
+    ``retry_after`` (seconds) is also in ``details``; the API and the error middleware send it as
+    the ``Retry-After`` header. Raised by :mod:`fengqiao.core.throttle`."""
+
+    status = 429
+    code = "throttled"
+
+    def __init__(self, message, *, retry_after=1, code=None, details=None):
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(
+            message, code=code, details={"retry_after": self.retry_after, **(details or {})}
+        )
+
+
 def status_for(exc) -> int:
     if isinstance(exc, ServiceError):
         return exc.status
@@ -55,5 +71,6 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "ServiceError",
+    "Throttled",
     "ValidationError",
 ]

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from . import context
-from .errors import NotFound, ServiceError
+from .errors import NotFound, ServiceError, Throttled
 
 SECOND_FACTOR_EXEMPT = ("/login", "/logout", "/static/", "/i18n/", "/r/", "/open311/", "/api/")
 
@@ -58,11 +58,26 @@ class ServiceErrorMiddleware:
         if not isinstance(exception, ServiceError):
             return None
         if request.headers.get("HX-Request"):
-            return HttpResponse(exception.message, status=exception.status)
-        title = _("页面不存在") if isinstance(exception, NotFound) else _("无法完成操作")
-        return render(
-            request,
-            "web/error.html",
-            {"title": title, "message": exception.message},
-            status=exception.status,
-        )
+            response = HttpResponse(exception.message, status=exception.status)
+        else:
+            if isinstance(exception, NotFound):
+                title = _("页面不存在")
+            elif isinstance(exception, Throttled):
+                title = _("请求过于频繁")
+            else:
+                title = _("无法完成操作")
+            response = render(
+                request,
+                "web/error.html",
+                {"title": title, "message": exception.message},
+                status=exception.status,
+            )
+        return with_retry_after(response, exception)
+
+
+def with_retry_after(response, exception):
+    """A 429 answer tells the client when to come back (``Retry-After``, seconds)."""
+    retry_after = exception.details.get("retry_after") if exception.status == 429 else None
+    if retry_after:
+        response["Retry-After"] = str(int(retry_after))
+    return response

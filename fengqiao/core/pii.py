@@ -84,11 +84,62 @@ def mask_name(value: str) -> str:
     return value[:1] + "*" * (len(value) - 1) if value else ""
 
 
-def mask_text(value: str) -> str:
+def mask_whole(value: str) -> str:
+    """A personal free-text field (kind ``text``) shows nothing of itself."""
     return "***" if value else ""
 
 
-MASKS = {"id_number": mask_id_number, "phone": mask_phone, "name": mask_name, "text": mask_text}
+MASKS = {"id_number": mask_id_number, "phone": mask_phone, "name": mask_name, "text": mask_whole}
+
+# Personal numbers inside free text. Digits around a match must not be digits (a 19-digit bank
+# card is not an ID number plus one). Mobile numbers may carry +86 and spaces or dashes.
+_TEXT_ID_RE = re.compile(r"(?<![0-9A-Za-z])(?:\d{17}[\dXx]|\d{15})(?![0-9A-Za-z])")
+_TEXT_MOBILE_RE = re.compile(r"(?<![\d+])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?!\d)")
+_TEXT_LANDLINE_RE = re.compile(r"(?<!\d)0\d{2,3}[- ]?\d{7,8}(?!\d)")
+_NAME_FLAGS = ("nr", "nrt", "nrfg")
+
+
+def _mask_number(match, masker):
+    raw = match.group(0)
+    digits = re.sub(r"[^0-9Xx]", "", raw)
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    return masker(digits)
+
+
+def _mask_names(text: str) -> str:
+    import jieba.posseg
+
+    out, run = [], []
+    for token in jieba.posseg.cut(text, HMM=True):
+        if token.flag in _NAME_FLAGS:
+            run.append(token.word)
+            continue
+        if run:
+            out.append(mask_name("".join(run)))
+            run = []
+        out.append(token.word)
+    if run:
+        out.append(mask_name("".join(run)))
+    return "".join(out)
+
+
+def mask_text(text: str) -> str:
+    """Free text as it may be shown to anyone: ID numbers, phone numbers and personal names masked.
+
+    ``"张伟 13812345678"`` → ``"张* 138****5678"``. Numbers are found by pattern; names by
+    jieba's part-of-speech tagger (person-name tags ``nr``/``nrt``/``nrfg``), keeping the surname
+    as :func:`mask_name` does. The tagger errs on both sides (an unusual name may pass, a word may
+    be taken for a name), so public pages show only what needs to be public in the first place;
+    this is the second line, not the first.
+    """
+    if not text:
+        return ""
+    text = str(text)
+    text = _TEXT_ID_RE.sub(lambda m: _mask_number(m, mask_id_number), text)
+    text = _TEXT_MOBILE_RE.sub(lambda m: _mask_number(m, mask_phone), text)
+    text = _TEXT_LANDLINE_RE.sub(lambda m: _mask_number(m, mask_phone), text)
+    return _mask_names(text)
 
 
 def mask(value: str, kind: str) -> str:

@@ -90,3 +90,34 @@ def test_wrong_key_fails_clearly(ticket, settings):
     settings.PII_DATA_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(ValueError, match="could not be decrypted"):
         Ticket.objects.get(pk=ticket.pk)
+
+
+# -- free text shown publicly -------------------------------------------------------------------
+def test_mask_text_masks_numbers_and_names_in_free_text():
+    from fengqiao.core.pii import mask_text
+
+    text = "我叫张伟，电话13812345678，身份证330102199001011234，邻居刘建国半夜装修"
+    masked = mask_text(text)
+    assert "13812345678" not in masked and "138****5678" in masked
+    assert "330102199001011234" not in masked and "330*************34" in masked
+    assert "张伟" not in masked and "张*" in masked
+    assert "刘建国" not in masked and "刘**" in masked
+    assert "半夜装修" in masked  # the rest is untouched
+
+
+def test_mask_text_other_number_shapes():
+    from fengqiao.core.pii import mask_text
+
+    assert mask_text("+86 138 1234 5678") == "138****5678"
+    assert mask_text("座机0571-87654321") == "座机057*****4321"
+    assert mask_text("老身份证330102900101123") == "老身份证330**********23"
+    # a longer digit run is not an ID number plus one digit; ordinary numbers stay
+    assert mask_text("卡号6222021234567890123") == "卡号6222021234567890123"
+    assert mask_text("幸福路12号3单元") == "幸福路12号3单元"
+    assert mask_text("") == "" and mask_text(None) == ""
+
+
+def test_mask_text_keeps_places():
+    from fengqiao.core.pii import mask_text
+
+    assert mask_text("枫溪社区第1网格幸福路12号垃圾堆放") == "枫溪社区第1网格幸福路12号垃圾堆放"
