@@ -126,6 +126,8 @@ ROUTERS = [
     ("disputes", "fengqiao.disputes.api"),
     ("assistant", "fengqiao.assistant.api"),
     ("risks", "fengqiao.risks.api"),
+    ("registry", "fengqiao.registry.api"),
+    ("fieldwork", "fengqiao.fieldwork.api"),
 ]
 
 for prefix, module_path in ROUTERS:

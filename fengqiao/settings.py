@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "fengqiao.disputes",
     "fengqiao.assistant",
     "fengqiao.risks",
+    "fengqiao.registry",
+    "fengqiao.fieldwork",
 ]
 
 MIDDLEWARE = [

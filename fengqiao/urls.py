@@ -21,6 +21,8 @@ APP_URLS = [
     ("disputes/", "fengqiao.disputes.urls"),
     ("assistant/", "fengqiao.assistant.urls"),
     ("risks/", "fengqiao.risks.urls"),
+    ("registry/", "fengqiao.registry.urls"),
+    ("fieldwork/", "fengqiao.fieldwork.urls"),
 ]
 for prefix, module_path in APP_URLS:
     try:

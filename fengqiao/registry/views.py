@@ -1,0 +1,390 @@
+"""Staff pages for base information: search, one place's file (一张档), person, house, unit pages,
+forms to add addresses, houses, tenants, people and units. Views only call services."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from fengqiao.core.errors import NotFound, ServiceError
+from fengqiao.org.models import Place
+
+from . import search as finder
+from . import services
+from .models import Address, House, Person, PersonTag, Unit
+
+
+def _perm(user, perm):
+    if not user.has_perm(perm):
+        raise PermissionDenied
+
+
+def _scoped(model, request, pk, action="view"):
+    try:
+        return model.objects.get_scoped(request.user, action, pk=pk)
+    except NotFound:
+        raise Http404 from None
+
+
+def _post_only(request):
+    """Writes answer 405 to GET, but only after the scope check (out of scope is 404 first)."""
+    if request.method != "POST":
+        raise MethodNotAllowed
+
+
+class MethodNotAllowed(ServiceError):
+    status = 405
+    code = "method_not_allowed"
+
+    def __init__(self):
+        super().__init__(_("请通过表单提交"))
+
+
+def _grids(user):
+    return (
+        Place.objects.restrict(user).filter(level__gte=Place.Level.VILLAGE).order_by("path")[:500]
+    )
+
+
+@login_required
+def search(request):
+    """Find a person, house, unit or address by name, ID number, phone or address."""
+    _perm(request.user, "registry.view_person")
+    q = request.GET.get("q", "").strip()
+    kind = request.GET.get("kind", "all")
+    results = finder.search(request.user, q, kind=kind) if q else None
+    return render(
+        request,
+        "registry/search.html",
+        {
+            "q": q,
+            "kind": kind,
+            "results": results,
+            "top_addresses": Address.objects.restrict(request.user)
+            .filter(parent__isnull=True)
+            .select_related("place")[:100],
+        },
+    )
+
+
+@login_required
+def address_detail(request, pk):
+    """一张档: everything at this address and below it."""
+    _perm(request.user, "registry.view_address")
+    address = _scoped(Address, request, pk)
+    data = services.place_file(request.user, address)
+    people = list(data["people"][:200])
+    tags = {}
+    for person in people:
+        tags[person.pk] = services.visible_tags(request.user, person)
+    for person in people:
+        person.shown_tags = tags[person.pk]
+    data["people"] = people
+    data["houses"] = list(data["houses"][:200])
+    data["units"] = list(data["units"][:200])
+    data["stays"] = list(data["stays"][:100])
+    data["chain"] = address.chain()
+    data["levels"] = [
+        (value, label) for value, label in Address.Level.choices if value > address.level
+    ]
+    return render(request, "registry/address.html", data)
+
+
+@login_required
+def address_new(request):
+    _perm(request.user, "registry.add_address")
+    parent_id = request.GET.get("parent") or request.POST.get("parent") or ""
+    parent = _scoped(Address, request, parent_id) if parent_id else None
+    form = request.POST
+    if request.method == "POST":
+        place = None
+        if parent is None:
+            place = Place.objects.restrict(request.user).filter(pk=form.get("place") or 0).first()
+            if place is None and form.get("place"):
+                raise Http404
+        try:
+            address = services.create_address(
+                request.user,
+                name=form.get("name"),
+                level=form.get("level"),
+                place=place,
+                parent=parent,
+                code=form.get("code", ""),
+                centre_lat=form.get("centre_lat"),
+                centre_lng=form.get("centre_lng"),
+                started_on=form.get("started_on"),
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, _("已添加地址：%(name)s") % {"name": address.full_name})
+            return redirect("registry:address", pk=address.pk)
+    else:
+        status = 200
+    levels = [
+        (value, label)
+        for value, label in Address.Level.choices
+        if parent is None or value > parent.level
+    ]
+    return render(
+        request,
+        "registry/address_form.html",
+        {"parent": parent, "places": _grids(request.user), "levels": levels, "form": form},
+        status=status,
+    )
+
+
+@login_required
+def address_retire(request, pk):
+    address = _scoped(Address, request, pk, "change")
+    _post_only(request)
+    services.retire_address(request.user, address, on=request.POST.get("on"))
+    messages.success(request, _("地址已停用"))
+    return redirect("registry:address", pk=address.pk)
+
+
+PERSON_KEYS = (
+    "name",
+    "id_number",
+    "phone",
+    "birth_date",
+    "sex",
+    "registered_address",
+    "residence",
+    "inflow_reason",
+    "inflow_date",
+    "intended_stay",
+    "note",
+)
+
+
+@login_required
+def person_new(request):
+    _perm(request.user, "registry.add_person")
+    address_id = request.GET.get("address") or request.POST.get("address")
+    address = _scoped(Address, request, address_id or 0)
+    house_id = request.GET.get("house") or request.POST.get("house")
+    house = _scoped(House, request, house_id) if house_id else None
+    status = 200
+    if request.method == "POST":
+        data = {k: request.POST.get(k, "") for k in PERSON_KEYS}
+        try:
+            person = services.register_person(
+                request.user, address=address, tags=request.POST.getlist("tags"), **data
+            )
+            if house is not None and house.is_rental:
+                services.add_tenant(
+                    request.user, house, person, moved_in=request.POST.get("moved_in")
+                )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, _("已登记：%(name)s") % {"name": person})
+            if house is not None:
+                return redirect("registry:house", pk=house.pk)
+            return redirect("registry:person", pk=person.pk)
+    return render(
+        request,
+        "registry/person_form.html",
+        {
+            "address": address,
+            "house": house,
+            "form": request.POST,
+            "residences": Person.Residence.choices,
+            "sexes": Person.Sex.choices,
+            "tags": [
+                (c, label)
+                for c, label in PersonTag.Code.choices
+                if services.tag_allowed(request.user, c)
+            ],
+        },
+        status=status,
+    )
+
+
+@login_required
+def person_detail(request, pk):
+    _perm(request.user, "registry.view_person")
+    try:
+        person = services.get_person(request.user, pk)
+    except NotFound:
+        raise Http404 from None
+    tags = services.visible_tags(request.user, person)
+    return render(
+        request,
+        "registry/person.html",
+        {
+            "person": person,
+            "tags": tags,
+            "can_reveal": request.user.has_perm("core.reveal_personal_data"),
+            "tag_choices": [
+                (c, label)
+                for c, label in PersonTag.Code.choices
+                if services.tag_allowed(request.user, c)
+            ],
+            "tenancies": person.tenancies.select_related("house__address"),
+            "members": person.household.members.all() if person.household_id else [],
+        },
+    )
+
+
+@login_required
+def person_tag(request, pk):
+    person = _scoped(Person, request, pk, "change")
+    _post_only(request)
+    if request.POST.get("remove"):
+        services.remove_tag(request.user, person, request.POST["remove"])
+    else:
+        services.add_tag(
+            request.user, person, request.POST.get("code"), note=request.POST.get("note", "")
+        )
+    return redirect("registry:person", pk=person.pk)
+
+
+HOUSE_KEYS = (
+    "use",
+    "ownership",
+    "structure",
+    "area",
+    "rooms",
+    "owner_name",
+    "manager_name",
+    "is_rental",
+    "lease_filing_number",
+    "max_occupants",
+    "rent",
+    "hazard",
+    "pledge_signed",
+)
+
+
+@login_required
+def house_new(request):
+    _perm(request.user, "registry.add_house")
+    address = _scoped(
+        Address, request, request.GET.get("address") or request.POST.get("address") or 0
+    )
+    status = 200
+    if request.method == "POST":
+        try:
+            house = services.register_house(
+                request.user,
+                address=address,
+                **{k: request.POST.get(k, "") for k in HOUSE_KEYS},
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, _("已登记房屋"))
+            return redirect("registry:house", pk=house.pk)
+    return render(
+        request,
+        "registry/house_form.html",
+        {
+            "address": address,
+            "form": request.POST,
+            "uses": House.Use.choices,
+            "ownerships": House.Ownership.choices,
+            "structures": House.Structure.choices,
+            "hazards": House.Hazard.choices,
+        },
+        status=status,
+    )
+
+
+@login_required
+def house_detail(request, pk):
+    _perm(request.user, "registry.view_house")
+    try:
+        house = services.get_house(request.user, pk)
+    except NotFound:
+        raise Http404 from None
+    tenancies = list(house.tenancies.select_related("person"))
+    return render(
+        request,
+        "registry/house.html",
+        {
+            "house": house,
+            "tenancies": tenancies,
+            "current": [t for t in tenancies if t.moved_out is None],
+            "overcrowded": services.overcrowded(house),
+        },
+    )
+
+
+@login_required
+def tenancy_end(request, pk, tenancy_id):
+    house = _scoped(House, request, pk, "change")
+    _post_only(request)
+    tenancy = house.tenancies.filter(pk=tenancy_id).first()
+    if tenancy is None:
+        raise Http404
+    services.end_tenancy(request.user, tenancy, moved_out=request.POST.get("moved_out"))
+    messages.success(request, _("已登记搬离"))
+    return redirect("registry:house", pk=house.pk)
+
+
+UNIT_KEYS = (
+    "name",
+    "kind",
+    "licence_code",
+    "org_code",
+    "legal_representative",
+    "staff_count",
+    "security_contact",
+    "security_phone",
+    "fire_level",
+    "protective_measures",
+)
+
+
+@login_required
+def unit_new(request):
+    _perm(request.user, "registry.add_unit")
+    address = _scoped(
+        Address, request, request.GET.get("address") or request.POST.get("address") or 0
+    )
+    status = 200
+    if request.method == "POST":
+        try:
+            unit = services.register_unit(
+                request.user, address=address, **{k: request.POST.get(k, "") for k in UNIT_KEYS}
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, _("已登记单位"))
+            return redirect("registry:unit", pk=unit.pk)
+    return render(
+        request,
+        "registry/unit_form.html",
+        {
+            "address": address,
+            "form": request.POST,
+            "kinds": Unit.Kind.choices,
+            "fire_levels": Unit.FireLevel.choices,
+        },
+        status=status,
+    )
+
+
+@login_required
+def unit_detail(request, pk):
+    _perm(request.user, "registry.view_unit")
+    unit = _scoped(Unit, request, pk)
+    return render(
+        request,
+        "registry/unit.html",
+        {"unit": unit, "can_reveal": request.user.has_perm("core.reveal_personal_data")},
+    )
+
+
+def _url(name, **kwargs):
+    return reverse(f"registry:{name}", kwargs=kwargs)

@@ -1,0 +1,57 @@
+"""Registry's part of the generated scoping matrix (see tests/scoping.py): an address tree with a
+rental house, a tenant and a unit in the grid, every page and API path against a sibling grid."""
+
+from fengqiao.registry import services
+from tests.registry import helpers
+from tests.scoping import ScopedEndpoint
+
+
+def _make(grid, users):
+    gw = users["grid_worker"]
+    room = helpers.tree(grid, gw, road=f"{grid.code}路")
+    person = helpers.person(gw, room, name=f"居{grid.code[-3:]}")
+    house = helpers.rental(gw, room)
+    tenancy = services.add_tenant(gw, house, person)
+    unit = services.register_unit(gw, address=room.parent, name=f"单位{grid.code}")
+    room.person, room.house, room.unit, room.tenancy = person, house, unit, tenancy
+    return room
+
+
+def _details(room):
+    return [
+        f"/registry/addresses/{room.pk}/",
+        f"/registry/people/{room.person.pk}/",
+        f"/registry/houses/{room.house.pk}/",
+        f"/registry/units/{room.unit.pk}/",
+        f"/registry/people/new/?address={room.pk}",
+        f"/registry/houses/new/?address={room.pk}",
+        f"/registry/units/new/?address={room.pk}",
+        f"/registry/addresses/new/?parent={room.pk}",
+        f"/registry/addresses/{room.pk}/retire/",
+        f"/registry/people/{room.person.pk}/tags/",
+        f"/registry/houses/{room.house.pk}/tenancies/{room.tenancy.pk}/end/",
+    ]
+
+
+SCOPED = [
+    ScopedEndpoint(
+        name="registry",
+        make=_make,
+        list_urls=[
+            "/registry/",
+            "/registry/?q=%E5%B1%85",
+            "/registry/?q=3%E5%B9%A2&kind=addresses",
+        ],
+        detail_urls=_details,
+        marker=lambda room: room.parent.parent.full_name,
+        url_names=[
+            "registry:address",
+            "registry:person",
+            "registry:house",
+            "registry:unit",
+            "registry:address_retire",
+            "registry:person_tag",
+            "registry:tenancy_end",
+        ],
+    ),
+]
