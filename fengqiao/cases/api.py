@@ -3,18 +3,18 @@
 
 from datetime import date, datetime
 
-from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import PaginationBase, paginate
 
+from fengqiao.core.authz import authorize_api, require_perm
 from fengqiao.core.errors import ServiceError
 from fengqiao.core.workflow import timeline
 from fengqiao.org.models import Place
 
 from . import figures, services
 from .models import Case, Category
-from .presenters import transition_label
+from .presenters import CASES, transition_label
 
 router = Router(tags=["cases"])
 
@@ -168,11 +168,6 @@ class BulkIn(Schema):
     note: str = ""
 
 
-def _need(request, perm):
-    if not request.user.has_perm(perm):
-        raise PermissionDenied(_("没有权限"))
-
-
 @router.get("/", response=list[CaseListOut])
 @paginate(QueuePagination)
 def list_cases(
@@ -184,7 +179,7 @@ def list_cases(
     open: bool = False,
 ):
     """Cases in the caller's jurisdiction, nearest deadline first."""
-    _need(request, "cases.view_case")
+    require_perm(request.user, "cases.view_case")
     rows = (
         Case.objects.restrict(request.user)
         .select_related("category", "place")
@@ -256,7 +251,7 @@ def list_categories(request):
 
 @router.post("/bulk-dispatch")
 def bulk_dispatch(request, payload: BulkIn):
-    _need(request, "cases.dispatch_case")
+    require_perm(request.user, "cases.dispatch_case")
     results = services.bulk_dispatch(
         payload.ids[:500],
         request.user,
@@ -269,7 +264,7 @@ def bulk_dispatch(request, payload: BulkIn):
 
 @router.get("/figures")
 def get_figures(request, start: date, end: date, by: str = "department"):
-    _need(request, "cases.view_figures")
+    require_perm(request.user, "cases.view_figures")
     if by not in figures.GROUPS:
         raise ServiceError(_("分组方式不正确"), code="invalid", details={"field": "by"})
     rows = Case.objects.restrict(request.user)
@@ -281,23 +276,20 @@ def get_figures(request, start: date, end: date, by: str = "department"):
 
 @router.get("/{case_id}", response=CaseDetailOut)
 def get_case(request, case_id: int):
-    _need(request, "cases.view_case")
-    case = services.get_case(request.user, case_id)
+    case = authorize_api(request, CASES, case_id, perm="cases.view_case")
     case.actions = services.allowed_actions(case, request.user)
     return case
 
 
 @router.get("/{case_id}/timeline", response=list[EntryOut])
 def get_timeline(request, case_id: int):
-    _need(request, "cases.view_case")
-    return list(timeline(services.get_case(request.user, case_id)))
+    return list(timeline(authorize_api(request, CASES, case_id, perm="cases.view_case")))
 
 
 @router.post("/{case_id}/actions/{name}", response=CaseDetailOut)
 def take_action(request, case_id: int, name: str, payload: ActionIn):
     """Take an action (claim, dispatch, resolve …); 409 when the state does not allow it."""
-    _need(request, "cases.view_case")
-    case = services.get_case(request.user, case_id)
+    case = authorize_api(request, CASES, case_id, perm="cases.view_case")
     if name == "claim":
         case = services.claim(case, request.user)
     else:

@@ -5,7 +5,18 @@ from django.utils.translation import gettext_lazy as _
 from fengqiao.core.workflow import timeline
 
 from . import conf
+from .models import Case
 from .workflow import PUBLIC_TRANSITIONS, flow
+
+# A case as its staff page and API detail load it (scope is checked by core.authz).
+CASES = Case.objects.select_related(
+    "category__parent",
+    "place__parent__parent__parent__parent",
+    "department",
+    "team",
+    "assignee",
+    "dispute",
+)
 
 EXTRA_LABELS = {
     "report": _("反映/登记"),

@@ -4,7 +4,6 @@ staff entry, grid QR codes and the figures."""
 from datetime import timedelta
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
@@ -13,6 +12,7 @@ from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fengqiao.core.authz import authorize
 from fengqiao.core.errors import ServiceError
 from fengqiao.core.models import Attachment
 from fengqiao.core.workflow import open_deadlines
@@ -21,7 +21,7 @@ from fengqiao.org.models import Department, Place, Team
 from . import figures, services, uploads
 from .forms import SpawnDisputeForm, StaffReportForm
 from .models import Case, DispatchRule, SupervisionCard
-from .presenters import full_timeline, map_context
+from .presenters import CASES, full_timeline, map_context
 
 PAGE_SIZE = 30
 # Lists never show the reporter: not loading the encrypted columns saves two decryptions per row.
@@ -51,8 +51,7 @@ def _page(request, rows):
     return Page(rows, number)
 
 
-@login_required
-@permission_required("cases.view_case", raise_exception=True)
+@authorize(perm="cases.view_case")
 def queue(request):
     """我的工单: what waits for me, nearest deadline first (live countdowns)."""
     user = request.user
@@ -94,8 +93,7 @@ def _suggest(cases):
         case.suggested = best[1] if best else None
 
 
-@login_required
-@permission_required("cases.dispatch_case", raise_exception=True)
+@authorize(perm="cases.dispatch_case")
 def dispatch_console(request):
     """调度台: incoming cases, likely duplicates, single and bulk dispatch, extension requests."""
     user = request.user
@@ -124,9 +122,8 @@ def dispatch_console(request):
     )
 
 
-@login_required
+@authorize(perm="cases.dispatch_case")
 @require_POST
-@permission_required("cases.dispatch_case", raise_exception=True)
 def bulk_dispatch(request):
     ids = request.POST.getlist("ids")
     if not ids:
@@ -146,8 +143,7 @@ def bulk_dispatch(request):
     return redirect("cases:dispatch")
 
 
-@login_required
-@permission_required("cases.view_supervisioncard", raise_exception=True)
+@authorize(perm="cases.view_supervisioncard")
 def supervision(request):
     """督办看板: cards by level; the town and county review lists (cases still open)."""
     user = request.user
@@ -222,10 +218,8 @@ def _detail_context(request, case, spawn_form=None):
     }
 
 
-@login_required
-@permission_required("cases.view_case", raise_exception=True)
-def detail(request, pk):
-    case = services.get_case(request.user, pk)
+@authorize(CASES, perm="cases.view_case")
+def detail(request, case):
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
@@ -242,11 +236,10 @@ ACTION_FIELDS = (
 )
 
 
-@login_required
+@authorize(CASES, perm="cases.view_case")
 @require_POST
-@permission_required("cases.view_case", raise_exception=True)
-def act(request, pk, name):
-    case = services.get_case(request.user, pk)
+def act(request, case, name):
+    pk = case.pk
     data = {
         key: request.POST.get(key)
         for key in ACTION_FIELDS
@@ -281,12 +274,11 @@ def act(request, pk, name):
     return redirect("cases:detail", pk=pk)
 
 
-@login_required
+@authorize(CASES, perm="cases.view_case")
 @require_POST
-@permission_required("cases.view_case", raise_exception=True)
-def spawn_dispute(request, pk):
+def spawn_dispute(request, case):
     """转矛盾纠纷调解: register the dispute from this case, then open the dispute's page."""
-    case = services.get_case(request.user, pk)
+    pk = case.pk
     form = SpawnDisputeForm(request.POST, types=services.dispute_types())
     status = 400
     if form.is_valid():
@@ -311,10 +303,8 @@ def spawn_dispute(request, pk):
     return render(request, "cases/detail.html", _detail_context(request, case, form), status=status)
 
 
-@login_required
-@permission_required("cases.view_case", raise_exception=True)
-def attachment(request, pk, attachment_id):
-    case = services.get_case(request.user, pk)
+@authorize(CASES, perm="cases.view_case")
+def attachment(request, case, attachment_id):
     entry_ids = [e.pk for e in full_timeline(case)]
     item = Attachment.objects.filter(pk=attachment_id, entry_id__in=entry_ids).first()
     if item is None:
@@ -331,8 +321,7 @@ def _grids(user):
     )
 
 
-@login_required
-@permission_required("cases.add_case", raise_exception=True)
+@authorize(perm="cases.add_case")
 def new(request):
     """Staff entry: a call or a walk-in, entered by a grid worker, hotline operator or dispatcher."""
     grids = _grids(request.user)
@@ -387,8 +376,7 @@ def new(request):
     )
 
 
-@login_required
-@permission_required("cases.add_case", raise_exception=True)
+@authorize(perm="cases.add_case")
 def grids(request):
     return render(request, "cases/grids.html", {"grids": _grids(request.user)})
 
@@ -404,8 +392,7 @@ def _period(request):
     return start, end
 
 
-@login_required
-@permission_required("cases.view_figures", raise_exception=True)
+@authorize(perm="cases.view_figures")
 def figures_page(request):
     start, end = _period(request)
     by = request.GET.get("by", "department")
