@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from fengqiao.core import pii
 from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
-from fengqiao.core.workflow import append_timeline, apply, start_deadline
+from fengqiao.core.workflow import Move, append_timeline, apply, start_deadline
 from fengqiao.org.models import Department, Place, Team, User
 from fengqiao.org.services import staff_for_place
 
@@ -688,7 +688,8 @@ def spawn_dispute(case, actor, *, parties, type, note=""):  # noqa: A002 — the
                 % {"state": locked.get_state_display()},
                 code="invalid_state",
             )
-        flow.transition("spawn_dispute").guard(locked, actor, {})
+        move = flow.transition("spawn_dispute")
+        move.guard(locked, Move(move, actor, {}, note, timezone.now()))
         dispute_type = _dispute_type(type)
         clean = clean_parties(parties)
         dispute = disputes.register_from_case(
@@ -806,7 +807,7 @@ def allowed_actions(case, user):
             continue
         if move.guard is not None:
             try:
-                move.guard(case, user, {})
+                move.guard(case, Move(move, user, {}, "", timezone.now()))
             except ServiceError:
                 continue
         names.append(move.name)

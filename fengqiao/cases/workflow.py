@@ -131,8 +131,9 @@ PUBLIC_TRANSITIONS = {
 }
 
 
-def _must_belong(case, actor, data):
+def _must_belong(case, move):
     """签收 only by the department or team the case was dispatched to."""
+    actor = move.actor
     if case.department_id and getattr(actor, "department_id", None) == case.department_id:
         return
     if case.team_id and actor.team_memberships.filter(team_id=case.team_id).exists():
@@ -140,7 +141,8 @@ def _must_belong(case, actor, data):
     raise Forbidden(_("该工单未派给您所在的部门或团队，不能签收"))
 
 
-def _must_handle(case, actor, data):
+def _must_handle(case, move):
+    actor = move.actor
     if case.assignee_id == actor.pk:
         return
     if case.department_id and getattr(actor, "department_id", None) == case.department_id:
@@ -150,18 +152,18 @@ def _must_handle(case, actor, data):
     raise Forbidden(_("只有承办部门或承办人可以处置该工单"))
 
 
-def _extension_pending(case, actor, data):
+def _extension_pending(case, move):
     if not case.extension_pending:
         raise ServiceError(_("没有待审批的延期申请"), code="no_extension")
 
 
-def _no_extension_pending(case, actor, data):
+def _no_extension_pending(case, move):
     if case.extension_pending:
         raise ServiceError(_("已有待审批的延期申请"), code="extension_pending")
-    _must_handle(case, actor, data)
+    _must_handle(case, move)
 
 
-def _unsatisfied(case, actor, data):
+def _unsatisfied(case, move):
     if case.satisfaction is None or case.satisfaction > Case.Satisfaction.DISSATISFIED:
         raise ServiceError(_("只有不满意的评价才能重新办理"), code="not_dissatisfied")
 
@@ -175,9 +177,10 @@ DISPUTE_OPEN = ("accepted", "returned", "dispatched", "claimed", "in_progress")
 DISPUTE_PERMISSIONS = ("cases.dispatch_case", "cases.handle_case")
 
 
-def _may_spawn_dispute(case, actor, data):
+def _may_spawn_dispute(case, move):
     """转矛盾纠纷调解: a 矛盾纠纷 case not yet linked, by whoever dispatches or handles cases here
     and may register disputes."""
+    actor = move.actor
     if case.category.code != DISPUTE_CATEGORY:
         raise ServiceError(_("只有“矛盾纠纷”类事件可以转矛盾纠纷调解"), code="not_a_dispute_case")
     if case.dispute_id is not None:

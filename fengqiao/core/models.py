@@ -170,6 +170,23 @@ class Deadline(models.Model):
         return f"{self.kind} due {self.due_at:%Y-%m-%d %H:%M}"
 
 
+class DeadlineTracked(models.Model):
+    """A record with deadlines (cases, disputes, joint tasks, risks …).
+
+    ``next_due_at`` is the earliest due time of the record's open :class:`Deadline` rows, kept by
+    the kernel (``core.workflow``) whenever a deadline starts or stops — never written by domain
+    code. Queues sort by it and figures read it; whether each deadline was met or breached is on
+    the :class:`Deadline` row itself.
+    """
+
+    next_due_at = models.DateTimeField(
+        _("最近时限"), null=True, blank=True, db_index=True, editable=False
+    )
+
+    class Meta:
+        abstract = True
+
+
 class Notification(models.Model):
     """Outbox and in-app inbox: created in the business transaction, delivered by the worker."""
 

@@ -25,17 +25,19 @@ is due and applies the deadline's escalation policy, one step at a time.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
+from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import notifications
 from .errors import Conflict, Forbidden, NotFound, ServiceError
-from .models import Attachment, Deadline, TimelineEntry
+from .models import Attachment, Deadline, DeadlineTracked, TimelineEntry
 
 logger = logging.getLogger("fengqiao.workflow")
 
@@ -44,7 +46,12 @@ ANY = "*"
 
 @dataclass(frozen=True)
 class Transition:
-    """One allowed move. ``target=None`` keeps the state (a progress note, a supervision …)."""
+    """One allowed move. ``target=None`` keeps the state (a progress note, a supervision …).
+
+    ``guard(record, move)`` refuses by raising :class:`ServiceError`; ``effect(record, move)``
+    changes the record's own fields (and may write related rows). Both run on the row locked by
+    :func:`apply`, inside its transaction, after the state, permission and required-field checks.
+    """
 
     name: str
     source: tuple[str, ...]
@@ -54,10 +61,28 @@ class Transition:
     required: tuple[str, ...] = ()
     starts: tuple[str, ...] = ()
     stops: tuple[str, ...] = ()
-    guard: object = None  # callable(record, actor, data) raising ServiceError to refuse
+    guard: object = None  # callable(record, move) raising ServiceError to refuse
+    effect: object = None  # callable(record, move) changing the locked record
 
     def allows_from(self, state: str) -> bool:
         return ANY in self.source or state in self.source
+
+
+@dataclass
+class Move:
+    """What a guard and an effect know about the move being made (one per :func:`apply`)."""
+
+    transition: Transition
+    actor: object = None
+    data: dict = field(default_factory=dict)
+    note: str = ""
+    now: object = None
+    system: bool = False
+    changes: dict = field(default_factory=dict)
+
+    @property
+    def name(self):
+        return self.transition.name
 
 
 @dataclass(frozen=True)
@@ -125,12 +150,27 @@ class Workflow:
             if t.allows_from(state) and (t.permission is None or actor.has_perm(t.permission))
         ]
 
-    # -- hooks for the domain app ------------------------------------------------------
-    def effects(self, record, transition, actor, data, now):
-        """Change the record's own fields for this transition (assignee, result …)."""
+    def refusal(self, record, transition, actor, *, now=None):
+        """Why ``actor`` may not take ``transition`` on ``record`` now (None if they may): state,
+        permission and a dry run of the guard on the record as read. For buttons; :func:`apply`
+        checks again on the locked row."""
+        state = getattr(record, self.state_field)
+        if not transition.allows_from(state):
+            return Conflict(_("当前状态不允许该操作"), code="invalid_state")
+        if transition.permission and not actor.has_perm(transition.permission):
+            return Forbidden(_("没有权限"))
+        if transition.guard is not None:
+            move = Move(transition, actor, {}, "", now or timezone.now())
+            try:
+                transition.guard(record, move)
+            except ServiceError as exc:
+                return exc
+        return None
 
+    # -- hooks for the domain app ------------------------------------------------------
     def after(self, record, transition, entry, actor, data, now):
-        """Inside the transaction, after the save: notifications, links to other records."""
+        """Inside the transaction, after the save: notifications, links to other records.
+        Field changes are not made here but by the transition's ``effect``."""
 
     def deadline_due(self, record, kind, now):
         """When a deadline of ``kind`` started now falls due; None means no deadline."""
@@ -174,6 +214,54 @@ def _actor_name(actor, actor_name):
     return _("系统")
 
 
+def _lock_of(record):
+    """The lock :func:`locked` holds on this instance, if it is still inside its transaction."""
+    lock = getattr(record, "_kernel_lock", None)
+    if lock is None:
+        return None
+    conn = transaction.get_connection(lock["using"])
+    return lock if conn.in_atomic_block else None
+
+
+def _check_scope(row, actor, action, lock):
+    if actor is None or actor.pk in lock["scoped"]:
+        return
+    if not type(row).objects.restrict(actor, action).filter(pk=row.pk).exists():
+        raise NotFound(_("记录不存在或无权访问"))
+    lock["scoped"].add(actor.pk)
+
+
+@contextmanager
+def locked(record, actor=None, *, action="change"):
+    """``with locked(record, actor) as row:`` — one transaction, ``SELECT … FOR UPDATE`` on the
+    record's row, and (with an ``actor``) the jurisdiction check for ``action`` (404 out of scope).
+
+    Every precondition a service checks and every write it makes belongs inside, on ``row`` (the
+    freshly read, locked instance): two concurrent calls then run one after the other and the
+    second sees what the first did. :func:`apply` called with ``row`` reuses the lock. Nesting
+    ``locked`` on the same instance is cheap (no second query).
+    """
+    lock = _lock_of(record)
+    if lock is not None:
+        with transaction.atomic(using=lock["using"]):
+            _check_scope(record, actor, action, lock)
+            yield record
+        return
+    model = type(record)
+    with transaction.atomic():
+        try:
+            row = model._default_manager.select_for_update().get(pk=record.pk)
+        except model.DoesNotExist:
+            raise NotFound(_("记录不存在或无权访问")) from None
+        lock = {"using": row._state.db or "default", "scoped": set()}
+        _check_scope(row, actor, action, lock)
+        row._kernel_lock = lock
+        try:
+            yield row
+        finally:
+            row.__dict__.pop("_kernel_lock", None)
+
+
 def apply(
     record,
     name,
@@ -181,70 +269,85 @@ def apply(
     *,
     note="",
     data=None,
+    changes=None,
     attachments=(),
     actor_name="",
     system=False,
     now=None,
 ):
-    """Take transition ``name`` on ``record`` as ``actor``. Returns (record, timeline entry).
+    """Take transition ``name`` on ``record`` as ``actor``. Returns (locked record, timeline entry).
+
+    In one transaction, on the row under ``SELECT … FOR UPDATE`` (the lock of an enclosing
+    :func:`locked` is reused): jurisdiction, state, permission, required fields, the transition's
+    ``guard``; then the explicit ``changes`` (field → value) and the transition's ``effect``; the
+    new state; save; the timeline entry; deadlines stopped and started (``next_due_at`` kept);
+    the flow's ``after`` hook and the listeners.
 
     ``system=True`` is for callers that established authority themselves (the resident's tracking
     code, the deadline sweep): it skips the staff jurisdiction and permission checks, not the
     state and field checks.
     """
     flow = workflow_for(record)
-    move = flow.transition(name)
+    transition = flow.transition(name)
     data = dict(data or {})
+    changes = dict(changes or {})
     now = now or timezone.now()
     model = type(record)
-    with transaction.atomic():
-        if not system and not model.objects.restrict(actor, "change").filter(pk=record.pk).exists():
-            raise NotFound(_("记录不存在或无权访问"))
-        try:
-            locked = model.objects.select_for_update().get(pk=record.pk)
-        except model.DoesNotExist:
-            raise NotFound(_("记录不存在或无权访问")) from None
-        state = getattr(locked, flow.state_field)
-        if not move.allows_from(state):
+    with locked(record, None if system else actor) as row:
+        state = getattr(row, flow.state_field)
+        if not transition.allows_from(state):
             raise Conflict(
                 _("当前状态“%(state)s”下不能执行“%(action)s”")
-                % {"state": _state_label(locked, flow), "action": move.label or move.name},
+                % {"state": _state_label(row, flow), "action": transition.label or name},
                 code="invalid_state",
                 details={"state": state, "transition": name},
             )
-        if not system and move.permission and not actor.has_perm(move.permission):
-            raise Forbidden(_("您没有执行“%(action)s”的权限") % {"action": move.label or move.name})
-        _check_required(move, note, data)
-        if move.guard is not None:
-            move.guard(locked, actor, data)
-        flow.effects(locked, move, actor, data, now)
-        if move.target:
-            setattr(locked, flow.state_field, move.target)
-        locked.save()
+        if not system and transition.permission and not actor.has_perm(transition.permission):
+            raise Forbidden(
+                _("您没有执行“%(action)s”的权限") % {"action": transition.label or name}
+            )
+        _check_required(transition, note, data)
+        move = Move(transition, actor, data, note, now, system, changes)
+        if transition.guard is not None:
+            transition.guard(row, move)
+        for field_name, value in changes.items():
+            setattr(row, field_name, value)
+        row._kernel_due_dirty = False  # deadline changes below refresh next_due_at once
+        try:
+            if transition.effect is not None:
+                transition.effect(row, move)
+            legacy = getattr(flow, "effects", None)  # transitional: removed once no flow has it
+            if legacy is not None:
+                legacy(row, transition, actor, move.data, now)
+            if transition.target:
+                setattr(row, flow.state_field, transition.target)
+            if transition.stops:
+                stop_deadlines(row, transition.stops, now=now)
+            for kind in transition.starts:
+                due = flow.deadline_due(row, kind, now)
+                if due is not None:
+                    start_deadline(row, kind, due, policy=flow.deadline_policy(row, kind), now=now)
+            if row.__dict__.get("_kernel_due_dirty"):
+                refresh_next_due(row, save=False)
+        finally:
+            row.__dict__.pop("_kernel_due_dirty", None)
+        row.save()
         entry = append_timeline(
-            locked,
-            move.name,
+            row,
+            transition.name,
             actor=actor,
             actor_name=actor_name,
             from_state=state,
-            to_state=getattr(locked, flow.state_field),
+            to_state=getattr(row, flow.state_field),
             note=note,
-            data=data,
+            data=move.data,
             attachments=attachments,
             now=now,
         )
-        if move.stops:
-            stop_deadlines(locked, move.stops, now=now)
-        for kind in move.starts:
-            due = flow.deadline_due(locked, kind, now)
-            if due is not None:
-                start_deadline(
-                    locked, kind, due, policy=flow.deadline_policy(locked, kind), now=now
-                )
-        flow.after(locked, move, entry, actor, data, now)
+        flow.after(row, transition, entry, actor, move.data, now)
         for callback in LISTENERS.get(model._meta.label_lower, ()):
-            callback(locked, move, entry, actor, data, now)
-    return locked, entry
+            callback(row, transition, entry, actor, move.data, now)
+    return row, entry
 
 
 def _state_label(record, flow):
@@ -316,7 +419,7 @@ def start_deadline(record, kind, due_at, *, policy="default", now=None):
         raise ServiceError(f"unknown escalation policy {policy!r}")
     stop_deadlines(record, (kind,), now=now)
     first = POLICIES[policy].steps[0].after if POLICIES[policy].steps else None
-    return Deadline.objects.create(
+    deadline = Deadline.objects.create(
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,
         kind=kind,
@@ -326,6 +429,8 @@ def start_deadline(record, kind, due_at, *, policy="default", now=None):
         next_check_at=due_at + first if first is not None else None,
         place_path=getattr(record, "place_path", ""),
     )
+    _deadlines_changed(record)
+    return deadline
 
 
 def stop_deadlines(record, kinds, *, now=None) -> int:
@@ -346,7 +451,43 @@ def stop_deadlines(record, kinds, *, now=None) -> int:
         deadline.stopped_at = now
         deadline.next_check_at = None
     Deadline.objects.bulk_update(stopped, ["state", "breached", "stopped_at", "next_check_at"])
+    if stopped:
+        _deadlines_changed(record)
     return len(stopped)
+
+
+def _deadlines_changed(record):
+    """Keep ``next_due_at`` of a :class:`DeadlineTracked` record: at once, or — inside
+    :func:`apply` — once, just before the record is saved."""
+    if not isinstance(record, DeadlineTracked):
+        return
+    if "_kernel_due_dirty" in record.__dict__:
+        record._kernel_due_dirty = True
+    else:
+        refresh_next_due(record)
+
+
+def next_due_for(model, ids):
+    """{pk: earliest due time of its open deadlines} for records of ``model``."""
+    rows = (
+        Deadline.objects.filter(
+            content_type=ContentType.objects.get_for_model(model),
+            object_id__in=list(ids),
+            state=Deadline.State.OPEN,
+        )
+        .values("object_id")
+        .annotate(due=Min("due_at"))
+    )
+    return {row["object_id"]: row["due"] for row in rows}
+
+
+def refresh_next_due(record, *, save=True):
+    """Set ``record.next_due_at`` to its earliest open deadline (None without one)."""
+    due = next_due_for(type(record), [record.pk]).get(record.pk)
+    record.next_due_at = due
+    if save:
+        type(record)._default_manager.filter(pk=record.pk).update(next_due_at=due)
+    return due
 
 
 def open_deadlines(record):

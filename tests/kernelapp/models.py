@@ -5,13 +5,14 @@ from datetime import timedelta
 from django.db import models
 
 from fengqiao.core import workflow
-from fengqiao.core.errors import ServiceError
+from fengqiao.core.errors import Conflict, ServiceError
+from fengqiao.core.models import DeadlineTracked
 from fengqiao.core.pii import EncryptedField
 from fengqiao.core.scoping import ScopedModel
 from fengqiao.core.workflow import EscalationPolicy, Step, Transition
 
 
-class Ticket(ScopedModel):
+class Ticket(DeadlineTracked, ScopedModel):
     title = models.CharField(max_length=100)
     state = models.CharField(max_length=20, default="new")
     assignee = models.ForeignKey("org.User", null=True, blank=True, on_delete=models.SET_NULL)
@@ -19,6 +20,7 @@ class Ticket(ScopedModel):
     phone = EncryptedField(kind="phone", hash_field="phone_hash")
     phone_hash = models.CharField(max_length=64, blank=True)
     id_number = EncryptedField(kind="id_number")
+    attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         app_label = "kernelapp"
@@ -32,9 +34,26 @@ class Ticket(ScopedModel):
         return models.Q(assignee=user)
 
 
-def _no_self_review(record, actor, data):
-    if record.assignee_id == getattr(actor, "pk", None):
+def _no_self_review(record, move):
+    if record.assignee_id == getattr(move.actor, "pk", None):
         raise ServiceError("no self review", code="self_review")
+
+
+def _claim(record, move):
+    record.assignee = move.actor
+
+
+def _resolve(record, move):
+    record.result = move.data["result"]
+
+
+def _under_three_attempts(record, move):
+    if record.attempts >= 3:
+        raise Conflict("three attempts already", code="too_many_attempts")
+
+
+def _count_attempt(record, move):
+    record.attempts += 1
 
 
 workflow.register_policy(
@@ -58,6 +77,7 @@ class TicketFlow(workflow.Workflow):
             "签收",
             permission="kernelapp.work_ticket",
             starts=("resolve",),
+            effect=_claim,
         ),
         Transition("note", ("claimed",), None, "备注", required=("note",)),
         Transition(
@@ -68,15 +88,21 @@ class TicketFlow(workflow.Workflow):
             permission="kernelapp.work_ticket",
             required=("result",),
             stops=("resolve",),
+            effect=_resolve,
         ),
         Transition("review", ("resolved",), "closed", "核查", guard=_no_self_review),
+        # A move that may happen at most three times (the shape of a dispute's next level).
+        Transition(
+            "attempt",
+            ("claimed",),
+            None,
+            "再试一次",
+            guard=_under_three_attempts,
+            effect=_count_attempt,
+            stops=("resolve",),
+            starts=("resolve",),
+        ),
     )
-
-    def effects(self, record, transition, actor, data, now):
-        if transition.name == "claim":
-            record.assignee = actor
-        if transition.name == "resolve":
-            record.result = data["result"]
 
     def deadline_due(self, record, kind, now):
         return now + timedelta(hours=2)
