@@ -110,13 +110,8 @@ def has_evidence(row, move):
 
 
 def _guard(fn):
-    """Adapter for today's kernel signature ``guard(row, actor, data)``."""
-
-    def run(row, actor, data):
-        return fn(row, Move(actor, data, None, None))
-
-    run.__name__ = fn.__name__
-    return run
+    """The kernel calls ``guard(row, move)`` (core.workflow.Move) since issue 8's kernel landed."""
+    return fn
 
 
 # -- effects (row, move) ----------------------------------------------------------------------
