@@ -563,6 +563,44 @@ def visible_tags(user, person, *, audit_view=True):
     return tags
 
 
+def attach_visible_tags(user, people):
+    """Set ``shown_tags`` on each person (one query); one audit row lists the people whose
+    labelled tags were shown."""
+    people = list(people)
+    by_person = {p.pk: [] for p in people}
+    for tag in PersonTag.objects.filter(person_id__in=by_person).order_by("id"):
+        if tag_allowed(user, tag.code):
+            by_person[tag.person_id].append(tag)
+    shown = {}
+    for person in people:
+        person.shown_tags = by_person[person.pk]
+        labelled = [t.code for t in person.shown_tags if t.code in SENSITIVE_TAGS]
+        if labelled:
+            shown[str(person.pk)] = labelled
+    if shown:
+        audit.record(
+            "registry.label.view",
+            user=user,
+            target=("registry.person", ",".join(list(shown)[:20]), f"{len(shown)} people"),
+            data={"tags": shown},
+        )
+    return people
+
+
+class TaggedPeople:
+    """A person queryset for paginated lists: labelled tags are attached (and audited) only for
+    the page actually returned."""
+
+    def __init__(self, user, rows):
+        self.user, self.rows = user, rows
+
+    def __len__(self):
+        return len(self.rows) if isinstance(self.rows, list) else self.rows.count()
+
+    def __getitem__(self, index):
+        return attach_visible_tags(self.user, self.rows[index])
+
+
 def visible_tag_codes(user):
     """Tag codes the user may see (for filters and lists)."""
     return [c for c in PersonTag.Code.values if tag_allowed(user, c)]

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from fengqiao.core.authz import authorize
 from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.org.models import Place
 
@@ -49,10 +50,9 @@ def _grids(user):
     )
 
 
-@login_required
+@authorize(perm="registry.view_person")
 def search(request):
     """Find a person, house, unit or address by name, ID number, phone or address."""
-    _perm(request.user, "registry.view_person")
     q = request.GET.get("q", "").strip()
     kind = request.GET.get("kind", "all")
     results = finder.search(request.user, q, kind=kind) if q else None
@@ -70,11 +70,9 @@ def search(request):
     )
 
 
-@login_required
-def address_detail(request, pk):
+@authorize(Address.objects.select_related("place", "station"), perm="registry.view_address")
+def address_detail(request, address):
     """一张档: everything at this address and below it."""
-    _perm(request.user, "registry.view_address")
-    address = _scoped(Address, request, pk)
     data = services.place_file(request.user, address)
     people = list(data["people"][:200])
     tags = {}
@@ -138,9 +136,8 @@ def address_new(request):
     )
 
 
-@login_required
-def address_retire(request, pk):
-    address = _scoped(Address, request, pk, "change")
+@authorize(Address, perm="registry.change_address", action="change")
+def address_retire(request, address):
     _post_only(request)
     services.retire_address(request.user, address, on=request.POST.get("on"))
     messages.success(request, _("地址已停用"))
@@ -207,13 +204,11 @@ def person_new(request):
     )
 
 
-@login_required
-def person_detail(request, pk):
-    _perm(request.user, "registry.view_person")
-    try:
-        person = services.get_person(request.user, pk)
-    except NotFound:
-        raise Http404 from None
+@authorize(
+    Person.objects.select_related("address", "place", "household", "work_unit"),
+    perm="registry.view_person",
+)
+def person_detail(request, person):
     tags = services.visible_tags(request.user, person)
     return render(
         request,
@@ -233,9 +228,8 @@ def person_detail(request, pk):
     )
 
 
-@login_required
-def person_tag(request, pk):
-    person = _scoped(Person, request, pk, "change")
+@authorize(Person, perm="registry.change_person", action="change")
+def person_tag(request, person):
     _post_only(request)
     if request.POST.get("remove"):
         services.remove_tag(request.user, person, request.POST["remove"])
@@ -298,13 +292,8 @@ def house_new(request):
     )
 
 
-@login_required
-def house_detail(request, pk):
-    _perm(request.user, "registry.view_house")
-    try:
-        house = services.get_house(request.user, pk)
-    except NotFound:
-        raise Http404 from None
+@authorize(House.objects.select_related("address", "owner", "landlord"), perm="registry.view_house")
+def house_detail(request, house):
     tenancies = list(house.tenancies.select_related("person"))
     return render(
         request,
@@ -318,9 +307,8 @@ def house_detail(request, pk):
     )
 
 
-@login_required
-def tenancy_end(request, pk, tenancy_id):
-    house = _scoped(House, request, pk, "change")
+@authorize(House, perm="registry.change_house", action="change")
+def tenancy_end(request, house, tenancy_id):
     _post_only(request)
     tenancy = house.tenancies.filter(pk=tenancy_id).first()
     if tenancy is None:
@@ -375,10 +363,8 @@ def unit_new(request):
     )
 
 
-@login_required
-def unit_detail(request, pk):
-    _perm(request.user, "registry.view_unit")
-    unit = _scoped(Unit, request, pk)
+@authorize(Unit.objects.select_related("address"), perm="registry.view_unit")
+def unit_detail(request, unit):
     return render(
         request,
         "registry/unit.html",

@@ -30,6 +30,11 @@ def _details(room):
         f"/registry/addresses/{room.pk}/retire/",
         f"/registry/people/{room.person.pk}/tags/",
         f"/registry/houses/{room.house.pk}/tenancies/{room.tenancy.pk}/end/",
+        f"/api/v1/registry/addresses/{room.pk}",
+        f"/api/v1/registry/addresses/{room.pk}/file",
+        f"/api/v1/registry/people/{room.person.pk}",
+        f"/api/v1/registry/houses/{room.house.pk}",
+        f"/api/v1/registry/units/{room.unit.pk}",
     ]
 
 
@@ -52,6 +57,16 @@ SCOPED = [
             "registry:address_retire",
             "registry:person_tag",
             "registry:tenancy_end",
+            "/api/v1/registry/addresses/{address_id}",
+            "/api/v1/registry/addresses/{address_id}/file",
+            "/api/v1/registry/addresses/{address_id}/retire",
+            "/api/v1/registry/people/{person_id}",
+            "/api/v1/registry/people/{person_id}/tags",
+            "/api/v1/registry/people/{person_id}/tags/{code}",
+            "/api/v1/registry/houses/{house_id}",
+            "/api/v1/registry/houses/{house_id}/tenants",
+            "/api/v1/registry/houses/{house_id}/tenants/{tenancy_id}/end",
+            "/api/v1/registry/units/{unit_id}",
         ],
     ),
 ]
