@@ -15,7 +15,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
+# The public data beside the checkout (laws, training sets). The screener's fraud model is built from it
+# here, on the install (its licences do not allow shipping it); the law corpus is imported by the worker.
+SHARED_DATA ?= ../shared/data
 demo: install
+	@if [ -f $(SHARED_DATA)/training/fraud.jsonl ] && [ ! -f $${FENGQIAO_HOME:-var}/assistant/screener.npz ]; then \
+	  echo "building the screener model from $(SHARED_DATA)/training (about a minute)"; \
+	  nice -n 10 $(BIN)/fengqiao assistant train-screener --data $(SHARED_DATA)/training; fi
 	$(BIN)/fengqiao demo
 
 # Chromium for the real-browser tests comes from Debian (never Playwright's own download).

@@ -166,4 +166,16 @@ def evaluate_all(data_dir: Path, cache_dir: Path, part: str = "test", only: str 
             report["citations"] = evaluate_citations(factory([]), chosen)
         if "answers" in wanted:
             report["answer_only"] = evaluate_answer_only(factory, realdata.answer_kb(chosen))
+    if "screening" in wanted and (data_dir / "training" / "fraud.jsonl").exists():
+        from . import screen_training
+
+        model = cache_dir / f"screener-eval-{screen_training.DEFAULT_SEED}.npz"
+        if not model.exists():
+            screen_training.build(model, data_dir / "training", for_evaluation=True)
+        screener = Screener(model)
+        report["screening"] = screen_training.evaluate_public(screener, data_dir / "training")
+        report["screening"]["model"] = screener.meta
+        own = evaluate(screener, read_tsv(EVAL_FILE))
+        own.pop("errors")
+        report["screening"]["project_set"] = own
     return report

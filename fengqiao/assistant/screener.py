@@ -15,6 +15,8 @@ telling others "this is a scam") dampen the fraud score, so anti-fraud publicity
 from __future__ import annotations
 
 import csv
+import json
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -301,6 +303,25 @@ WARNING_REPLIES = {
 }
 
 
+# A short message with none of these (money, links, accounts, apps…) is rarely a scam whatever its tone.
+MONEY_CUE = re.compile(
+    r"转账|汇款|打款|转给|转到|链接|网址|http|www|\.cn|\.com|下载|app|充值|平台|收益|利息|回报|客服|验证码|"
+    r"退款|退费|理赔|保证金|手续费|投资|理财|账户|账号|银行卡|贷款|额度|刷单|佣金|返利|扫码|二维码|押金|激活|"
+    r"提现|中奖|领取|积分|补贴|元|块钱|万|钱|qq|微信|加我|私聊|点击|登录|认证|征信|逾期|冻结|涉嫌|通缉"
+)
+
+
+def fraud_raw(text: str, head: float, rules: dict[str, float]) -> float:
+    """Fraud head + fraud rules (noisy-OR); damped for warnings and for short texts with no money cue."""
+    r = max((rules.get(k, 0.0) for k in FRAUD_LABELS), default=0.0)
+    if len(text) < 120 and not MONEY_CUE.search(text):
+        head *= 0.5
+    s = 1 - (1 - head) * (1 - r)
+    if WARNING_CUE.search(text):
+        s *= WARNING_DAMPING
+    return s
+
+
 @dataclass
 class ScreenResult:
     label: str
@@ -336,23 +357,64 @@ def read_tsv(path: Path) -> list[tuple[str, str]]:
     return [(r["label"].strip(), r["text"].strip()) for r in rows if r.get("text")]
 
 
-class Screener:
-    def __init__(self, train: list[tuple[str, str]] | None = None):
-        from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.linear_model import LogisticRegression
+N_FEATURES = 2**20
+MODEL_VERSION = 2
+SHIPPED_MODEL = DATA_DIR / "screener-base.npz"  # built from screen_train.tsv (written here) only
+_DIGITS = re.compile(r"\d+")
 
-        train = train if train is not None else read_tsv(TRAIN_FILE)
-        labels = [label for label, _ in train]
-        texts = [normalize(t) for _, t in train]
-        self.vectorizer = TfidfVectorizer(
-            analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1
+
+def prep(text: str) -> str:
+    """What the model sees: normalised, numbers masked as ``x`` (the public SMS corpus masks digits)."""
+    return _DIGITS.sub("x", normalize(text)[:2000])
+
+
+def featurize(texts: list[str]):
+    """Hashed character 1–3-grams, sublinear term frequency, unit length (no vocabulary to ship)."""
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from sklearn.preprocessing import normalize as l2
+
+    x = HashingVectorizer(
+        analyzer="char",
+        ngram_range=(1, 3),
+        n_features=N_FEATURES,
+        alternate_sign=False,
+        norm=None,
+        dtype=np.float32,
+    ).transform([prep(t) for t in texts])
+    x.data = 1 + np.log(x.data)
+    return l2(x, copy=False)
+
+
+class Screener:
+    """Rules + a multi-class model of the labels + (when built from the public data) a fraud head.
+
+    Nothing is trained here: the weights come from a file built by ``fengqiao assistant
+    train-screener`` (see :mod:`fengqiao.assistant.screen_training`); without one, the shipped
+    ``data/screener-base.npz`` (from ``screen_train.tsv``) is used.
+    """
+
+    def __init__(self, path: str | Path | None = None, arrays: dict | None = None):
+        import scipy.sparse as sp
+
+        if arrays is None:
+            with np.load(path or SHIPPED_MODEL, allow_pickle=False) as z:
+                arrays = {k: z[k] for k in z.files}
+        self.classes = [str(c) for c in arrays["classes"]]
+        self.coef = sp.csr_matrix(
+            (arrays["coef_data"], arrays["coef_indices"], arrays["coef_indptr"]),
+            shape=(len(self.classes), N_FEATURES),
         )
-        x = self.vectorizer.fit_transform(texts)
-        self.model = LogisticRegression(C=8.0, max_iter=3000, class_weight="balanced")
-        self.model.fit(x, labels)
-        self.classes = list(self.model.classes_)
-        self.features = self.vectorizer.get_feature_names_out()
+        self.coef_t = self.coef.T.tocsr()
+        self.intercept = arrays["intercept"].astype(np.float32)
+        self.fraud_coef = arrays.get("fraud_coef")
+        self.fraud_intercept = float(arrays.get("fraud_intercept", 0.0))
+        self.fraud_threshold = float(arrays.get("fraud_threshold", THRESHOLD))
+        self.meta = json.loads(str(arrays.get("meta", "{}")))
         self._label_index = {c: i for i, c in enumerate(self.classes)}
+
+    @property
+    def has_fraud_head(self) -> bool:
+        return self.fraud_coef is not None and self.fraud_coef.size == N_FEATURES
 
     @staticmethod
     def rule_scores(text: str) -> tuple[dict[str, float], dict[str, list[str]]]:
@@ -365,12 +427,37 @@ class Screener:
                 evidence.setdefault(label, []).append(f"规则：{reason}（“{m.group(0)}”）")
         return scores, evidence
 
+    def class_probs(self, x) -> np.ndarray:
+        z = np.asarray((x @ self.coef_t).todense()) + self.intercept
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def fraud_probs(self, x) -> np.ndarray:
+        z = np.asarray(x @ self.fraud_coef).ravel() + self.fraud_intercept
+        return 1 / (1 + np.exp(-z))
+
+    def raw_fraud_scores(self, texts: list[str]) -> np.ndarray:
+        """The fraud head's score combined with the fraud rules (before the calibrated threshold)."""
+        x = featurize(texts)
+        head = self.fraud_probs(x)
+        out = np.empty(len(texts), dtype=np.float32)
+        for i, t in enumerate(texts):
+            text = normalize(t)[:2000]
+            out[i] = fraud_raw(text, float(head[i]), self.rule_scores(text)[0])
+        return out
+
+    def _calibrated(self, s: float) -> float:
+        t = min(max(self.fraud_threshold, 1e-6), 1 - 1e-6)
+        return 0.5 * s / t if s < t else 0.5 + 0.5 * (s - t) / (1 - t)
+
     def screen_many(self, texts: list[str]) -> list[ScreenResult]:
         norm = [normalize(t)[:2000] for t in texts]
         if not norm:
             return []
-        x = self.vectorizer.transform(norm)
-        probs = self.model.predict_proba(x)
+        x = featurize(norm)
+        probs = self.class_probs(x)
+        head = self.fraud_probs(x) if self.has_fraud_head else None
         results = []
         for row, text in enumerate(norm):
             rules, rule_evidence = self.rule_scores(text)
@@ -379,43 +466,58 @@ class Screener:
             for label in LABELS:
                 if label == NORMAL:
                     continue
-                p = (
-                    float(probs[row, self._label_index[label]])
-                    if label in self._label_index
-                    else 0.0
-                )
-                s = 1 - (1 - 0.9 * p) * (1 - rules.get(label, 0.0))
-                if warned and label in FRAUD_LABELS:
-                    s *= WARNING_DAMPING
-                combined[label] = s
+                i = self._label_index.get(label)
+                p = float(probs[row, i]) if i is not None else 0.0
+                combined[label] = 1 - (1 - 0.9 * p) * (1 - rules.get(label, 0.0))
+            if head is not None:
+                # The fraud head decides whether it is fraud; rules and the label model say which kind.
+                fraud_score = self._calibrated(fraud_raw(text, float(head[row]), rules))
+                kind = max(FRAUD_LABELS, key=lambda k: (rules.get(k, 0.0), combined[k]))
+                other = max((v for k, v in combined.items() if k not in FRAUD_LABELS), default=0)
+                if other >= THRESHOLD and other >= fraud_score - 0.2:
+                    fraud_score = min(fraud_score, 0.49)  # a threat or a cry for help, not a scam
+                for k in FRAUD_LABELS:
+                    combined[k] = fraud_score if k == kind else min(combined[k], 0.49)
+            elif warned:
+                for k in FRAUD_LABELS:
+                    combined[k] *= WARNING_DAMPING
             best = max(combined, key=combined.get)
             score = combined[best]
             if score < THRESHOLD:
                 results.append(ScreenResult(NORMAL, round(1 - score, 4), False, [], combined))
                 continue
             evidence = list(rule_evidence.get(best, []))
-            evidence += self._model_evidence(x[row], best)
+            evidence += self._model_evidence(text, best, head is not None)
             results.append(ScreenResult(best, score, best in FRAUD_LABELS, evidence, combined))
         return results
 
     def screen(self, text: str) -> ScreenResult:
         return self.screen_many([text])[0]
 
-    def _model_evidence(self, xrow, label: str, top: int = 3) -> list[str]:
-        if label not in self._label_index:
+    def _model_evidence(self, text: str, label: str, use_head: bool, top: int = 3) -> list[str]:
+        """The character n-grams of the message that pushed the model most towards ``label``."""
+        from sklearn.utils import murmurhash3_32
+
+        if use_head and label in FRAUD_LABELS:
+            row = self.fraud_coef
+        elif label in self._label_index:
+            row = np.asarray(self.coef[self._label_index[label]].todense()).ravel()
+        else:
             return []
-        coef = self.model.coef_[self._label_index[label]]
-        idx = xrow.indices
-        contrib = xrow.data * coef[idx]
-        order = np.argsort(-contrib)
+        t = prep(text)
+        scored = {}
+        for n in (3, 2):
+            for i in range(len(t) - n + 1):
+                g = t[i : i + n]
+                if g.strip() == g and g not in scored:
+                    scored[g] = float(row[abs(murmurhash3_32(g, seed=0)) % N_FEATURES])
         grams = []
-        for i in order:
-            gram = self.features[idx[i]]
-            if contrib[i] <= 0 or len(gram.strip()) < 2:
+        for g, w in sorted(scored.items(), key=lambda kv: -kv[1]):
+            if w <= 0:
+                break
+            if any(g in h or h in g for h in grams):
                 continue
-            if any(gram in g for g in grams):
-                continue
-            grams.append(gram)
+            grams.append(g)
             if len(grams) == top:
                 break
         return [f"模型：特征词“{'”“'.join(grams)}”"] if grams else []
@@ -424,9 +526,20 @@ class Screener:
 _lock = threading.Lock()
 
 
+def model_path() -> Path:
+    """The model built from the public data under ``FENGQIAO_HOME`` if there is one, else the shipped one."""
+    home = os.environ.get("FENGQIAO_HOME")
+    from django.conf import settings
+
+    if settings.configured:
+        home = str(settings.FENGQIAO_HOME)
+    built = Path(home) / "assistant" / "screener.npz" if home else None
+    return built if built is not None and built.exists() else SHIPPED_MODEL
+
+
 @lru_cache(maxsize=1)
 def _default() -> Screener:
-    return Screener()
+    return Screener(model_path())
 
 
 def get_screener() -> Screener:

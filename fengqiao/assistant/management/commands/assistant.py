@@ -34,6 +34,14 @@ class Command(BaseCommand):
         p.add_argument("--part", default="test", choices=["test", "tuning"])
         p.add_argument("--only", default="", help="只评 citations,answers,screening 中的几项")
         sub.add_parser("reindex", help="按数据库重建法条索引")
+        p = sub.add_parser(
+            "train-screener",
+            help="由公开数据（及 screen_train.tsv）构建筛查模型文件（同数据同种子结果相同）",
+        )
+        p.add_argument("--data", default=None, help="公开数据 training 目录；省略则只用 screen_train.tsv")
+        p.add_argument("--seed", type=int, default=None)
+        p.add_argument("--out", default=None, help="默认 $FENGQIAO_HOME/assistant/screener.npz")
+        p.add_argument("--for-evaluation", action="store_true", help="留出测试部分（评测用）")
 
     def handle(self, *args, action, **options):
         try:
@@ -64,6 +72,20 @@ class Command(BaseCommand):
 
     def do_reindex(self, **_):
         self.stdout.write(f"已索引 {services.rebuild_law_index()} 条法条")
+
+    def do_train_screener(self, data=None, seed=None, out=None, for_evaluation=False, **_):
+        from django.conf import settings
+
+        from fengqiao.assistant import screen_training
+
+        out = Path(out) if out else Path(settings.FENGQIAO_HOME) / "assistant" / "screener.npz"
+        meta = screen_training.build(
+            out,
+            Path(data) if data else None,
+            seed if seed is not None else screen_training.DEFAULT_SEED,
+            for_evaluation=for_evaluation,
+        )
+        self.stdout.write(f"已写入 {out}：{json.dumps(meta, ensure_ascii=False)}")
 
     def _lines(self):
         stream = sys.stdin.buffer
