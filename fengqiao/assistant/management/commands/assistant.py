@@ -38,7 +38,9 @@ class Command(BaseCommand):
             "train-screener",
             help="由公开数据（及 screen_train.tsv）构建筛查模型文件（同数据同种子结果相同）",
         )
-        p.add_argument("--data", default=None, help="公开数据 training 目录；省略则只用 screen_train.tsv")
+        p.add_argument(
+            "--data", default=None, help="公开数据 training 目录；省略则只用 screen_train.tsv"
+        )
         p.add_argument("--seed", type=int, default=None)
         p.add_argument("--out", default=None, help="默认 $FENGQIAO_HOME/assistant/screener.npz")
         p.add_argument("--for-evaluation", action="store_true", help="留出测试部分（评测用）")
