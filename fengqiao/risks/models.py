@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core.models import DeadlineTracked
 from fengqiao.core.pii import EncryptedField
 from fengqiao.core.scoping import ScopedManager, ScopedModel
 
@@ -52,7 +53,7 @@ class RiskCategory(models.Model):
         return self.name
 
 
-class Risk(ScopedModel):
+class Risk(ScopedModel, DeadlineTracked):
     class State(models.TextChoices):
         APPLIED = "applied", _("已申报待审核")
         RETURNED = "returned", _("已退回")
@@ -412,7 +413,7 @@ class ReviewItem(models.Model):
         return f"{self.session_id}: {self.risk_id}"
 
 
-class ReviewAction(ScopedModel):
+class ReviewAction(ScopedModel, DeadlineTracked):
     """A measure decided in a review: owner and deadline on the kernel (supervised when late)."""
 
     class State(models.TextChoices):
@@ -489,7 +490,7 @@ class TaskForceLog(models.Model):
         return f"{self.day} {self.text[:30]}"
 
 
-class HandOver(ScopedModel):
+class HandOver(ScopedModel, DeadlineTracked):
     """推送: a risk handed to a responsible department, 登记→审核→告知→移送→反馈→归档."""
 
     class State(models.TextChoices):

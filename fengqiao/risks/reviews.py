@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from fengqiao.core import audit
 from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from fengqiao.core.models import Deadline
-from fengqiao.core.workflow import apply, open_deadlines, start_deadline
+from fengqiao.core.workflow import apply, locked, open_deadlines, start_deadline
 from fengqiao.org.models import Place, User
 
 from .models import (
@@ -252,8 +252,7 @@ def create_session(actor, *, place, slot_at, title="", risks=()):
 
 def open_session(session, actor, *, attendees="", now=None):
     need(actor, "risks.run_review")
-    with transaction.atomic():
-        row = ReviewSession.objects.select_for_update().get_scoped(actor, "change", pk=session.pk)
+    with locked(session, actor) as row:
         if row.state in ("done",):
             raise Conflict(_("会商已结束"), code="session_done")
         if row.state != "open":
@@ -269,8 +268,7 @@ def close_session(session, actor, *, minutes, attendees="", now=None):
     minutes = (minutes or "").strip()
     if not minutes:
         raise ServiceError(_("请填写会议纪要"), code="required")
-    with transaction.atomic():
-        row = ReviewSession.objects.select_for_update().get_scoped(actor, "change", pk=session.pk)
+    with locked(session, actor) as row:
         if row.state == "done":
             raise Conflict(_("会商已结束"), code="session_done")
         row.state, row.closed_at, row.minutes = "done", now or timezone.now(), minutes
@@ -323,8 +321,7 @@ def decide(
         if new_level not in RANK:
             raise ServiceError(_("请选择新的预警等级"), code="invalid_level")
     clean_actions = _clean_actions(actions, now)
-    with transaction.atomic():
-        sess = ReviewSession.objects.select_for_update().get_scoped(actor, "change", pk=session.pk)
+    with locked(session, actor) as sess:
         if sess.state == "done":
             raise Conflict(_("会商已结束，不能再记录决定"), code="session_done")
         try:
@@ -343,26 +340,26 @@ def decide(
                 % {"d": item.get_decision_display(), "who": item.decided_by},
                 code="already_decided",
             )
-        risk = item.risk
-        if changes_level:
-            up = RANK[new_level] - RANK[risk.level]
-            if (decision == "raise" and up <= 0) or (decision == "lower" and up >= 0):
-                raise ServiceError(
-                    _("“%(d)s”与所选等级不符（当前为%(level)s）")
-                    % {"d": DECISIONS(decision).label, "level": risk.get_level_display()},
-                    code="invalid_level",
-                )
-            if LevelChange.objects.filter(risk=risk, state="proposed").exists():
-                raise Conflict(_("该风险有待审批的等级调整，请先处理"), code="proposal_pending")
+        with locked(item.risk, actor) as risk:
+            if changes_level:
+                up = RANK[new_level] - RANK[risk.level]
+                if (decision == "raise" and up <= 0) or (decision == "lower" and up >= 0):
+                    raise ServiceError(
+                        _("“%(d)s”与所选等级不符（当前为%(level)s）")
+                        % {"d": DECISIONS(decision).label, "level": risk.get_level_display()},
+                        code="invalid_level",
+                    )
+                if LevelChange.objects.filter(risk=risk, state="proposed").exists():
+                    raise Conflict(_("该风险有待审批的等级调整，请先处理"), code="proposal_pending")
+            data = {
+                "decision": decision,
+                "session": sess.pk,
+                "from_level": risk.level,
+                "to_level": new_level if changes_level else "",
+            }
         if sess.state == "scheduled":
             sess.state, sess.opened_at, sess.chair = "open", now, actor
             sess.save(update_fields=["state", "opened_at", "chair"])
-        data = {
-            "decision": decision,
-            "session": sess.pk,
-            "from_level": risk.level,
-            "to_level": new_level if changes_level else "",
-        }
         label = DECISIONS(decision).label
         risk, _entry = apply(
             risk,

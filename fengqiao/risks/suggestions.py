@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
 from fengqiao.core.errors import Conflict, ServiceError
+from fengqiao.core.workflow import locked
 
 from .models import Risk, RiskCategory, Suggestion
 from .services import apply_risk, need
@@ -178,8 +179,7 @@ def get(actor, pk, action="view"):
     return Suggestion.objects.select_related("place", "category").get_scoped(actor, action, pk=pk)
 
 
-def _locked(actor, suggestion):
-    row = Suggestion.objects.select_for_update().get_scoped(actor, "change", pk=suggestion.pk)
+def _check_pending(row):
     if row.state != "pending":
         raise Conflict(
             _("该线索已处理（%(state)s）") % {"state": row.get_state_display()}, code="decided"
@@ -191,8 +191,8 @@ def accept(actor, suggestion, *, now=None, **fields):
     """File a risk from the suggestion (state ``applied``: it still goes through the chain)."""
     need(actor, "risks.apply_risk")
     now = now or timezone.now()
-    with transaction.atomic():
-        row = _locked(actor, suggestion)
+    with locked(suggestion, actor) as row:
+        _check_pending(row)
         fields.setdefault("title", row.title[:120])
         fields.setdefault("description", row.detail or row.title)
         fields.setdefault("category", row.category or "other")
@@ -213,8 +213,8 @@ def dismiss(actor, suggestion, *, reason, now=None):
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise ServiceError(_("不予采纳须填写理由"), code="reason_required")
-    with transaction.atomic():
-        row = _locked(actor, suggestion)
+    with locked(suggestion, actor) as row:
+        _check_pending(row)
         row.state, row.reason, row.decided_by = "dismissed", reason, actor
         row.decided_at = now or timezone.now()
         row.save(update_fields=["state", "reason", "decided_by", "decided_at"])

@@ -12,7 +12,6 @@ put it on; a missed review is supervised like a late case), ``task_force`` (a re
 专班 within a day). A hand-over has one ``step`` deadline per step; a review action its ``action``.
 """
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -60,17 +59,6 @@ register_policy(
 )
 
 
-@dataclass(frozen=True)
-class Move:
-    """What a guard or an effect is told about the move being applied (kernel contract)."""
-
-    actor: object
-    data: dict
-    now: object
-    transition: Transition
-    note: str = ""
-
-
 def county_of(place):
     """The county (or the highest level below the city) above ``place``: the filing level."""
     from fengqiao.org.models import Place
@@ -109,11 +97,6 @@ def has_evidence(row, move):
         raise ServiceError(_("申请销号须上传化解证明材料"), code="evidence_required")
 
 
-def _guard(fn):
-    """The kernel calls ``guard(row, move)`` (core.workflow.Move) since issue 8's kernel landed."""
-    return fn
-
-
 # -- effects (row, move) ----------------------------------------------------------------------
 def effect_approve(row, move):
     row.approved_by = move.actor
@@ -138,7 +121,7 @@ def effect_propose_level(row, move):
         risk=row,
         from_level=row.level,
         to_level=to_level,
-        reason=move.note or move.data.get("reason", ""),
+        reason=move.note,
         proposed_by=move.actor,
         proposed_at=move.now,
     )
@@ -150,7 +133,7 @@ def effect_decide_level(row, move):
     change.state = "approved" if approved else "rejected"
     change.approver = move.actor
     change.decided_at = move.now
-    change.decision_note = move.data.get("reason", "")
+    change.decision_note = move.note
     change.save(update_fields=["state", "approver", "decided_at", "decision_note"])
     move.data.update(
         {"change": change.pk, "from_level": change.from_level, "to_level": change.to_level}
@@ -177,6 +160,16 @@ def effect_reopen(row, move):
         row.level = move.data["level"]
 
 
+def effect_answer(row, move):
+    row.feedback = move.data.get("feedback", "")
+    row.answered_at = move.now
+
+
+def effect_complete(row, move):
+    row.result = move.note
+    row.done_at = move.now
+
+
 T = Transition
 
 
@@ -191,7 +184,7 @@ class RiskFlow(Workflow):
             _l("退回申报"),
             "risks.review_risk",
             required=("note",),
-            guard=_guard(at_filing_level),
+            guard=at_filing_level,
         ),
         T(
             "approve",
@@ -199,8 +192,9 @@ class RiskFlow(Workflow):
             "approved",
             _l("县局审核通过"),
             "risks.review_risk",
-            guard=_guard(at_filing_level),
+            guard=at_filing_level,
             starts=("city_filing",),
+            effect=effect_approve,
         ),
         T(
             "file_city",
@@ -209,8 +203,9 @@ class RiskFlow(Workflow):
             _l("报市局备案"),
             "risks.file_risk",
             required=("city_reference",),
-            guard=_guard(at_filing_level),
+            guard=at_filing_level,
             stops=("city_filing",),
+            effect=effect_file_city,
         ),
         T(
             "propose_level",
@@ -219,7 +214,8 @@ class RiskFlow(Workflow):
             _l("提出等级调整"),
             "risks.propose_level",
             required=("note", "to_level"),
-            guard=_guard(no_open_proposal),
+            guard=no_open_proposal,
+            effect=effect_propose_level,
         ),
         T(
             "approve_level",
@@ -227,7 +223,8 @@ class RiskFlow(Workflow):
             None,
             _l("批准等级调整"),
             "risks.approve_level",
-            guard=_guard(has_open_proposal),
+            guard=has_open_proposal,
+            effect=effect_decide_level,
         ),
         T(
             "reject_level",
@@ -236,9 +233,18 @@ class RiskFlow(Workflow):
             _l("不批准等级调整"),
             "risks.approve_level",
             required=("note",),
-            guard=_guard(has_open_proposal),
+            guard=has_open_proposal,
+            effect=effect_decide_level,
         ),
-        T("review", ACTIVE, None, _l("会商决定"), "risks.run_review", stops=("review",)),
+        T(
+            "review",
+            ACTIVE,
+            None,
+            _l("会商决定"),
+            "risks.run_review",
+            stops=("review",),
+            effect=effect_review,
+        ),
         T(
             "task_force",
             ACTIVE,
@@ -256,7 +262,7 @@ class RiskFlow(Workflow):
             _l("申请销号"),
             "risks.request_close",
             required=("note",),
-            guard=_guard(has_evidence),
+            guard=has_evidence,
         ),
         T(
             "approve_close",
@@ -264,8 +270,9 @@ class RiskFlow(Workflow):
             "closed",
             _l("批准销号"),
             "risks.review_risk",
-            guard=_guard(at_filing_level),
+            guard=at_filing_level,
             stops=(ANY,),
+            effect=effect_approve_close,
         ),
         T(
             "reject_close",
@@ -274,7 +281,7 @@ class RiskFlow(Workflow):
             _l("不予销号"),
             "risks.review_risk",
             required=("note",),
-            guard=_guard(at_filing_level),
+            guard=at_filing_level,
         ),
         T(
             "reopen",
@@ -283,24 +290,9 @@ class RiskFlow(Workflow):
             _l("风险反弹，重新列管"),
             "risks.apply_risk",
             required=("note",),
+            effect=effect_reopen,
         ),
     )
-
-    EFFECTS = {
-        "approve": effect_approve,
-        "file_city": effect_file_city,
-        "propose_level": effect_propose_level,
-        "approve_level": effect_decide_level,
-        "reject_level": effect_decide_level,
-        "review": effect_review,
-        "approve_close": effect_approve_close,
-        "reopen": effect_reopen,
-    }
-
-    def effects(self, record, transition, actor, data, now):
-        effect = self.EFFECTS.get(transition.name)
-        if effect is not None:
-            effect(record, Move(actor, data, now, transition, data.get("note", "")))
 
     def deadline_due(self, record, kind, now):
         if kind == "city_filing":
@@ -378,6 +370,7 @@ class HandOverFlow(Workflow):
             label,
             "risks.handle_handover" if name == "answer" else "risks.hand_over",
             required=("note",) if name == "answer" else (),
+            effect=effect_answer if name == "answer" else None,
             stops=("step",),
             starts=("step",) if target != "archived" else (),
         )
@@ -392,11 +385,6 @@ class HandOverFlow(Workflow):
 
     def deadline_policy(self, record, kind):
         return "risk_step"
-
-    def effects(self, record, transition, actor, data, now):
-        if transition.name == "answer":
-            record.feedback = data.get("feedback", "")
-            record.answered_at = now
 
     def responsible(self, record):
         from fengqiao.org.models import User
@@ -445,12 +433,17 @@ class ActionFlow(Workflow):
 
     model = ReviewAction
     transitions = (
-        T("complete", ("open",), "done", _l("措施已完成"), None, required=("note",), stops=(ANY,)),
+        T(
+            "complete",
+            ("open",),
+            "done",
+            _l("措施已完成"),
+            None,
+            required=("note",),
+            stops=(ANY,),
+            effect=effect_complete,
+        ),
     )
-
-    def effects(self, record, transition, actor, data, now):
-        record.result = data.get("result", "")
-        record.done_at = now
 
     def responsible(self, record):
         return [record.owner]
