@@ -36,6 +36,10 @@ SECRET_KEY = env("SECRET_KEY") or (_DEMO_SECRET if DEMO_MODE else None)
 if not SECRET_KEY:
     raise RuntimeError("FENGQIAO_SECRET_KEY must be set when FENGQIAO_DEMO is off")
 
+# Reverse proxies whose X-Forwarded-For / X-Real-IP name the client (addresses or networks, e.g.
+# "127.0.0.1,10.0.0.0/8"). Empty: the connecting address is the client, headers are ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", "")
 
@@ -159,7 +163,10 @@ LOGIN_REDIRECT_URL = "web:home"
 # Lockout (django-axes): 5 failures per username lock the account for 30 minutes.
 AXES_FAILURE_LIMIT = int(env("LOCKOUT_FAILURES", "5"))
 AXES_COOLOFF_TIME = float(env("LOCKOUT_HOURS", "0.5"))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Lock the pair (account, client address): behind a proxy every client would otherwise share one
+# address and one client's failures would lock everyone out.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "fengqiao.core.context.client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "fengqiao.web.views.lockout_response"
 AXES_VERBOSE = False

@@ -48,5 +48,8 @@ MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_VOICE_BYTES = 4 * 1024 * 1024
 MAX_VOICE_SECONDS = 120
-MAX_PHOTO_PIXELS = 40_000_000
+# Decompression bombs: the pixel count is read from the header and checked before anything is
+# decoded (a 300 KB PNG can claim 9,000 × 9,000 pixels, ~900 MB decoded).
+MAX_PHOTO_PIXELS = 25_000_000
+MAX_PHOTO_SIDE_PIXELS = 12_000
 PHOTO_MAX_SIDE = 2000

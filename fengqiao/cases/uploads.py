@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import struct
 import uuid
+import warnings
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
@@ -16,6 +17,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import conf
 
+# Pillow's own guard as a second line (it refuses at twice this number).
 Image.MAX_IMAGE_PIXELS = conf.MAX_PHOTO_PIXELS
 
 
@@ -65,6 +67,14 @@ def _display_name(upload):
     return (getattr(upload, "name", "") or "file")[-80:]
 
 
+def _too_large(name):
+    return Rejected(
+        name,
+        _("图片尺寸过大（超过 %(mp)d 百万像素或边长超过 %(side)d 像素），已忽略")
+        % {"mp": conf.MAX_PHOTO_PIXELS // 1_000_000, "side": conf.MAX_PHOTO_SIDE_PIXELS},
+    )
+
+
 def process_photo(upload, *, keep_location=False):
     """A re-encoded JPEG (metadata dropped; GPS kept only if the reporter agreed) or Rejected."""
     name = _display_name(upload)
@@ -77,7 +87,20 @@ def process_photo(upload, *, keep_location=False):
     if kind is None or not kind.startswith("image/"):
         return Rejected(name, _("不是支持的图片（仅支持 JPEG、PNG、WebP、GIF），已忽略"))
     try:
-        with Image.open(io.BytesIO(data)) as image:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # refused just below
+            image = Image.open(io.BytesIO(data))
+        with image:
+            # Image.open reads only the header: refuse oversized pictures before decoding a pixel.
+            width, height = image.size
+            if (
+                width * height > conf.MAX_PHOTO_PIXELS
+                or max(width, height) > conf.MAX_PHOTO_SIDE_PIXELS
+            ):
+                return _too_large(name)
+            if image.format == "JPEG":
+                # Decode JPEGs at the smallest scale still at least the stored size.
+                image.draft("RGB", (conf.PHOTO_MAX_SIDE, conf.PHOTO_MAX_SIDE))
             image.load()
             exif = image.getexif()
             gps = exif.get_ifd(0x8825) if keep_location else None
@@ -92,7 +115,9 @@ def process_photo(upload, *, keep_location=False):
                 fresh[0x8825] = gps
                 params["exif"] = fresh.tobytes()
             image.save(out, "JPEG", **params)
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+    except Image.DecompressionBombError:  # Pillow's own check in Image.open (header only)
+        return _too_large(name)
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
         return Rejected(name, _("图片已损坏或无法识别，已忽略"))
     content = out.getvalue()
     return {

@@ -2,7 +2,7 @@
 
 import logging
 
-from .context import current
+from .context import client_ip, current
 from .models import AuditEvent
 
 logger = logging.getLogger("fengqiao.audit")
@@ -12,12 +12,14 @@ def record(action, *, user=None, target=None, result="success", data=None, reque
     """Append one audit row. ``target`` may be a model instance or a ``(type, id, repr)`` triple."""
     info = current()
     if request is not None:
-        ip = getattr(request, "META", {}).get("REMOTE_ADDR")
+        ip = client_ip(request)
         request_id = getattr(request, "request_id", "")
     else:
         ip, request_id = info.ip, info.request_id
     if user is None and request is not None:
         user = getattr(request, "user", None)
+    elif user is None:
+        user = info.actor()  # the signed-in user of the current request: never an anonymous row
     if user is not None and not getattr(user, "is_authenticated", False):
         user = None
     target_type = target_id = target_repr = ""

@@ -76,6 +76,5 @@ def revoke_api_key(name, *, actor=None):
     if api_key is None:
         raise NotFound(_("没有这个有效密钥：%(name)s") % {"name": name})
     api_key.revoked_at = timezone.now()
-    api_key.save(update_fields=["revoked_at"])
-    audit.record("apikey.revoke", user=actor, target=api_key)
+    api_key.save(update_fields=["revoked_at"])  # audited (before/after) by core.signals
     return api_key

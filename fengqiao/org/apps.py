@@ -9,6 +9,8 @@ class OrgConfig(AppConfig):
     verbose_name = _("组织与网格")
 
     def ready(self):
+        from . import signals
         from .roles import sync_roles
 
+        signals.connect()
         post_migrate.connect(sync_roles, dispatch_uid="fengqiao.org.sync_roles")

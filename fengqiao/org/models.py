@@ -262,3 +262,51 @@ class TeamMember(models.Model):
 
     def __str__(self):
         return f"{self.team}: {self.user} ({self.get_duty_display()})"
+
+
+class RoleRequest(models.Model):
+    """三员分立: a proposal to give a staff member business roles and jurisdictions.
+
+    The security admin proposes; a second person — a leader whose jurisdiction covers the
+    requested places, or another security admin — approves, and only then are the roles and
+    jurisdictions given (``services.approve_role_request``). Admin roles are never granted here.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REJECTED = "rejected", _("已驳回")
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="role_requests", verbose_name=_("工作人员")
+    )
+    roles = models.JSONField(_("申请的角色"), default=list)
+    places = models.ManyToManyField(Place, blank=True, related_name="+", verbose_name=_("区划"))
+    stations = models.ManyToManyField(
+        Station, blank=True, related_name="+", verbose_name=_("公安机构")
+    )
+    reason = models.CharField(_("理由"), max_length=200)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    proposed_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("申请人")
+    )
+    proposed_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        User,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("审批人"),
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        verbose_name = _("角色授权申请")
+        verbose_name_plural = _("角色授权申请")
+        permissions = [("approve_rolerequest", "可审批角色授权申请（双人审批）")]
+        default_permissions = ("add", "view")
+
+    def __str__(self):
+        return f"{self.user} ← {', '.join(self.roles)}"

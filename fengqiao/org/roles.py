@@ -65,7 +65,7 @@ ROLE_PERMISSIONS = {
     "volunteer": ["org.view_place"],
     "department_staff": _VIEW_ORG,
     "dispatcher": _VIEW_ORG + _REVEAL,
-    "leader": _VIEW_ORG + _REVEAL,
+    "leader": _VIEW_ORG + _REVEAL + ["org.approve_rolerequest", "org.view_rolerequest"],
     # 三员分立: each admin does one job and none can do another's.
     "system_admin": [
         f"{app}.{verb}_{model}"
@@ -94,6 +94,10 @@ ROLE_PERMISSIONS = {
         "axes.delete_accessattempt",
         "core.view_apikey",
         "core.change_apikey",
+        # 三员分立: proposes business roles and jurisdictions; a second person approves.
+        "org.add_rolerequest",
+        "org.view_rolerequest",
+        "org.approve_rolerequest",
     ],
     "audit_admin": ["core.view_auditevent", "axes.view_accessfailurelog", "axes.view_accesslog"],
 }

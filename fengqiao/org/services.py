@@ -5,13 +5,15 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit, pii
-from fengqiao.core.errors import ServiceError
+from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
 
-from .models import Jurisdiction, Place, Station, User
-from .roles import ROLES
+from .models import Jurisdiction, Place, RoleRequest, Station, User
+from .roles import NONE_ROLES_GUARD, ROLES
+from .signals import approved_grant
 
 
 def create_place(*, code, name, level, parent=None, boundary=None, centre=None):
@@ -118,3 +120,110 @@ def staff_for_place(place, roles):
 
 def stations_for_place(place):
     return Station.objects.filter(places__path__in=place.ancestor_paths()).distinct()
+
+
+# --- 三员分立: business roles and jurisdictions need a second person's approval ------------------
+
+
+def _codes(rows):
+    return sorted(r.code for r in rows)
+
+
+@transaction.atomic
+def propose_role_request(*, user, roles=(), places=(), stations=(), reason="", actor):
+    """The security admin proposes giving ``user`` business roles and jurisdictions."""
+    if actor is None or not actor.has_perm("org.add_rolerequest"):
+        raise Forbidden(_("无权提交角色授权申请"))
+    if actor.pk == user.pk:
+        raise Forbidden(_("不能为自己申请角色或辖区"))
+    roles = sorted(set(roles))
+    _check_roles(roles)
+    if set(roles) & NONE_ROLES_GUARD:
+        raise Forbidden(
+            _("管理员角色不能在网页上授予（三员分立），请由运维人员在服务器上用命令授予")
+        )
+    places, stations = list(places), list(stations)
+    if not roles and not places and not stations:
+        raise ServiceError(_("请至少选择一个角色或辖区"), code="required")
+    if not (reason or "").strip():
+        raise ServiceError(_("请填写申请理由"), code="required")
+    request = RoleRequest.objects.create(
+        user=user, roles=roles, reason=reason.strip()[:200], proposed_by=actor
+    )
+    request.places.set(places)
+    request.stations.set(stations)
+    audit.record(
+        "staff.role_request",
+        user=actor,
+        target=user,
+        data={
+            "request": request.pk,
+            "roles": roles,
+            "places": _codes(places),
+            "stations": _codes(stations),
+            "before": sorted(user.role_codes),
+        },
+    )
+    return request
+
+
+def role_requests_for(actor):
+    """Pending and decided requests an approver may see: leaders those inside their jurisdiction."""
+    if not actor.has_perm("org.approve_rolerequest") and not actor.has_perm("org.view_rolerequest"):
+        return RoleRequest.objects.none()
+    rows = RoleRequest.objects.select_related("user", "proposed_by", "decided_by")
+    if actor.has_place_scope():
+        allowed = [r.pk for r in rows.prefetch_related("places", "stations") if _covers(actor, r)]
+        rows = rows.filter(pk__in=allowed)
+    return rows
+
+
+def _covers(actor, request):
+    places = list(request.places.all())
+    for unit in request.stations.all():
+        places.extend(unit.places.all())
+    return bool(places) and all(actor.covers(p) for p in places)
+
+
+@transaction.atomic
+def decide_role_request(request, *, actor, approve, note=""):
+    """A second person approves (roles and jurisdictions are given) or rejects the request."""
+    request = RoleRequest.objects.select_for_update().get(pk=request.pk)
+    if not actor.has_perm("org.approve_rolerequest"):
+        raise Forbidden(_("无权审批角色授权申请"))
+    if actor.has_place_scope() and not _covers(actor, request):
+        raise NotFound(_("申请不存在"))
+    if request.state != RoleRequest.State.PENDING:
+        raise Conflict(_("该申请已处理"))
+    if actor.pk in (request.proposed_by_id, request.user_id):
+        raise Forbidden(_("须由申请人以外的第二人审批，且不能审批给自己的授权"))
+    user = request.user
+    before_roles = sorted(user.role_codes)
+    if approve:
+        with approved_grant(request):
+            groups = [Group.objects.get_or_create(name=code)[0] for code in request.roles]
+            user.groups.add(*groups)
+            for place in request.places.all():
+                if not Jurisdiction.objects.filter(user=user, place=place).exists():
+                    Jurisdiction.objects.create(user=user, place=place)
+            for unit in request.stations.all():
+                if not Jurisdiction.objects.filter(user=user, station=unit).exists():
+                    Jurisdiction.objects.create(user=user, station=unit)
+        user.__dict__.pop("role_codes", None)
+    request.state = RoleRequest.State.APPROVED if approve else RoleRequest.State.REJECTED
+    request.decided_by = actor
+    request.decided_at = timezone.now()
+    request.save(update_fields=["state", "decided_by", "decided_at"])
+    audit.record(
+        "staff.role_request_decided",
+        user=actor,
+        target=user,
+        data={
+            "request": request.pk,
+            "decision": request.state,
+            "note": (note or "")[:200],
+            "before": before_roles,
+            "after": sorted(user.role_codes),
+        },
+    )
+    return request

@@ -11,6 +11,7 @@ NAVIGATION = [
     ("web:home", _("工作台"), None),
     ("web:inbox", _("消息"), None),
     ("web:audit", _("审计日志"), "core.view_auditevent"),
+    ("web:role_requests", _("授权审批"), "org.approve_rolerequest"),
 ]
 
 

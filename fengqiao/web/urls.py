@@ -11,5 +11,7 @@ urlpatterns = [
     path("logout/", views.logout, name="logout"),
     path("inbox/", views.inbox, name="inbox"),
     path("audit/", views.audit_log, name="audit"),
+    path("role-requests/", views.role_requests, name="role_requests"),
+    path("role-requests/<int:pk>/decide/", views.role_request_decide, name="role_request_decide"),
     path("reveal/<str:model_label>/<int:pk>/<str:field>/", views.reveal, name="reveal"),
 ]

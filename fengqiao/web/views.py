@@ -18,6 +18,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from fengqiao.core import audit, notifications, services
 from fengqiao.core.errors import ServiceError
 from fengqiao.core.models import AuditEvent
+from fengqiao.org import services as org_services
+from fengqiao.org.models import RoleRequest
 
 from .forms import LoginForm, RevealForm, TokenForm
 
@@ -118,6 +120,30 @@ def audit_log(request):
         rows = rows.filter(action=action)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(request, "web/audit.html", {"page": page, "action": action})
+
+
+@login_required
+@permission_required("org.approve_rolerequest", raise_exception=True)
+def role_requests(request):
+    """三员分立: the second person's view of role requests (leaders: inside their jurisdiction)."""
+    rows = org_services.role_requests_for(request.user).prefetch_related("places", "stations")
+    pending = [r for r in rows if r.state == RoleRequest.State.PENDING]
+    decided = [r for r in rows if r.state != RoleRequest.State.PENDING][:50]
+    return render(request, "web/role_requests.html", {"pending": pending, "decided": decided})
+
+
+@login_required
+@require_POST
+def role_request_decide(request, pk):
+    row = org_services.role_requests_for(request.user).filter(pk=pk).first()
+    if row is None:
+        raise Http404
+    approve = request.POST.get("decision") == "approve"
+    org_services.decide_role_request(
+        row, actor=request.user, approve=approve, note=request.POST.get("note", "")
+    )
+    messages.success(request, _("已批准") if approve else _("已驳回"))
+    return redirect("web:role_requests")
 
 
 @login_required
