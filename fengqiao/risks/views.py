@@ -17,7 +17,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from fengqiao.core import workflow as kernel
@@ -224,10 +224,10 @@ def _detail_context(request, risk, form=None):
 
 
 EXTRA_LABELS = {
-    "apply": _l("申报风险"),
-    "supervise": _l("督办"),
-    "level_report": _l("三长报告"),
-    "escalate": _l("超期提醒"),
+    "apply": gettext_lazy("申报风险"),
+    "supervise": gettext_lazy("督办"),
+    "level_report": gettext_lazy("三长报告"),
+    "escalate": gettext_lazy("超期提醒"),
 }
 
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import F
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from fengqiao.core.errors import Conflict, Forbidden, ServiceError
 from fengqiao.core.workflow import (
@@ -176,12 +176,12 @@ T = Transition
 class RiskFlow(Workflow):
     model = Risk
     transitions = (
-        T("resubmit", ("returned",), "applied", _l("重新申报"), "risks.apply_risk"),
+        T("resubmit", ("returned",), "applied", gettext_lazy("重新申报"), "risks.apply_risk"),
         T(
             "return",
             ("applied",),
             "returned",
-            _l("退回申报"),
+            gettext_lazy("退回申报"),
             "risks.review_risk",
             required=("note",),
             guard=at_filing_level,
@@ -190,7 +190,7 @@ class RiskFlow(Workflow):
             "approve",
             ("applied",),
             "approved",
-            _l("县局审核通过"),
+            gettext_lazy("县局审核通过"),
             "risks.review_risk",
             guard=at_filing_level,
             starts=("city_filing",),
@@ -200,7 +200,7 @@ class RiskFlow(Workflow):
             "file_city",
             ("approved",),
             "filed",
-            _l("报市局备案"),
+            gettext_lazy("报市局备案"),
             "risks.file_risk",
             required=("city_reference",),
             guard=at_filing_level,
@@ -211,7 +211,7 @@ class RiskFlow(Workflow):
             "propose_level",
             ACTIVE,
             None,
-            _l("提出等级调整"),
+            gettext_lazy("提出等级调整"),
             "risks.propose_level",
             required=("note", "to_level"),
             guard=no_open_proposal,
@@ -221,7 +221,7 @@ class RiskFlow(Workflow):
             "approve_level",
             ACTIVE,
             None,
-            _l("批准等级调整"),
+            gettext_lazy("批准等级调整"),
             "risks.approve_level",
             guard=has_open_proposal,
             effect=effect_decide_level,
@@ -230,7 +230,7 @@ class RiskFlow(Workflow):
             "reject_level",
             ACTIVE,
             None,
-            _l("不批准等级调整"),
+            gettext_lazy("不批准等级调整"),
             "risks.approve_level",
             required=("note",),
             guard=has_open_proposal,
@@ -240,7 +240,7 @@ class RiskFlow(Workflow):
             "review",
             ACTIVE,
             None,
-            _l("会商决定"),
+            gettext_lazy("会商决定"),
             "risks.run_review",
             stops=("review",),
             effect=effect_review,
@@ -249,17 +249,17 @@ class RiskFlow(Workflow):
             "task_force",
             ACTIVE,
             None,
-            _l("组建专班"),
+            gettext_lazy("组建专班"),
             "risks.manage_task_force",
             stops=("task_force",),
         ),
-        T("hand_over", ACTIVE, None, _l("推送职能部门"), "risks.hand_over"),
-        T("handover_step", ANY, None, _l("推送进展"), None),
+        T("hand_over", ACTIVE, None, gettext_lazy("推送职能部门"), "risks.hand_over"),
+        T("handover_step", ANY, None, gettext_lazy("推送进展"), None),
         T(
             "request_close",
             ("filed",),
             "closing",
-            _l("申请销号"),
+            gettext_lazy("申请销号"),
             "risks.request_close",
             required=("note",),
             guard=has_evidence,
@@ -268,7 +268,7 @@ class RiskFlow(Workflow):
             "approve_close",
             ("closing",),
             "closed",
-            _l("批准销号"),
+            gettext_lazy("批准销号"),
             "risks.review_risk",
             guard=at_filing_level,
             stops=(ANY,),
@@ -278,7 +278,7 @@ class RiskFlow(Workflow):
             "reject_close",
             ("closing",),
             "filed",
-            _l("不予销号"),
+            gettext_lazy("不予销号"),
             "risks.review_risk",
             required=("note",),
             guard=at_filing_level,
@@ -287,7 +287,7 @@ class RiskFlow(Workflow):
             "reopen",
             ("closed",),
             "filed",
-            _l("风险反弹，重新列管"),
+            gettext_lazy("风险反弹，重新列管"),
             "risks.apply_risk",
             required=("note",),
             effect=effect_reopen,
@@ -356,11 +356,11 @@ class HandOverFlow(Workflow):
 
     model = HandOver
     steps = (
-        ("review", "registered", "reviewed", _l("审核")),
-        ("notify", "reviewed", "notified", _l("告知")),
-        ("transfer", "notified", "transferred", _l("移送")),
-        ("answer", "transferred", "answered", _l("反馈")),
-        ("archive", "answered", "archived", _l("归档")),
+        ("review", "registered", "reviewed", gettext_lazy("审核")),
+        ("notify", "reviewed", "notified", gettext_lazy("告知")),
+        ("transfer", "notified", "transferred", gettext_lazy("移送")),
+        ("answer", "transferred", "answered", gettext_lazy("反馈")),
+        ("archive", "answered", "archived", gettext_lazy("归档")),
     )
     transitions = tuple(
         T(
@@ -437,7 +437,7 @@ class ActionFlow(Workflow):
             "complete",
             ("open",),
             "done",
-            _l("措施已完成"),
+            gettext_lazy("措施已完成"),
             None,
             required=("note",),
             stops=(ANY,),

@@ -1,0 +1,44 @@
+"""Chinese is the source language; the risks app's own catalog gives its pages, messages and API
+errors in English. The review pack itself stays Chinese (a meeting document)."""
+
+import pytest
+
+from fengqiao.risks import reviews
+from tests.conftest import login
+from tests.risks import helpers
+
+pytestmark = pytest.mark.django_db
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+def test_board_detail_and_meeting_in_english(client, county, users):
+    risk = helpers.filed(county.grid_a, users, level="orange")
+    session = reviews.create_session(users["dispatcher"], place=county.grid_a, slot_at=None)
+    login(client, users["leader"])
+    page = client.get("/risks/", **EN).content.decode()
+    assert "Risk register (four-colour warning)" in page and "风险清单（四色预警）" not in page
+    page = client.get(f"/risks/{risk.pk}/", **EN).content.decode()
+    assert "Warning level history" in page and "Approved by the county bureau" in page
+    assert "预警等级历史" not in page
+    page = client.get(f"/risks/reviews/{session.pk}/", **EN).content.decode()
+    assert "Record the decision" in page and "Keep" in page
+    page = client.get("/risks/").content.decode()
+    assert "风险清单（四色预警）" in page
+
+
+def test_refusals_in_english(client, county, users):
+    risk = helpers.filed(county.grid_a, users)
+    login(client, users["community_officer"])
+    response = client.post(
+        f"/risks/{risk.pk}/act/propose_level/", {"to_level": "red", "note": ""}, **EN
+    )
+    assert response.status_code == 400
+    assert "A level change needs a reason" in response.content.decode()
+    response = client.post(
+        f"/api/v1/risks/{risk.pk}/actions/request_close",
+        {"note": "x"},
+        content_type="application/json",
+        **EN,
+    )
+    assert "needs evidence" in response.json()["error"]["message"]
