@@ -128,6 +128,7 @@ ROUTERS = [
     ("risks", "fengqiao.risks.api"),
     ("registry", "fengqiao.registry.api"),
     ("fieldwork", "fengqiao.fieldwork.api"),
+    ("insights", "fengqiao.insights.api"),
 ]
 
 for prefix, module_path in ROUTERS:

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "fengqiao.risks",
     "fengqiao.registry",
     "fengqiao.fieldwork",
+    "fengqiao.insights",
 ]
 
 MIDDLEWARE = [

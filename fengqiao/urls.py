@@ -23,6 +23,7 @@ APP_URLS = [
     ("risks/", "fengqiao.risks.urls"),
     ("registry/", "fengqiao.registry.urls"),
     ("fieldwork/", "fengqiao.fieldwork.urls"),
+    ("insights/", "fengqiao.insights.urls"),
 ]
 for prefix, module_path in APP_URLS:
     try:

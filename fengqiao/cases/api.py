@@ -10,9 +10,10 @@ from ninja.pagination import PaginationBase, paginate
 from fengqiao.core.authz import authorize_api, require_perm
 from fengqiao.core.errors import ServiceError
 from fengqiao.core.workflow import timeline
+from fengqiao.insights import figures
 from fengqiao.org.models import Place
 
-from . import figures, services
+from . import services
 from .models import Case, Category
 from .presenters import CASES, transition_label
 

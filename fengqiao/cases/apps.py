@@ -22,7 +22,6 @@ class CasesConfig(AppConfig):
             ("cases:dispatch", _("调度台"), "cases.dispatch_case"),
             ("cases:supervision", _("督办"), "cases.view_supervisioncard"),
             ("cases:new", _("登记事件"), "cases.add_case"),
-            ("cases:figures", _("事件统计"), "cases.view_figures"),
             ("cases:grids", _("网格二维码"), "cases.add_case"),
         ]
         for entry in entries:

@@ -1,14 +1,11 @@
 """Staff pages: my queue, dispatcher console, supervision board, case detail and actions,
 staff entry, grid QR codes and the figures."""
 
-from datetime import timedelta
-
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,7 +15,7 @@ from fengqiao.core.models import Attachment
 from fengqiao.core.workflow import open_deadlines
 from fengqiao.org.models import Department, Place, Team
 
-from . import figures, services, uploads
+from . import services, uploads
 from .forms import SpawnDisputeForm, StaffReportForm
 from .models import Case, DispatchRule, SupervisionCard
 from .presenters import CASES, full_timeline, map_context
@@ -381,34 +378,8 @@ def grids(request):
     return render(request, "cases/grids.html", {"grids": _grids(request.user)})
 
 
-def _period(request):
-    today = timezone.localdate()
-    start = parse_date(request.GET.get("start") or "") or today.replace(day=1)
-    end = parse_date(request.GET.get("end") or "") or today
-    if end < start:
-        start, end = end, start
-    if (end - start).days > 366 * 3:
-        start = end - timedelta(days=366 * 3)
-    return start, end
-
-
-@authorize(perm="cases.view_figures")
 def figures_page(request):
-    start, end = _period(request)
-    by = request.GET.get("by", "department")
-    if by not in ("department", "town", "village", "category"):
-        by = "department"
-    rows = Case.objects.restrict(request.user)
-    table = figures.compute(rows, start, end, by=by)
-    total = figures.compute(rows, start, end, by=None)
-    return render(
-        request,
-        "cases/figures.html",
-        {
-            "table": table,
-            "total": total[0] if total else None,
-            "start": start,
-            "end": end,
-            "by": by,
-        },
-    )
+    """Moved to the command centre's figures (/insights/); old links keep working."""
+    from fengqiao.insights.views import legacy_cases_figures
+
+    return legacy_cases_figures(request)

@@ -15,7 +15,6 @@ class DisputesConfig(AppConfig):
         entries = [
             ("disputes:workbench", _("矛盾纠纷"), "disputes.view_dispute"),
             ("disputes:joint_board", _("联席调任务"), "disputes.handle_joint_task"),
-            ("disputes:figures", _("纠纷统计"), "disputes.view_dispute_figures"),
             ("disputes:verify", _("协议核验"), "disputes.verify_agreement"),
         ]
         for entry in entries:

@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -1678,84 +1678,10 @@ def figures(actor, *, start=None, end=None):
 
 
 def compute_figures(rows):
-    total = rows.count()
-    by_type = list(rows.values("type__name").annotate(n=Count("id")).order_by("-n", "type__name"))
-    village_counts: dict[str, int] = {}
-    for path in rows.values_list("place_path", flat=True):
-        parts = path.strip("/").split("/")
-        key = "/" + "/".join(parts[:4]) + "/" if len(parts) >= 4 else path
-        village_counts[key] = village_counts.get(key, 0) + 1
-    names = dict(Place.objects.filter(path__in=village_counts).values_list("path", "name"))
-    by_place = sorted(
-        ({"place": names.get(p, p), "n": n} for p, n in village_counts.items()),
-        key=lambda r: (-r["n"], r["place"]),
-    )
-    attempts = Attempt.objects.filter(dispute__in=rows).exclude(outcome=Attempt.Outcome.PENDING)
-    per_level = {
-        row["level"]: row
-        for row in attempts.values("level").annotate(
-            n=Count("id"), ok=Count("id", filter=Q(outcome=Attempt.Outcome.AGREEMENT))
-        )
-    }
-    resolved = rows.filter(outcome=Dispute.Outcome.AGREEMENT)
-    n_resolved = resolved.count()
-    resolved_at = dict(resolved.values_list("resolved_level").annotate(n=Count("id")))
-    levels = []
-    for level, label in LEVELS.items():
-        row = per_level.get(level, {"n": 0, "ok": 0})
-        levels.append(
-            {
-                "level": level,
-                "label": str(label),
-                "attempts": row["n"],
-                "agreements": row["ok"],
-                "success_rate": _ratio(row["ok"], row["n"]),
-                "resolved": resolved_at.get(level, 0),
-                "resolved_share": _ratio(resolved_at.get(level, 0), n_resolved),
-            }
-        )
-    durations = [
-        (r - g).total_seconds() / 3600
-        for g, r in resolved.filter(resolved_at__isnull=False).values_list(
-            "registered_at", "resolved_at"
-        )
-    ]
-    agreements = Agreement.objects.filter(dispute__in=rows).exclude(state=Agreement.State.DRAFT)
-    n_signed = agreements.filter(state=Agreement.State.SIGNED).count()
-    confirmations = JudicialConfirmation.objects.filter(agreement__dispute__in=rows)
-    today = timezone.localdate()
-    perf = Performance.objects.filter(
-        agreement__dispute__in=rows, agreement__state=Agreement.State.SIGNED
-    )
-    due_perf = perf.filter(Q(due_on__lt=today) | Q(state=Performance.State.PERFORMED))
-    on_time = due_perf.filter(state="performed", performed_on__lte=F("due_on")).count()
-    n_due = due_perf.count()
-    recurrences = rows.filter(is_recurrence=True).count()
-    village = resolved_at.get(1, 0) + resolved_at.get(2, 0)
-    town = village + resolved_at.get(3, 0) + resolved_at.get(4, 0)
-    return {
-        "total": total,
-        "open": rows.filter(state__in=Dispute.OPEN_STATES).count(),
-        "resolved": n_resolved,
-        "resolution_rate": _ratio(n_resolved, total),
-        "by_type": [{"type": r["type__name"], "n": r["n"]} for r in by_type],
-        "by_place": by_place,
-        "levels": levels,
-        "resolved_in_village": village,
-        "resolved_in_village_share": _ratio(village, n_resolved),
-        "resolved_in_town_share": _ratio(town, n_resolved),
-        "mean_hours_to_resolve": round(sum(durations) / len(durations), 1) if durations else None,
-        "recurrences": recurrences,
-        "recurrence_rate": _ratio(recurrences, total),
-        "high_risk": rows.filter(risk_level="high").count(),
-        "agreements_signed": n_signed,
-        "judicial_applied": confirmations.count(),
-        "judicial_confirmed": confirmations.filter(outcome="confirmed").count(),
-        "judicial_rate": _ratio(confirmations.count(), agreements.count()),
-        "performance_due": n_due,
-        "performed_on_time": on_time,
-        "performed_on_time_rate": _ratio(on_time, n_due),
-    }
+    """The dispute figures live in the one figures module (``insights.figures``)."""
+    from fengqiao.insights.figures import dispute_figures
+
+    return dispute_figures(rows)
 
 
 def _ratio(a, b):

@@ -713,11 +713,11 @@ def verify(request):
     return render(request, "disputes/verify.html", {"result": result, "form": request.POST})
 
 
-@login_required
 def figures(request):
-    _perm(request.user, "disputes.view_dispute_figures")
-    data = services.figures(request.user)
-    return render(request, "disputes/figures.html", {"f": data})
+    """Moved to the command centre's figures (/insights/disputes/); old links keep working."""
+    from fengqiao.insights.views import legacy_dispute_figures
+
+    return legacy_dispute_figures(request)
 
 
 @login_required

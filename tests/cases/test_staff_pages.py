@@ -154,7 +154,9 @@ def test_grids_page_links_posters(client, county, users):
 def test_figures_page(client, county, users, by):
     claimed(county.grid_a, users, county)
     login(client, users["dispatcher"])
-    response = client.get("/cases/figures/", {"by": by})
+    old = client.get("/cases/figures/", {"by": by})
+    assert old.status_code == 301 and old["Location"] == f"/insights/?by={by}"
+    response = client.get(old["Location"])
     assert response.status_code == 200 and "立案数" in response.content.decode()
 
 

@@ -163,14 +163,15 @@ def test_pages_render_for_their_roles(client, county, users):
     login(client, users["dispatcher"])
     for url in (
         "/disputes/",
-        "/disputes/figures/",
+        "/insights/disputes/",
         "/disputes/pools/",
         "/disputes/joint/",
         "/disputes/verify/",
     ):
         assert client.get(url).status_code == 200, url
+    assert client.get("/disputes/figures/")["Location"] == "/insights/disputes/"  # moved
     login(client, users["mediator"])
-    assert client.get("/disputes/figures/").status_code == 403
+    assert client.get("/insights/disputes/").status_code == 403
 
 
 def _many(county, users, n):

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from fengqiao.cases import figures, services
+from fengqiao.cases import services
 from fengqiao.cases.models import Case
-
-from .helpers import claimed, closed, make_case
+from fengqiao.insights import figures
+from tests.cases.helpers import claimed, closed, make_case
 
 
 @pytest.fixture

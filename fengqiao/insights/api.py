@@ -1,0 +1,104 @@
+"""/api/v1/insights/: the same figures as the board, as JSON (scoped to the caller)."""
+
+from datetime import date
+
+from ninja import Router, Schema
+
+from . import figures, services
+
+router = Router(tags=["insights"])
+
+
+class KpiOut(Schema):
+    key: str
+    label: str
+    kind: str
+    value: float | None
+    previous: float | None
+    year_before: float | None
+    mom: float | None
+    yoy: float | None
+
+
+class CaseRowOut(Schema):
+    kind: str
+    key: int | None
+    label: str
+    accepted: int
+    closed: int
+    due: int
+    due_closed: int
+    due_on_time: int
+    reworked: int
+    extended: int
+    urgent_base: int
+    urgent_in_time: int
+    rated: int
+    satisfied: int
+    close_rate: float | None
+    on_time_rate: float | None
+    rework_rate: float | None
+    extension_rate: float | None
+    arrival_rate: float | None
+    satisfaction_rate: float | None
+    mean_hours_to_close: float | None
+
+
+class PeriodOut(Schema):
+    start: date
+    end: date
+
+
+class PlaceOut(Schema):
+    code: str
+    name: str
+    level: int
+
+
+class DayOut(Schema):
+    day: date
+    accepted: int
+    closed: int
+
+
+class CaseBoardOut(Schema):
+    period: PeriodOut
+    place: PlaceOut | None
+    by: str
+    kpis: list[KpiOut]
+    rows: list[CaseRowOut]
+    trend: list[DayOut]
+
+
+def _args(request, start, end, place):
+    return services.period(start, end), services.place(request.user, place)
+
+
+@router.get("/cases", response=CaseBoardOut)
+def case_figures(
+    request,
+    start: date | None = None,
+    end: date | None = None,
+    place: str = "",
+    by: str | None = None,
+):
+    """Case figures for a place (code; default: the whole jurisdiction) and period (default: the
+    last 30 days): KPIs with 环比/同比 (rates as 0..1; changes of rates in points, of counts
+    relative), the table grouped ``by`` (town, village, grid, department, category), the trend."""
+    span, where = _args(request, start, end, place)
+    return services.case_board(request.user, span, where=where, by=by)
+
+
+@router.get("/disputes")
+def dispute_figures(request, start: date | None = None, end: date | None = None, place: str = ""):
+    """Dispute figures over the disputes registered in the period: by type, level and village,
+    share resolved at village level, success rate per level, recurrences."""
+    span, where = _args(request, start, end, place)
+    return services.dispute_board(request.user, span, where=where)
+
+
+@router.get("/groups")
+def groups(request):
+    """The groupings the case table accepts."""
+    services.need(request.user, "cases.view_figures", "disputes.view_dispute_figures")
+    return [{"key": k, "label": str(v)} for k, v in figures.GROUPS.items()]

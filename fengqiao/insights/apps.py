@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class InsightsConfig(AppConfig):
+    name = "fengqiao.insights"
+    label = "insights"
+    verbose_name = _("指挥中心")
+
+    def ready(self):
+        from fengqiao.web.context import NAVIGATION
+
+        entries = [
+            ("insights:board", _("统计分析"), "cases.view_figures"),
+            ("insights:disputes", _("纠纷统计"), "disputes.view_dispute_figures"),
+        ]
+        for entry in entries:
+            if entry not in NAVIGATION:
+                NAVIGATION.append(entry)

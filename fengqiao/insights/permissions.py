@@ -1,0 +1,12 @@
+"""What each role may do in the command centre (merged into the role groups by ``sync_roles``).
+
+The figures themselves follow the domain permissions (``cases.view_figures``,
+``disputes.view_dispute_figures``); these add the map and the exports."""
+
+_VIEW = ["insights.view_command_centre", "insights.export_figures"]
+
+ROLE_PERMISSIONS = {
+    "community_officer": _VIEW,
+    "dispatcher": _VIEW,
+    "leader": _VIEW,
+}

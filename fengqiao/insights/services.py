@@ -1,0 +1,120 @@
+"""Command-centre services: figures for what the actor may see, for a place and a period.
+
+Read-only over other apps' records (through their scoped managers); the only writers of insights'
+own tables. Permission and jurisdiction are checked here, so pages, API and exports agree.
+"""
+
+from datetime import timedelta
+
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from fengqiao.core.errors import Forbidden, ServiceError
+from fengqiao.org.models import Place
+
+from . import figures
+from .figures import Period
+
+MAX_DAYS = 366 * 3
+NEXT_LEVEL = {
+    Place.Level.CITY: "town",
+    Place.Level.COUNTY: "town",
+    Place.Level.TOWN: "village",
+    Place.Level.VILLAGE: "grid",
+    Place.Level.GRID: "grid",
+}
+
+
+def need(actor, *perms):
+    """The actor holds at least one of ``perms``."""
+    if actor is None or not actor.is_authenticated or not any(actor.has_perm(p) for p in perms):
+        raise Forbidden(_("您没有执行此操作的权限"))
+
+
+def period(start=None, end=None, *, today=None):
+    """A period from two ISO dates (strings or dates); the last 30 days by default."""
+    default = figures.default_period(today)
+    start = parse_date(start) if isinstance(start, str) else start
+    end = parse_date(end) if isinstance(end, str) else end
+    if start is None and end is None:
+        return default
+    end = end or default.end
+    start = start or end - timedelta(days=29)
+    if end < start:
+        start, end = end, start
+    if (end - start).days > MAX_DAYS:
+        start = end - timedelta(days=MAX_DAYS)
+    return Period(start, end)
+
+
+def place(actor, code):
+    """The place ``code`` within the actor's jurisdiction (404 otherwise), or None for all."""
+    if not code:
+        return None
+    return Place.objects.get_scoped(actor, code=code)
+
+
+def places(actor, limit=400):
+    """The places the actor may pick (county down to grid), tree order."""
+    return list(
+        Place.objects.restrict(actor)
+        .filter(level__gte=Place.Level.COUNTY)
+        .only("pk", "code", "name", "level", "path")
+        .order_by("path")[:limit]
+    )
+
+
+def default_group(actor, where):
+    if where is not None:
+        return NEXT_LEVEL[where.level]
+    levels = [p.count("/") - 1 for p in actor.scope_paths()] if actor.has_place_scope() else []
+    top = min(levels) if levels else Place.Level.COUNTY
+    return NEXT_LEVEL.get(top, "town")
+
+
+def _within(rows, where, field="place_path"):
+    return rows.filter(**{f"{field}__startswith": where.path}) if where is not None else rows
+
+
+def case_rows(actor, where=None):
+    from fengqiao.cases.models import Case
+
+    need(actor, "cases.view_figures")
+    return _within(Case.objects.restrict(actor), where)
+
+
+def dispute_rows(actor, where=None):
+    from fengqiao.disputes.models import Dispute
+
+    need(actor, "disputes.view_dispute_figures")
+    return _within(Dispute.objects.restrict(actor), where)
+
+
+def case_board(actor, span, *, where=None, by=None):
+    """The KPI board of cases: tiles with 环比/同比, the table grouped ``by``, the daily trend."""
+    rows = case_rows(actor, where)
+    by = by or default_group(actor, where)
+    if by not in figures.GROUPS:
+        raise ServiceError(_("分组方式不正确"), code="invalid", details={"field": "by"})
+    return {
+        "period": {"start": span.start.isoformat(), "end": span.end.isoformat()},
+        "place": _place_out(where),
+        "by": by,
+        "kpis": figures.case_kpis(rows, span),
+        "rows": figures.case_table(rows, span, by),
+        "trend": figures.case_trend(rows, span),
+    }
+
+
+def dispute_board(actor, span, *, where=None):
+    rows = figures.disputes_in_period(dispute_rows(actor, where), span)
+    data = figures.dispute_figures(rows)
+    data["period"] = {"start": span.start.isoformat(), "end": span.end.isoformat()}
+    data["place"] = _place_out(where)
+    return data
+
+
+def _place_out(where):
+    if where is None:
+        return None
+    return {"code": where.code, "name": where.name, "level": where.level}

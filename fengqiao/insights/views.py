@@ -1,0 +1,126 @@
+"""Command-centre pages: the KPI board, dispute figures, exports and the map. Views call services."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from fengqiao.core import audit
+
+from . import exports, figures, services
+
+
+def _filters(request):
+    span = services.period(request.GET.get("start") or None, request.GET.get("end") or None)
+    where = services.place(request.user, request.GET.get("place", "").strip())
+    by = request.GET.get("by") or None
+    if by not in figures.GROUPS:
+        by = None
+    return span, where, by
+
+
+def _context(request, span, where):
+    return {
+        "start": span.start,
+        "end": span.end,
+        "place": where,
+        "places": services.places(request.user),
+        "groups": [(k, str(v)) for k, v in figures.GROUPS.items()],
+        "query": request.GET.urlencode(),
+    }
+
+
+@login_required
+def board(request):
+    """统计分析: the case KPI tiles (环比/同比), charts and the table beside them."""
+    services.need(request.user, "cases.view_figures")
+    span, where, by = _filters(request)
+    data = services.case_board(request.user, span, where=where, by=by)
+    chart = {
+        "labels": [str(r["label"]) for r in data["rows"]],
+        "accepted": [r["accepted"] for r in data["rows"]],
+        "closed": [r["closed"] for r in data["rows"]],
+        "on_time_rate": [r["on_time_rate"] for r in data["rows"]],
+        "trend": data["trend"],
+        "names": {
+            "accepted": _("立案"),
+            "closed": _("结案"),
+            "on_time_rate": _("按期结案率"),
+        },
+    }
+    return render(
+        request,
+        "insights/board.html",
+        {**_context(request, span, where), "data": data, "by": data["by"], "chart": chart},
+    )
+
+
+@login_required
+def disputes(request):
+    """纠纷统计: by type and level, resolved at village level, success, recurrence."""
+    services.need(request.user, "disputes.view_dispute_figures")
+    span, where, _by = _filters(request)
+    data = services.dispute_board(request.user, span, where=where)
+    chart = {
+        "types": [{"name": r["type"], "value": r["n"]} for r in data["by_type"]],
+        "levels": [str(r["label"]) for r in data["levels"]],
+        "current": [r["current"] for r in data["levels"]],
+        "resolved": [r["resolved"] for r in data["levels"]],
+        "success": [r["success_rate"] for r in data["levels"]],
+        "names": {
+            "current": _("在此层级"),
+            "resolved": _("在此层级化解"),
+            "success": _("成功率"),
+            "types": _("按类型"),
+        },
+    }
+    return render(
+        request,
+        "insights/disputes.html",
+        {**_context(request, span, where), "f": data, "chart": chart},
+    )
+
+
+@login_required
+def export(request, fmt):
+    """The board as xlsx or PDF (the figures the user may see; audited)."""
+    services.need(request.user, "insights.export_figures")
+    span, where, by = _filters(request)
+    report = exports.collect(request.user, span, where=where, by=by)
+    audit.record(
+        "insights.export",
+        user=request.user,
+        request=request,
+        data={
+            "format": fmt,
+            "start": span.start.isoformat(),
+            "end": span.end.isoformat(),
+            "place": where.code if where else None,
+        },
+    )
+    name = f"figures_{span.start:%Y%m%d}_{span.end:%Y%m%d}"
+    if fmt == "xlsx":
+        body, content_type = exports.xlsx_bytes(report), exports.XLSX
+    else:
+        body, content_type = exports.pdf_bytes(report), "application/pdf"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+def legacy_cases_figures(request):
+    """/cases/figures/ moved to /insights/ (the old ``by=department`` etc. still work)."""
+    return _redirect_with_query("insights:board", request)
+
+
+def legacy_dispute_figures(request):
+    return _redirect_with_query("insights:disputes", request)
+
+
+def _redirect_with_query(name, request):
+    url = reverse(name)
+    if request.GET:
+        url += "?" + urlencode(request.GET, doseq=True)
+    return redirect(url, permanent=True)

@@ -1,0 +1,49 @@
+"""The command centre in the generated scoping matrix (tests/test_scoping_matrix.py): figures are
+scoped to the user's jurisdiction; a place outside it answers 404."""
+
+from fengqiao.cases import services
+from fengqiao.cases.defaults import install
+from fengqiao.cases.models import Case, Category
+from tests.scoping import ScopedEndpoint
+
+
+def make_case(grid, users):
+    install(Category)
+    case, _created = services.report(
+        place=grid,
+        category=Category.objects.get(code="cityscape"),
+        description=f"insights-matrix {grid.code}",
+        source=Case.Source.GRID_WORKER,
+        actor=users["grid_worker"],
+    )
+    return services.dispatch(case, users["dispatcher"], data={"department": _dept(grid)})
+
+
+def _dept(grid):
+    from fengqiao.org.models import Department
+
+    return Department.objects.get(code="D1").pk
+
+
+def _place_urls(case):
+    code = case.place.code
+    return [
+        f"/insights/?place={code}",
+        f"/insights/disputes/?place={code}",
+        f"/insights/export.xlsx?place={code}",
+        f"/insights/export.pdf?place={code}",
+        f"/api/v1/insights/cases?place={code}",
+        f"/api/v1/insights/disputes?place={code}",
+    ]
+
+
+SCOPED = [
+    ScopedEndpoint(
+        name="insights.figures",
+        make=make_case,
+        list_urls=["/insights/?by=grid", "/api/v1/insights/cases?by=grid"],
+        detail_urls=_place_urls,
+        marker=lambda case: case.place.name,
+        url_names=["insights:export"],
+    )
+]
