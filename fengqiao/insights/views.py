@@ -1,6 +1,5 @@
 """Command-centre pages: the KPI board, dispute figures, exports and the map. Views call services."""
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -8,6 +7,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
+from fengqiao.core.authz import authorize
 
 from . import exports, figures, services
 
@@ -32,10 +32,9 @@ def _context(request, span, where):
     }
 
 
-@login_required
+@authorize(perm="cases.view_figures")
 def board(request):
     """统计分析: the case KPI tiles (环比/同比), charts and the table beside them."""
-    services.need(request.user, "cases.view_figures")
     span, where, by = _filters(request)
     data = services.case_board(request.user, span, where=where, by=by)
     chart = {
@@ -57,10 +56,9 @@ def board(request):
     )
 
 
-@login_required
+@authorize(perm="disputes.view_dispute_figures")
 def disputes(request):
     """纠纷统计: by type and level, resolved at village level, success, recurrence."""
-    services.need(request.user, "disputes.view_dispute_figures")
     span, where, _by = _filters(request)
     data = services.dispute_board(request.user, span, where=where)
     chart = {
@@ -83,10 +81,9 @@ def disputes(request):
     )
 
 
-@login_required
+@authorize(perm="insights.export_figures")
 def export(request, fmt):
     """The board as xlsx or PDF (the figures the user may see; audited)."""
-    services.need(request.user, "insights.export_figures")
     span, where, by = _filters(request)
     report = exports.collect(request.user, span, where=where, by=by)
     audit.record(
