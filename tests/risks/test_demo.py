@@ -1,0 +1,31 @@
+"""The demo county's risks: every colour, every step of the chain, a held review, leads."""
+
+import pytest
+
+from fengqiao.disputes import demo as disputes_demo
+from fengqiao.org import demo as org_demo
+from fengqiao.org.models import User
+from fengqiao.risks import demo
+from fengqiao.risks.models import ReviewSession, Risk, Suggestion, TaskForce
+
+
+def test_demo_register():
+    county, _accounts = org_demo.seed()
+    disputes_demo.seed(county)
+    numbers = demo.seed(county)
+    assert len(numbers) == 8
+    assert {"red", "orange", "blue", "green"} <= set(
+        Risk.objects.filter(state__in=Risk.ON_REGISTER).values_list("level", flat=True)
+    )
+    assert {"applied", "returned", "filed", "closing", "closed"} <= set(
+        Risk.objects.values_list("state", flat=True)
+    )
+    assert TaskForce.objects.get().logs.count() == 3
+    assert ReviewSession.objects.filter(state="done").exists()
+    assert ReviewSession.objects.filter(kind="weekly", state="scheduled").exists()
+    assert Suggestion.objects.filter(source="dispute", state="pending").exists()
+    leader = User.objects.get(username="leader")
+    assert Risk.objects.restrict(leader).count() == Risk.objects.count()
+
+
+pytestmark = pytest.mark.django_db
