@@ -6,8 +6,14 @@ permission, not a jurisdiction.
 """
 
 # The hand-off queue and the alerts inbox (which rows: restrict() by jurisdiction).
-_QUEUES = ["assistant.view_handoff", "assistant.change_handoff", "assistant.view_alert"]
-_VIEW = _QUEUES + ["assistant.view_standardanswer"]
+# Turning an alert into a case also needs cases.add_case (checked by the cases service).
+_QUEUES = [
+    "assistant.view_handoff",
+    "assistant.change_handoff",
+    "assistant.view_alert",
+    "assistant.change_alert",
+]
+_VIEW = _QUEUES + ["assistant.view_standardanswer", "assistant.view_askedquestion"]
 _EDIT = _VIEW + [
     "assistant.add_standardanswer",
     "assistant.change_standardanswer",

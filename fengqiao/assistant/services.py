@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import inspect
 import json
 import logging
 import re
@@ -17,7 +15,9 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fengqiao.cases import services as cases_services
 from fengqiao.core import audit, notifications, pii
+from fengqiao.core.authz import require_perm
 from fengqiao.core.errors import Forbidden, ServiceError
 from fengqiao.org.services import staff_for_place
 
@@ -40,8 +40,18 @@ from .text import normalize
 logger = logging.getLogger("fengqiao.assistant")
 
 MAX_TEXT = 2000
+# Who is told (notifications), not who may act (permissions decide that).
 OFFICER_ROLES = ["community_officer"]
 ALERT_ROLES = ["community_officer", "grid_worker"]
+# Screener label code → case category code (fengqiao.cases.defaults). Fraud of every kind is a
+# tip-off for the police; tests/assistant/test_cases_link.py checks every label maps to a category.
+DEFAULT_ALERT_CATEGORY = "tip_off"
+ALERT_CASE_CATEGORIES = {
+    "threat": "public_order",
+    "self_harm": "help",
+    "missing_person": "help",
+    "dispute_escalation": "dispute",
+}
 
 
 def index_dir() -> Path:
@@ -403,31 +413,24 @@ def record_unanswered(question: str, result: Answer) -> None:
 # -------------------------------------------------------------------------------------- hand-off
 
 
-def _cases_hook(name):
-    """A function of ``fengqiao.cases.services`` if that app offers it, else None."""
-    try:
-        module = importlib.import_module("fengqiao.cases.services")
-    except ModuleNotFoundError:
-        return None
-    return getattr(module, name, None)
+def _consultation_case(handoff, place) -> str:
+    """转人工 → a 咨询 case in the case flow (``fengqiao.cases.services.create_consultation``).
 
-
-def _case_via(name, **kwargs) -> str:
-    """Make a case through ``fengqiao.cases.services.<name>`` (keyword arguments it does not take
-    are left out). Returns its reference (tracking code), or "" when cases does not offer the
-    function or refuses: the assistant's own queue row stands either way, and a savepoint undoes a
-    half-made case."""
-    create = _cases_hook(name)
-    if create is None:
-        return ""
-    accepted = inspect.signature(create).parameters
+    The resident's question must not be lost: if the case flow refuses (reference data missing),
+    the hand-off stays in the assistant's own queue, the refusal is logged as an error, and a
+    savepoint undoes the half-made case. Returns the case's tracking code, or ""."""
     try:
         with transaction.atomic():
-            case = create(**{k: v for k, v in kwargs.items() if k in accepted})
+            case = cases_services.create_consultation(
+                place=place,
+                description=handoff.question,
+                source="assistant",
+                contact=pii.clear_value(handoff.contact),
+            )
     except ServiceError as exc:
-        logger.warning("cases.%s refused: %s", name, exc.message)
+        logger.error("hand-off %s: the case flow refused the consultation: %s", handoff.pk, exc)
         return ""
-    return str(getattr(case, "tracking_code", None) or case.pk)
+    return case.tracking_code
 
 
 @transaction.atomic
@@ -444,13 +447,7 @@ def request_handoff(question: str, place, *, contact="", assistant_answer="") ->
         assistant_answer=assistant_answer[:MAX_TEXT],
     )
     # 转人工 → a 咨询 case in the case flow for the officers of the grid, linked to this row
-    handoff.case_ref = _case_via(
-        "create_consultation",
-        place=place,
-        description=handoff.question,
-        source="assistant",
-        contact=pii.clear_value(handoff.contact),
-    )
+    handoff.case_ref = _consultation_case(handoff, place)
     if handoff.case_ref:
         handoff.save(update_fields=["case_ref"])
     officers = staff_for_place(place, OFFICER_ROLES)
@@ -467,6 +464,7 @@ def request_handoff(question: str, place, *, contact="", assistant_answer="") ->
 
 @transaction.atomic
 def answer_handoff(handoff: Handoff, reply: str, *, actor) -> Handoff:
+    require_perm(actor, "assistant.change_handoff")
     handoff = Handoff.objects.select_for_update().get_scoped(actor, "change", pk=handoff.pk)
     if not reply.strip():
         raise ServiceError(_("答复不能为空"))
@@ -518,21 +516,20 @@ def screen_message(
 
 @transaction.atomic
 def alert_to_case(alert: Alert, *, actor) -> Alert:
-    """One click: turn an alert into a case (through fengqiao.cases when it offers that), else mark it."""
+    """One click: the alert becomes a case in the case flow (category by the label's code,
+    :data:`ALERT_CASE_CATEGORIES`), registered by ``actor``. The alert is marked 转事件 only when
+    the case was made: a refusal of the case flow (a ServiceError) rolls everything back."""
+    require_perm(actor, "assistant.change_alert")
     alert = Alert.objects.select_for_update().get_scoped(actor, "change", pk=alert.pk)
     if alert.status == Alert.Status.CASE:
         return alert
-    if not actor.has_role(
-        *ALERT_ROLES, "dispatcher", "leader", "police_assistant", "auxiliary_officer"
-    ):
-        raise Forbidden(_("没有权限"))
-    alert.case_ref = _case_via(
-        "create_case_from_alert",
+    case = cases_services.create_case_from_alert(
         place=alert.place,
         description=alert.text,
-        category=LABELS[alert.label],
+        category=ALERT_CASE_CATEGORIES.get(alert.label, DEFAULT_ALERT_CATEGORY),
         actor=actor,
     )
+    alert.case_ref = case.tracking_code
     alert.status = Alert.Status.CASE
     alert.save(update_fields=["status", "case_ref"])
     audit.record("assistant.alert_to_case", user=actor, target=alert)
@@ -541,6 +538,7 @@ def alert_to_case(alert: Alert, *, actor) -> Alert:
 
 @transaction.atomic
 def dismiss_alert(alert: Alert, *, actor) -> Alert:
+    require_perm(actor, "assistant.change_alert")
     alert = Alert.objects.select_for_update().get_scoped(actor, "change", pk=alert.pk)
     alert.status = Alert.Status.DISMISSED
     alert.save(update_fields=["status"])

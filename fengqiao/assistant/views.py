@@ -3,15 +3,14 @@
 import json
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from fengqiao.core.errors import NotFound, ServiceError
+from fengqiao.core.authz import authorize
+from fengqiao.core.errors import ServiceError
 from fengqiao.org.models import Place
 
 from . import services
@@ -76,41 +75,12 @@ def chat_handoff(request):
 # ------------------------------------------------------------------------------------------ staff
 
 
-def _scoped(model, user, pk):
-    try:
-        return model.objects.select_related("place__parent").get_scoped(user, pk=pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+# Alerts and hand-offs: the record in the user's jurisdiction (404 otherwise), via core.authz.
+ALERTS = Alert.objects.select_related("place__parent")
+HANDOFFS = Handoff.objects.select_related("place__parent")
 
 
-def staff_required(view):
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.has_place_scope():
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    return wrapped
-
-
-def answers_perm(action):
-    """Standard answers are county-wide reference content: a permission, not a jurisdiction."""
-
-    def decorate(view):
-        @login_required
-        def wrapped(request, *args, **kwargs):
-            if not request.user.has_perm(f"assistant.{action}_standardanswer"):
-                raise PermissionDenied
-            return view(request, *args, **kwargs)
-
-        wrapped.__name__ = view.__name__
-        return wrapped
-
-    return decorate
-
-
-@answers_perm("view")
+@authorize(perm="assistant.view_standardanswer")
 def answers(request):
     qs = StandardAnswer.objects.select_related("category").order_by("category__path", "key")
     q = request.GET.get("q", "").strip()
@@ -140,7 +110,7 @@ def _answer_form(obj) -> dict:
     }
 
 
-@answers_perm("change")
+@authorize(perm="assistant.change_standardanswer")
 def answer_edit(request, key=None):
     obj = StandardAnswer.objects.filter(key=key).select_related("category").first() if key else None
     if key and obj is None:
@@ -180,7 +150,7 @@ def answer_edit(request, key=None):
     return render(request, "assistant/answer_form.html", {"obj": obj, "form": _answer_form(obj)})
 
 
-@answers_perm("delete")
+@authorize(perm="assistant.delete_standardanswer")
 @require_POST
 def answer_delete(request, key):
     obj = StandardAnswer.objects.filter(key=key).first()
@@ -190,7 +160,7 @@ def answer_delete(request, key):
     return redirect("assistant:answers")
 
 
-@answers_perm("view")
+@authorize(perm="assistant.view_standardanswer")
 def answers_export(request):
     fmt = request.GET.get("format", "jsonl")
     rows = services.export_entries()
@@ -245,7 +215,7 @@ def _xlsx_lines(upload):
         )
 
 
-@answers_perm("add")
+@authorize(perm="assistant.add_standardanswer")
 @require_POST
 def answers_import(request):
     upload = request.FILES.get("file")
@@ -274,14 +244,14 @@ def answers_import(request):
     return redirect("assistant:answers")
 
 
-@staff_required
+@authorize(perm="assistant.view_askedquestion")
 def unanswered(request):
     qs = AskedQuestion.objects.filter(resolved=False).order_by("group", "-count")
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
     return render(request, "assistant/unanswered.html", {"page": page})
 
 
-@staff_required
+@authorize(perm="assistant.view_alert")
 def alerts(request):
     qs = Alert.objects.restrict(request.user).select_related("place")
     status = request.GET.get("status", "open")
@@ -291,35 +261,33 @@ def alerts(request):
     return render(request, "assistant/alerts.html", {"page": page, "status": status})
 
 
-@staff_required
-def alert_detail(request, pk):
-    alert = _scoped(Alert, request.user, pk)
+@authorize(ALERTS, perm="assistant.view_alert")
+def alert_detail(request, alert):
+    pk = alert.pk
     if request.method == "POST":
         action = request.POST.get("action")
-        if action == "case":
-            alert = services.alert_to_case(alert, actor=request.user)
-            if alert.case_ref:
+        try:
+            if action == "case":
+                alert = services.alert_to_case(alert, actor=request.user)
                 messages.success(request, _("已转为事件 %(ref)s") % {"ref": alert.case_ref})
-            else:  # fengqiao.cases offers no alert → case function yet
-                messages.warning(
-                    request, _("已标记为转事件；事件系统尚未对接，请在“登记事件”中登记。")
-                )
-        elif action == "dismiss":
-            services.dismiss_alert(alert, actor=request.user)
+            elif action == "dismiss":
+                services.dismiss_alert(alert, actor=request.user)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
         return redirect("assistant:alert", pk=pk)
     return render(request, "assistant/alert_detail.html", {"alert": alert})
 
 
-@staff_required
+@authorize(perm="assistant.view_handoff")
 def handoffs(request):
     qs = Handoff.objects.restrict(request.user).select_related("place")
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "assistant/handoffs.html", {"page": page})
 
 
-@staff_required
-def handoff_detail(request, pk):
-    handoff = _scoped(Handoff, request.user, pk)
+@authorize(HANDOFFS, perm="assistant.view_handoff")
+def handoff_detail(request, handoff):
+    pk = handoff.pk
     if request.method == "POST":
         try:
             services.answer_handoff(handoff, request.POST.get("reply", ""), actor=request.user)

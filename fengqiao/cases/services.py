@@ -919,23 +919,13 @@ def create_consultation(*, place, description, source=Case.Source.ASSISTANT, con
     return case
 
 
-# Screened-message labels (assistant.screener.LABELS, as shown) → case category codes.
-_ALERT_CATEGORIES = (
-    ("诈骗", "tip_off"),
-    ("威胁", "public_order"),
-    ("自伤", "help"),
-    ("走失", "help"),
-    ("纠纷", "dispute"),
-)
-
-
 def create_case_from_alert(*, place, description, category, actor):
-    """One click on an assistant alert: a case registered by ``actor`` (staff, in whose
-    jurisdiction the group's grid lies); it enters the dispatcher queue. Returns the case."""
-    code = next((c for word, c in _ALERT_CATEGORIES if word in str(category)), "tip_off")
+    """One click on an assistant alert: a case of category code ``category`` registered by
+    ``actor`` (staff, in whose jurisdiction the group's grid lies); it enters the dispatcher
+    queue. Returns the case; an unknown category code is refused (ServiceError)."""
     case, _created = report(
         place=place,
-        category=code,
+        category=category,
         description=description,
         source=Case.Source.ASSISTANT,
         actor=actor,

@@ -112,19 +112,3 @@ def test_standard_answers_need_a_permission_not_a_jurisdiction(
     assert r.status_code == 302 and StandardAnswer.objects.get(key="t-1").answer == "新答案"
     assert client.post("/assistant/answers/t-1/delete/").status_code == 302
     assert not StandardAnswer.objects.filter(key="t-1").exists()
-
-
-def test_one_click_case_says_honestly_that_no_case_was_made(
-    db, client, county, users, login_as, monkeypatch
-):
-    from fengqiao.assistant import services
-    from fengqiao.cases import services as cases_services
-
-    monkeypatch.delattr(cases_services, "create_case_from_alert", raising=False)
-
-    _result, alert = services.screen_message("刷单返利兼职，先垫付后返佣金", county.grid_a)
-    login_as(users["community_officer"])
-    r = client.post(f"/assistant/alerts/{alert.pk}/", {"action": "case"}, follow=True)
-    assert r.status_code == 200 and "事件系统尚未对接" in r.content.decode()
-    alert.refresh_from_db()
-    assert alert.status == "case" and alert.case_ref == ""
