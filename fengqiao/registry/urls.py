@@ -17,4 +17,9 @@ urlpatterns = [
     path("houses/<int:pk>/tenancies/<int:tenancy_id>/end/", views.tenancy_end, name="tenancy_end"),
     path("units/new/", views.unit_new, name="unit_new"),
     path("units/<int:pk>/", views.unit_detail, name="unit"),
+    path("imports/", views.imports, name="imports"),
+    path("imports/template/", views.import_template, name="import_template"),
+    path("imports/<int:pk>/", views.import_job, name="import_job"),
+    path("imports/<int:pk>/report/", views.import_report, name="import_report"),
+    path("export/", views.export, name="export"),
 ]

@@ -4,18 +4,19 @@ forms to add addresses, houses, tenants, people and units. Views only call servi
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.core.authz import authorize
 from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.org.models import Place
 
+from . import importer, services
 from . import search as finder
-from . import services
-from .models import Address, House, Person, PersonTag, Unit
+from .models import Address, House, ImportJob, Person, PersonTag, Unit
 
 
 def _perm(user, perm):
@@ -374,3 +375,86 @@ def unit_detail(request, unit):
 
 def _url(name, **kwargs):
     return reverse(f"registry:{name}", kwargs=kwargs)
+
+
+# -- import and export ----------------------------------------------------------------------------
+def _xlsx_response(content, filename):
+    response = HttpResponse(
+        content,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@authorize(perm="registry.import_registry")
+def imports(request):
+    """Upload an Excel file (dry run first); my recent import jobs."""
+    status = 200
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, _("请选择要导入的 Excel 文件"))
+            status = 400
+        else:
+            try:
+                job = importer.start_import(
+                    request.user,
+                    request.POST.get("kind", ""),
+                    upload,
+                    dry_run=bool(request.POST.get("dry_run")),
+                )
+            except ServiceError as exc:
+                messages.error(request, exc.message)
+                status = exc.status
+            else:
+                return redirect("registry:import_job", pk=job.pk)
+    jobs = ImportJob.objects.filter(created_by=request.user)[:20]
+    return render(
+        request,
+        "registry/imports.html",
+        {"jobs": jobs, "kinds": ImportJob.Kind.choices, "columns": importer.COLUMNS},
+        status=status,
+    )
+
+
+def _job(request, pk):
+    job = ImportJob.objects.filter(pk=pk, created_by=request.user).first()
+    if job is None:
+        raise Http404
+    return job
+
+
+@authorize(perm="registry.import_registry")
+def import_job(request, pk):
+    job = _job(request, pk)
+    template = "registry/_import_progress.html" if request.htmx else "registry/import_job.html"
+    return render(request, template, {"job": job, "errors": job.errors[:500]})
+
+
+@authorize(perm="registry.import_registry")
+def import_report(request, pk):
+    job = _job(request, pk)
+    return _xlsx_response(importer.error_report(job), f"import-{job.pk}-report.xlsx")
+
+
+@authorize(perm="registry.import_registry")
+def import_template(request):
+    kind = request.GET.get("kind", "people")
+    if kind not in importer.COLUMNS:
+        raise Http404
+    return _xlsx_response(importer.template(kind), f"{kind}-template.xlsx")
+
+
+@authorize(perm="registry.export_registry")
+def export(request):
+    """GET ?kind=…: the masked export; POST with clear=1 and a reason: the unmasked one."""
+    kind = request.POST.get("kind") or request.GET.get("kind")
+    if kind:
+        clear = request.method == "POST" and bool(request.POST.get("clear"))
+        content = importer.export_xlsx(
+            request.user, kind, clear=clear, reason=request.POST.get("reason", "")
+        )
+        suffix = "clear" if clear else "masked"
+        return _xlsx_response(content, f"{kind}-{timezone.localdate():%Y%m%d}-{suffix}.xlsx")
+    return render(request, "registry/export.html", {"kinds": ImportJob.Kind.choices})

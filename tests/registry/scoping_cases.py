@@ -70,3 +70,30 @@ SCOPED = [
         ],
     ),
 ]
+
+
+def _import_job(grid, users):
+    """A dry-run import by the grid's worker: only its creator sees it."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fengqiao.registry import importer
+    from tests.registry.test_import_export import xlsx
+
+    upload = xlsx([["某人", "", "", "", "", "未落户人员", "NOPE", ""]], name=f"{grid.code}.xlsx")
+    upload = SimpleUploadedFile(f"imp{grid.code}.xlsx", upload.read())
+    return importer.start_import(users["grid_worker"], "people", upload, dry_run=True)
+
+
+SCOPED.append(
+    ScopedEndpoint(
+        name="registry_imports",
+        make=_import_job,
+        list_urls=["/registry/imports/"],
+        detail_urls=lambda job: [
+            f"/registry/imports/{job.pk}/",
+            f"/registry/imports/{job.pk}/report/",
+        ],
+        marker=lambda job: job.filename,
+        url_names=["registry:import_job", "registry:import_report"],
+    )
+)
