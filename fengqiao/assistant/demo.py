@@ -1,8 +1,10 @@
 """Demo data of the assistant: the shipped standard answers, a few hand-offs, screened group
 messages (some raise alerts) and questions nobody has answered yet, in the demo county's first grids.
 
-The law corpus is not imported here (the whole corpus takes minutes); add it with
-``fengqiao assistant import-laws ../shared/data/laws``. Every name and number here is invented.
+The shared law corpus (``../shared/data/laws``, or ``$FENGQIAO_SHARED_DATA/laws``) is imported by the
+background worker like on a real install: seeding enqueues the import, the staff pages show how far the
+import and the embedding are, and the assistant answers from what is indexed so far. Every name and
+number here is invented.
 """
 
 from itertools import cycle
@@ -29,7 +31,21 @@ MESSAGES = [
 UNANSWERED = ["小区的充电桩怎么申请安装", "社区的老年食堂几点开饭", "垃圾分类投放时间是几点"]
 
 
+def enqueue_law_import() -> bool:
+    """Have the worker import the shared law corpus (once: not when laws are already there)."""
+    from . import indexing, realdata, tasks
+    from .models import LawInstrument
+
+    shared = realdata.shared_data_dir()
+    if shared is None or not (shared / "laws").is_dir() or LawInstrument.objects.exists():
+        return False
+    indexing.set_status("queued", directory=str(shared / "laws"))
+    tasks.import_laws_from.enqueue(str(shared / "laws"))
+    return True
+
+
 def seed(county):
+    enqueue_law_import()
     kb = Path(__file__).resolve().parent / "data" / "standard_answers.jsonl"
     with kb.open("rb") as fh:
         services.import_kb_lines(fh, reindex="now")

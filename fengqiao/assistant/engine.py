@@ -7,10 +7,15 @@ Thresholds were calibrated on ``data/eval/questions.jsonl`` (see docs/assistant.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import laws as lawsmod
+from . import learned as learnedmod
+from .realdata import law_key
 from .retrieval import KBEntry, KBIndex, LawIndex
 from .text import normalize
 
@@ -109,8 +114,14 @@ class Assistant:
         law_index: LawIndex | None,
         today: dt.date | None = None,
         kb: KBIndex | None = None,
+        learned=None,
+        dense=None,
     ):
-        """``kb``: a prebuilt index of exactly ``entries`` (the worker's), else built here."""
+        """``kb``: a prebuilt index of exactly ``entries`` (the worker's), else built here.
+        ``learned``: what the real questions taught (:class:`learned.Learned`), ``dense``: the
+        embedded articles (:class:`retrieval.DenseIndex`), both optional."""
+        self.learned = learned
+        self.dense = dense
         self.entries = entries
         self.kb = kb if kb is not None else KBIndex(entries)
         self.laws = law_index
@@ -128,6 +139,15 @@ class Assistant:
             for title in best_version:
                 self._short_titles[lawsmod.short_title(title)] = title
                 self._short_titles[title] = title
+            self._by_key: dict[tuple[str, int, int], int] = {}
+            self._doc_key: list[tuple[str, int, int]] = []
+            for i, d in enumerate(law_index.docs):
+                key = (law_key(d.title), d.number, d.suffix)
+                self._doc_key.append(key)
+                prev = self._by_key.get(key)
+                if prev is None or law_index.docs[prev].version_date < d.version_date:
+                    self._by_key[key] = i
+            self._title_keys = {law_key(t) for t in best_version}
 
     # ------------------------------------------------------------------ citations
     def resolve_title(self, law: str) -> str | None:
@@ -170,6 +190,61 @@ class Assistant:
                     break
         return out
 
+    # ------------------------------------------------------------------ learned ranking
+    def law_candidates(self, question: str, exclude: str = "") -> tuple[list, list]:
+        """Candidate articles (keys) and their reranker features, from the lexical index, the dense
+        index and the question memory. ``exclude``: a tuning question leaves itself out."""
+        if self.laws is None or not self.laws.docs:
+            return [], []
+        pool = learnedmod.POOL
+        lex = self.laws.search(question, pool)
+        cand: dict[int, list[float]] = {}
+
+        def row(i):
+            return cand.setdefault(i, [0.0] * len(learnedmod.FEATURES))
+
+        for rank, (i, _ranked, norm) in enumerate(lex):
+            r = row(self._canonical(i))
+            r[0] = max(r[0], norm)
+            r[1] = max(r[1], 1 / (1 + rank))
+        if self.dense is not None:
+            for rank, (i, cos) in enumerate(self.dense.search_text(question, pool)):
+                r = row(self._canonical(i))
+                r[2] = max(r[2], cos)
+                r[3] = max(r[3], 1 / (1 + rank))
+        if self.learned is not None:
+            for key, (total, best) in self.learned.memory.votes(question, 10, exclude).items():
+                i = self._by_key.get(key)
+                if i is not None:
+                    r = row(i)
+                    r[4], r[5] = total, best
+        q = normalize(question)
+        keys, feats = [], []
+        for i, r in cand.items():
+            key = self._doc_key[i]
+            d = self.laws.docs[i]
+            r[6] = self.learned.prior(key[0]) / 10 if self.learned is not None else 0.0
+            r[7] = 1 / math.log2(2 + d.number)
+            short = key[0]
+            r[8] = float(len(short) >= 2 and (short in q or short.removesuffix("法") in q))
+            r[9] = float(d.level <= 1)
+            keys.append(key)
+            feats.append(r)
+        return keys, feats
+
+    def _canonical(self, i: int) -> int:
+        """The newest version of the article at position ``i``."""
+        return self._by_key.get(self._doc_key[i], i)
+
+    def ranked_laws(self, question: str) -> list[tuple[int, float]]:
+        """Articles by the reranker's probability (position, probability), best first."""
+        keys, feats = self.law_candidates(question)
+        if not keys:
+            return []
+        p = self.learned.score(np.array(feats, dtype=np.float32))
+        order = np.argsort(-p)[:10]
+        return [(self._by_key[keys[j]], float(p[j])) for j in order]
+
     # ------------------------------------------------------------------ answering
     def ask(self, question: str) -> Answer:
         question = normalize(question)[:MAX_QUESTION]
@@ -202,10 +277,17 @@ class Assistant:
         if kb_ok:
             for b in self.entries[top_kb[0]].basis:
                 add(self.citation_for(b.get("law", ""), b.get("article", 0), b.get("suffix", 0)))
-        law_hits = self.laws.search(question, 10) if self.laws is not None else []
-        law_top = law_hits[0][2] if law_hits else 0.0
-        for i, _rank, norm in law_hits:
-            add(self._citation(i, norm))
+        if self.learned is not None and self.laws is not None:
+            ranked = self.ranked_laws(question)
+            # in the learned scale: at or above the calibrated threshold counts as confident
+            law_top = ranked[0][1] * LAW_CONFIDENT / self.learned.law_threshold if ranked else 0.0
+            for i, p in ranked:
+                add(self._citation(i, p))
+        else:
+            law_hits = self.laws.search(question, 10) if self.laws is not None else []
+            law_top = law_hits[0][2] if law_hits else 0.0
+            for i, _rank, norm in law_hits:
+                add(self._citation(i, norm))
 
         notices = sorted({c.notice for c in citations[:3] if c.superseded})
         prefix = EMERGENCY_TEXT + "\n" if emergency else ""

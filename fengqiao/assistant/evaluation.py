@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 from . import laws as lawsmod
+from . import learned as learnedmod
 from . import realdata
 from .engine import Assistant
-from .retrieval import KBEntry
+from .retrieval import DenseIndex, KBEntry
 from .screener import EVAL_FILE, Screener, evaluate, read_tsv
 
 QUESTIONS_FILE = Path(__file__).resolve().parent / "data" / "eval" / "questions.jsonl"
@@ -154,9 +155,14 @@ def evaluate_all(data_dir: Path, cache_dir: Path, part: str = "test", only: str 
     if wanted & {"citations", "answers"}:
         index = realdata.corpus_index(data_dir / "laws", cache_dir / "laws")
         today = dt.date.today()
+        dense = DenseIndex(cache_dir / "laws")
+        if not dense.done or len(index.docs) != dense.total:
+            dense = None
+        report["dense_articles"] = f"{dense.done if dense else 0}/{len(index.docs)}"
+        learned = learnedmod.default()
 
         def factory(entries):
-            return Assistant(entries, index, today)
+            return Assistant(entries, index, today, learned=learned, dense=dense)
 
         rows = realdata.load_law_questions(data_dir / "training" / "law.jsonl")
         tuning, test = realdata.split_questions(rows)

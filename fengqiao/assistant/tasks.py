@@ -17,4 +17,24 @@ def rebuild_answer_index():
 
 @task()
 def rebuild_law_index():
-    return services.rebuild_law_index()
+    from . import indexing
+
+    count = services.rebuild_law_index()
+    indexing.start_law_embedding()
+    return count
+
+
+@task()
+def embed_laws():
+    """One resumable step of embedding the law articles (enqueues the next step itself)."""
+    from . import indexing
+
+    return indexing.embed_laws_step()["dense"]
+
+
+@task()
+def import_laws_from(directory: str):
+    """Import a law corpus, index it and start embedding it (``make demo`` uses the shared one)."""
+    from . import indexing
+
+    return indexing.import_shared_laws(directory)

@@ -35,6 +35,14 @@ class Command(BaseCommand):
         p.add_argument("--only", default="", help="只评 citations,answers,screening 中的几项")
         sub.add_parser("reindex", help="按数据库重建法条索引")
         p = sub.add_parser(
+            "learn", help="由 law.jsonl 的调优部分学习法规先验、问题记忆、重排序权重和阈值"
+        )
+        p.add_argument("--data", default=None, help="公开数据目录（含 training/ 与 laws/）")
+        p.add_argument("--cache", default=None)
+        p = sub.add_parser("embed", help="在前台继续嵌入法条（可中断、可续）")
+        p.add_argument("--seconds", type=float, default=None)
+        sub.add_parser("index-status", help="显示法条导入与向量化进度")
+        p = sub.add_parser(
             "train-screener",
             help="由公开数据（及 screen_train.tsv）构建筛查模型文件（同数据同种子结果相同）",
         )
@@ -53,7 +61,10 @@ class Command(BaseCommand):
 
     # --------------------------------------------------------------------------------------------
     def do_import_laws(self, directory, workers=None, **_):
+        from fengqiao.assistant import indexing
+
         result = services.import_laws(directory, workers=workers)
+        indexing.start_law_embedding()  # the worker embeds the articles in the background
         self.stdout.write(
             f"已导入 {result['instruments']} 部法规、{result['articles']} 条，并已重建索引"
         )
@@ -74,6 +85,37 @@ class Command(BaseCommand):
 
     def do_reindex(self, **_):
         self.stdout.write(f"已索引 {services.rebuild_law_index()} 条法条")
+
+    def do_learn(self, data=None, cache=None, **_):
+        import datetime as dt
+
+        from django.conf import settings
+
+        from fengqiao.assistant import learned
+        from fengqiao.assistant.engine import Assistant
+
+        data = Path(data) if data else realdata.shared_data_dir()
+        if data is None:
+            raise CommandError("找不到公开数据目录（--data）")
+        cache = Path(cache) if cache else Path(settings.FENGQIAO_HOME) / "assistant" / "eval"
+        index = realdata.corpus_index(data / "laws", cache / "laws")
+        today = dt.date.today()
+        result = learned.build(
+            data / "training",
+            lambda entries, lrn: Assistant(entries, index, today, learned=lrn),
+        )
+        self.stdout.write(json.dumps(result, ensure_ascii=False))
+
+    def do_embed(self, seconds=None, **_):
+        from fengqiao.assistant import indexing
+
+        indexing.start_law_embedding(enqueue=False)
+        self.stdout.write(json.dumps(indexing.embed_laws_step(seconds or 1e9), ensure_ascii=False))
+
+    def do_index_status(self, **_):
+        from fengqiao.assistant import indexing
+
+        self.stdout.write(json.dumps(indexing.status(), ensure_ascii=False))
 
     def do_train_screener(self, data=None, seed=None, out=None, for_evaluation=False, **_):
         from django.conf import settings

@@ -1,0 +1,118 @@
+"""The dense layer with a small stand-in embedder (the real model is measured by ``assistant eval``
+and bench/, not here): resumable memory-mapped article vectors, answers embedded on save, fusion."""
+
+import numpy as np
+import pytest
+
+from fengqiao.assistant import retrieval
+from fengqiao.assistant.engine import Assistant
+from fengqiao.assistant.learned import Learned
+from fengqiao.assistant.retrieval import DenseIndex, Embedder, KBEntry, KBIndex, LawDoc, LawIndex
+
+
+class CharEmbedder(Embedder):
+    """Unit-length bag of characters: texts sharing characters are close."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def _vec(self, text):
+        v = np.zeros(self.DIM, np.float32)
+        for ch in text:
+            v[hash(ch) % self.DIM] += 1
+        return v / (np.linalg.norm(v) or 1)
+
+    def query(self, text):
+        return self._vec(text)
+
+    def passages(self, texts):
+        self.calls += len(texts)
+        return np.stack([self._vec(t) for t in texts])
+
+
+@pytest.fixture
+def embedder(monkeypatch):
+    fake = CharEmbedder()
+    monkeypatch.setenv("FENGQIAO_EMBEDDINGS", "1")
+    monkeypatch.setattr(Embedder, "_instance", fake)
+    return fake
+
+
+TEXTS = [
+    "饲养的动物造成他人损害",
+    "建筑物上的悬挂物坠落",
+    "劳动者试用期解除劳动合同",
+    "夫妻共同债务",
+]
+
+
+def test_articles_are_embedded_in_steps_and_resume(tmp_path, embedder):
+    dense = DenseIndex(tmp_path)
+    order = np.array([2, 0, 3, 1])
+    dense.start(4, order, "s1")
+    assert dense.status() == {"total": 4, "done": 0, "ready": False, "model": Embedder.MODEL}
+    assert dense.search_text("试用期") == []  # nothing embedded yet: lexical only
+    dense.fill(lambda rows: [TEXTS[i] for i in rows], embedder, chunk=1, budget_s=0)
+    assert dense.done == 1  # stopped after its budget, saved
+    again = DenseIndex(tmp_path)  # another process, or the worker after a restart
+    again.start(4, order, "s1")  # same stamp: kept, not restarted
+    assert again.done == 1
+    assert again.search_text("试用期解除合同")[0][0] == 2  # the first row in order
+    again.fill(lambda rows: [TEXTS[i] for i in rows], embedder, chunk=2)
+    assert again.status()["ready"] and embedder.calls == 4
+    hits = again.search_text("动物造成损害")
+    assert hits[0][0] == 0
+    assert isinstance(np.load(tmp_path / "laws.dense.f16", mmap_mode="r"), np.memmap)
+    again.start(4, order, "s2")  # a new law index: start over
+    assert DenseIndex(tmp_path).done == 0
+
+
+def test_answers_are_embedded_on_save_and_only_changed_ones(tmp_path, embedder):
+    entries = [KBEntry(f"a{i}", "", "", [], t + "的处理办法", []) for i, t in enumerate(TEXTS)]
+    kb = KBIndex(entries)
+    kb.embed(embedder, tmp_path)
+    kb.save(tmp_path, "v1")
+    first = embedder.calls
+    entries[1] = KBEntry("a1", "", "", [], "高空抛物砸伤人怎么赔", [])
+    kb2 = KBIndex(entries)
+    kb2.embed(embedder, tmp_path)
+    assert embedder.calls == first + 1  # only the changed answer
+    kb2.save(tmp_path, "v2")
+    loaded = KBIndex.load(tmp_path, "v2")
+    assert loaded.dense is not None and loaded.dense.shape == (4, Embedder.DIM)
+    assert loaded.search("高空抛物砸伤人")[0][0] == 1
+
+
+def test_without_the_model_it_answers_lexically(tmp_path, monkeypatch):
+    monkeypatch.setenv("FENGQIAO_EMBEDDINGS", "0")
+    assert Embedder.get() is None
+    entries = [KBEntry("a0", "", "", [], TEXTS[0], [])]
+    assert KBIndex(entries).search("动物造成损害")[0][0] == 0
+
+
+def test_reranker_sees_lexical_dense_memory_and_prior(tmp_path, embedder):
+    docs = [
+        LawDoc(i, "中华人民共和国测试法", "2020-01-01", i + 1, 0, t, 1, "", "")
+        for i, t in enumerate(TEXTS)
+    ]
+    index = LawIndex.build(docs, [LawIndex.doc_text(d.title, "", d.text) for d in docs], workers=1)
+    dense = DenseIndex(tmp_path)
+    dense.start(4, np.arange(4), "s")
+    dense.fill(lambda rows: [TEXTS[i] for i in rows], embedder)
+    learned = Learned(
+        {
+            "law_logp": {"测试法": -0.5},
+            "weights": [1, 1, 1, 1, 2, 0, 0.1, 0, 0, 0],
+            "bias": -1,
+            "law_threshold": 0.5,
+            "memory": [["狗咬人了谁负责", [["测试法", 1, 0]]]],
+        }
+    )
+    a = Assistant([], index, learned=learned, dense=dense)
+    keys, feats = a.law_candidates("邻居的狗咬人了谁负责")
+    row = feats[keys.index(("测试法", 1, 0))]
+    assert row[4] > 0  # the remembered question votes for article 1
+    assert row[6] == pytest.approx(-0.05)  # the law prior
+    answer = a.ask("邻居的狗咬人了谁负责")
+    assert answer.citations[0].article == 1
+    assert retrieval.Embedder.get() is embedder
