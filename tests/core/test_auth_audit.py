@@ -39,7 +39,10 @@ def test_lockout_after_repeated_failures(client, users, settings):
     assert client.get("/").status_code == 302
 
 
-def test_leader_must_pass_totp(client, users):
+def test_leader_must_pass_totp(client, users, settings):
+    # django-otp's back-off after one failure is THROTTLE_FACTOR seconds; make it long enough that a
+    # loaded machine cannot let it lapse between the two posts below.
+    settings.OTP_TOTP_THROTTLE_FACTOR = 600
     leader = users["leader"]
     device = TOTPDevice.objects.get(user=leader)
     response = _login(client, leader.username)
