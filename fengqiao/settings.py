@@ -226,6 +226,10 @@ TASKS = {
     }
 }
 WORKER_POLL_SECONDS = float(env("WORKER_POLL_SECONDS", "1"))
+# A dropped database connection: the worker retries with back-off up to this many seconds.
+WORKER_MAX_BACKOFF_SECONDS = float(env("WORKER_MAX_BACKOFF_SECONDS", "30"))
+# A task RUNNING longer than this is taken to be orphaned by a dead worker and queued again.
+TASK_LEASE_SECONDS = int(env("TASK_LEASE_SECONDS", "600"))
 # Periodic jobs: name -> (dotted task path, every N seconds).
 PERIODIC_JOBS = {
     "deadline_sweep": ("fengqiao.core.tasks.sweep_deadlines", 30),

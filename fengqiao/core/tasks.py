@@ -46,3 +46,19 @@ def enqueue_due_jobs(now=None) -> list[str]:
             import_string(path).enqueue()
             enqueued.append(name)
     return enqueued
+
+
+def requeue_stale_tasks(now=None) -> int:
+    """Put tasks back in the queue whose worker died while running them (kill -9, lost machine):
+    RUNNING for longer than ``TASK_LEASE_SECONDS``. Our tasks are short and idempotent (sweeps,
+    deliveries), so running one again is safe."""
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.TASK_LEASE_SECONDS)
+    count = DBTaskResult.objects.filter(status="RUNNING", started_at__lt=cutoff).update(
+        status="READY", started_at=None
+    )
+    if count:
+        logger.warning("requeued %d task(s) whose lease ran out", count)
+    return count

@@ -38,12 +38,29 @@ class Command(BaseCommand):
             ],
             env=env,
         )
-        worker = subprocess.Popen([sys.executable, "-m", "fengqiao.cli", "worker"], env=env)
+
+        def start_worker():
+            return subprocess.Popen([sys.executable, "-m", "fengqiao.cli", "worker"], env=env)
+
+        worker = start_worker()
         self.stdout.write(
             f"serving on http://{host}:{port}/ (web pid {web.pid}, worker pid {worker.pid})"
         )
+        # The web server never depends on the worker: a worker that exits is started again
+        # (after a back-off that grows while it keeps dying); only the web server's end ends us.
+        delay, restart_at = 1.0, None
         try:
-            while web.poll() is None and worker.poll() is None:
+            while web.poll() is None:
+                if worker.poll() is not None:
+                    now = time.monotonic()
+                    if restart_at is None:
+                        self.stderr.write(
+                            f"worker exited with {worker.returncode}; restarting in {delay:.0f} s"
+                        )
+                        restart_at = now + delay
+                    elif now >= restart_at:
+                        worker = start_worker()
+                        restart_at, delay = None, min(delay * 2, 60.0)
                 time.sleep(0.5)
         except KeyboardInterrupt:
             pass
