@@ -13,6 +13,7 @@ class InsightsConfig(AppConfig):
         entries = [
             ("insights:board", _("统计分析"), "cases.view_figures"),
             ("insights:disputes", _("纠纷统计"), "disputes.view_dispute_figures"),
+            ("insights:map", _("一张图"), "insights.view_command_centre"),
         ]
         for entry in entries:
             if entry not in NAVIGATION:

@@ -8,4 +8,7 @@ urlpatterns = [
     path("", views.board, name="board"),
     path("disputes/", views.disputes, name="disputes"),
     path("export.<str:fmt>", views.export, name="export"),
+    path("map/", views.map_page, name="map"),
+    path("map/layers.json", views.map_layers, name="map_layers"),
+    path("map/places/<int:pk>.json", views.grid_card, name="grid_card"),
 ]

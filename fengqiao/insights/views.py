@@ -1,6 +1,6 @@
 """Command-centre pages: the KPI board, dispute figures, exports and the map. Views call services."""
 
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -8,8 +8,11 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
 from fengqiao.core.authz import authorize
+from fengqiao.core.errors import NotFound
 
-from . import exports, figures, services
+from . import exports, figures, maps, services
+
+UTF8 = {"ensure_ascii": False}
 
 
 def _filters(request):
@@ -84,6 +87,8 @@ def disputes(request):
 @authorize(perm="insights.export_figures")
 def export(request, fmt):
     """The board as xlsx or PDF (the figures the user may see; audited)."""
+    if fmt not in ("xlsx", "pdf"):
+        raise NotFound(_("不支持的导出格式"))
     span, where, by = _filters(request)
     report = exports.collect(request.user, span, where=where, by=by)
     audit.record(
@@ -105,6 +110,61 @@ def export(request, fmt):
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
+
+
+@authorize(perm="insights.view_command_centre")
+def map_page(request):
+    """一张图: layers, grid cards, heat with a time slider; ``?screen=1`` is the big-screen mode."""
+    span, where, _by = _filters(request)
+    query = {"start": span.start.isoformat(), "end": span.end.isoformat()}
+    if where is not None:
+        query["place"] = where.code
+    config = {
+        "layers_url": reverse("insights:map_layers") + "?" + urlencode(query),
+        "card_url": reverse("insights:grid_card", args=[0]),
+        "screen": request.GET.get("screen") == "1",
+        "refresh_seconds": 60,
+        "labels": {
+            "urgent": _("紧急"),
+            "ordinary": _("一般"),
+            "complex": _("复杂"),
+            "overdue": _("超期"),
+            "case": _("事件"),
+            "dispute": _("矛盾纠纷"),
+            "risk": _("风险"),
+            "unit": _("重点单位"),
+            "station": _("派出所"),
+            "post": _("警务室"),
+            "level": _("第%(n)s级"),
+            "people": _("实有人口"),
+            "houses": _("实有房屋"),
+            "open_cases": _("在办事件"),
+            "open_disputes": _("在调纠纷"),
+            "risks": _("在册风险"),
+            "grid_worker": _("网格员"),
+            "community_officer": _("社区民警"),
+            "nobody": _("未配备"),
+            "all_categories": _("全部类别"),
+            "day": _("截至"),
+        },
+        "colours": {"red": _("红色"), "orange": _("橙色"), "blue": _("蓝色"), "green": _("绿色")},
+    }
+    return render(
+        request,
+        "insights/map.html",
+        {**_context(request, span, where), "config": config, "screen": config["screen"]},
+    )
+
+
+@authorize(perm="insights.view_command_centre")
+def map_layers(request):
+    span, where, _by = _filters(request)
+    return JsonResponse(maps.layers(request.user, span, where), json_dumps_params=UTF8)
+
+
+@authorize(perm="insights.view_command_centre")
+def grid_card(request, pk):
+    return JsonResponse(maps.grid_card(request.user, pk), json_dumps_params=UTF8)
 
 
 def legacy_cases_figures(request):

@@ -34,6 +34,9 @@ def _place_urls(case):
         f"/insights/export.pdf?place={code}",
         f"/api/v1/insights/cases?place={code}",
         f"/api/v1/insights/disputes?place={code}",
+        f"/insights/map/?place={code}",
+        f"/insights/map/layers.json?place={code}",
+        f"/insights/map/places/{case.place.pk}.json",
     ]
 
 
@@ -41,9 +44,14 @@ SCOPED = [
     ScopedEndpoint(
         name="insights.figures",
         make=make_case,
-        list_urls=["/insights/?by=grid", "/api/v1/insights/cases?by=grid"],
+        list_urls=[
+            "/insights/?by=grid",
+            "/api/v1/insights/cases?by=grid",
+            "/insights/map/",
+            "/insights/map/layers.json",
+        ],
         detail_urls=_place_urls,
         marker=lambda case: case.place.name,
-        url_names=["insights:export"],
+        url_names=["insights:export", "insights:grid_card"],
     )
 ]
