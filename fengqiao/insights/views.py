@@ -141,6 +141,7 @@ def map_page(request):
             "open_cases": _("在办事件"),
             "open_disputes": _("在调纠纷"),
             "risks": _("在册风险"),
+            "red_risks": _("红色预警风险"),
             "grid_worker": _("网格员"),
             "community_officer": _("社区民警"),
             "nobody": _("未配备"),

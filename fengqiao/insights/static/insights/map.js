@@ -198,7 +198,7 @@
   function bigKpis(totals) {
     var box = document.getElementById("big-kpis");
     box.textContent = "";
-    [["case", totals.cases], ["overdue", totals.overdue], ["dispute", totals.disputes], ["risk", totals.red_risks]].forEach(function (pair) {
+    [["open_cases", totals.cases], ["overdue", totals.overdue], ["open_disputes", totals.disputes], ["red_risks", totals.red_risks]].forEach(function (pair) {
       var k = document.createElement("div"); k.className = "kpi";
       k.appendChild(text("span", T[pair[0]], "name")); k.appendChild(text("b", pair[1] == null ? "—" : pair[1]));
       box.appendChild(k);
