@@ -8,7 +8,13 @@ class FieldworkConfig(AppConfig):
     verbose_name = _("社区警务")
 
     def ready(self):
-        from fengqiao.web.context import NAVIGATION
+        from fengqiao.web.context import HOME_PANELS, NAVIGATION
+
+        from .views import home_panel
+
+        panel = ("fieldwork/_home_panel.html", home_panel)
+        if panel not in HOME_PANELS:
+            HOME_PANELS.append(panel)
 
         entries = [
             ("fieldwork:visits", _("走访"), "fieldwork.view_visit"),

@@ -15,6 +15,20 @@ NAVIGATION = [
 ]
 
 
+# Panels on the staff home page: (template, callable(request) -> context dict or None).
+# Apps append theirs in their apps.ready(); a panel returning None is not shown.
+HOME_PANELS = []
+
+
+def home_panels(request):
+    panels = []
+    for template, build in HOME_PANELS:
+        context = build(request)
+        if context is not None:
+            panels.append({"template": template, **context})
+    return panels
+
+
 def _group_label(namespace):
     try:
         return apps.get_app_config(namespace).verbose_name

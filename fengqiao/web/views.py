@@ -99,7 +99,13 @@ def logout(request):
 
 @login_required
 def home(request):
-    return render(request, "web/home.html", {"roles": request.user.role_labels()})
+    from .context import home_panels
+
+    return render(
+        request,
+        "web/home.html",
+        {"roles": request.user.role_labels(), "panels": home_panels(request)},
+    )
 
 
 @login_required
