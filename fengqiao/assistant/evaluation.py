@@ -9,7 +9,7 @@ from . import laws as lawsmod
 from . import learned as learnedmod
 from . import realdata
 from .engine import Assistant
-from .retrieval import DenseIndex, KBEntry
+from .retrieval import DenseIndex, Embedder, KBEntry
 from .screener import EVAL_FILE, Screener, evaluate, read_tsv
 
 QUESTIONS_FILE = Path(__file__).resolve().parent / "data" / "eval" / "questions.jsonl"
@@ -112,13 +112,18 @@ def evaluate_citations(assistant: Assistant, questions) -> dict:
     return out
 
 
-def evaluate_answer_only(assistant_factory, kb_rows) -> dict:
+def evaluate_answer_only(assistant_factory, kb_rows, embed_cache=None) -> dict:
     """Lawyer answers as an answer-only knowledge base; each question must find its own answer.
 
     Answered-and-right: the question's own answer given, or (no answer given) an article its lawyer
     cited among the three quoted; wrong: another answer given, or quotes without a cited article."""
     entries = [KBEntry(f"kb{i}", "", "", [], r.answer, []) for i, r in enumerate(kb_rows)]
     assistant = assistant_factory(entries)
+    embedder = Embedder.get()
+    if (
+        embedder is not None and embed_cache is not None
+    ):  # as the worker does when answers are saved
+        assistant.kb.embed(embedder, embed_cache)
     ranks, right, wrong, handed = [], 0, 0, 0
     for i, r in enumerate(kb_rows):
         result = assistant.ask(r.question)
@@ -171,7 +176,9 @@ def evaluate_all(data_dir: Path, cache_dir: Path, part: str = "test", only: str 
         if "citations" in wanted:
             report["citations"] = evaluate_citations(factory([]), chosen)
         if "answers" in wanted:
-            report["answer_only"] = evaluate_answer_only(factory, realdata.answer_kb(chosen))
+            report["answer_only"] = evaluate_answer_only(
+                factory, realdata.answer_kb(chosen), cache_dir / "kb"
+            )
     if "screening" in wanted and (data_dir / "training" / "fraud.jsonl").exists():
         from . import screen_training
 

@@ -479,7 +479,14 @@ class Embedder:
         return cls._instance
 
     def query(self, text: str) -> np.ndarray:
-        return np.asarray(self.model.query(textmod.normalize(text)[: self.MAX_CHARS]), np.float32)
+        text = textmod.normalize(text)[: self.MAX_CHARS]
+        cache = self.__dict__.setdefault("_queries", {})
+        vec = cache.get(text)
+        if vec is None:
+            if len(cache) >= 2048:
+                cache.clear()
+            vec = cache[text] = np.asarray(self.model.query(text), np.float32)
+        return vec
 
     def passages(self, texts: Sequence[str]) -> np.ndarray:
         texts = [textmod.normalize(t)[: self.MAX_CHARS] or "-" for t in texts]
