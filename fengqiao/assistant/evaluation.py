@@ -161,9 +161,9 @@ def evaluate_all(data_dir: Path, cache_dir: Path, part: str = "test", only: str 
         index = realdata.corpus_index(data_dir / "laws", cache_dir / "laws")
         today = dt.date.today()
         dense = DenseIndex(cache_dir / "laws")
-        if not dense.done or len(index.docs) != dense.total:
+        if not dense.done or len(index.docs) != dense.total or Embedder.get() is None:
             dense = None
-        report["dense_articles"] = f"{dense.done if dense else 0}/{len(index.docs)}"
+        report["dense_articles"] = f"{dense.done}/{len(index.docs)}" if dense else "off"
         learned = learnedmod.default()
 
         def factory(entries):
