@@ -1,7 +1,7 @@
 """JSON API for the risk register, mounted at /api/v1/risks/. Handlers only call services; every
 read goes through ``restrict``/``get_scoped``; reading a risk's detail is audited."""
 
-from datetime import date, datetime
+from datetime import datetime
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
@@ -13,6 +13,7 @@ from fengqiao.core import workflow as kernel
 from fengqiao.core.errors import ServiceError
 
 from . import reviews, services, suggestions
+from .actions import registry
 from .models import Risk, RiskCategory
 
 router = Router(tags=["risks"])
@@ -185,20 +186,6 @@ class ApplyIn(Schema):
     people: list[PersonIn] = []
     disputes: list[int] = []
     cases: list[int] = []
-
-
-class ActionIn(Schema):
-    note: str = ""
-    level: str = ""
-    to_level: str = ""
-    city_reference: str = ""
-    department_id: int | None = None
-    matter: str = ""
-    leader_id: int | None = None
-    member_ids: list[int] = []
-    plan: str = ""
-    text: str = ""
-    day: date | None = None
 
 
 class SuggestionOut(Schema):
@@ -515,85 +502,19 @@ def get_timeline(request, risk_id: int):
     return list(kernel.timeline(services.get_risk(request.user, risk_id)))
 
 
-ACTIONS = (
-    "approve",
-    "return",
-    "resubmit",
-    "file_city",
-    "propose_level",
-    "approve_level",
-    "reject_level",
-    "change_level",
-    "task_force",
-    "task_force_log",
-    "hand_over",
-    "approve_close",
-    "reject_close",
-    "reopen",
-)
-
-
-def run_action(risk, name, user, p):
-    """One place that maps an action name to its service (shared by the API and the pages)."""
-    if name in ("approve",):
-        return services.approve(risk, user, level=p.get("level", ""), note=p.get("note", ""))
-    if name in ("return", "resubmit", "approve_close", "reject_close"):
-        return services.act(risk, name, user, note=p.get("note", ""))
-    if name == "file_city":
-        return services.file_city(
-            risk, user, city_reference=p.get("city_reference", ""), note=p.get("note", "")
-        )
-    if name == "propose_level":
-        return services.propose_level(
-            risk, user, to_level=p.get("to_level", ""), reason=p.get("note", "")
-        )
-    if name in ("approve_level", "reject_level"):
-        return services.decide_level(
-            risk, user, approve=name == "approve_level", note=p.get("note", "")
-        )
-    if name == "change_level":
-        return services.change_level(
-            risk, user, to_level=p.get("to_level", ""), reason=p.get("note", "")
-        )
-    if name == "task_force":
-        return services.create_task_force(
-            risk,
-            user,
-            leader=p.get("leader_id"),
-            members=p.get("member_ids") or [],
-            plan=p.get("plan", ""),
-        )
-    if name == "task_force_log":
-        return services.log_task_force(risk, user, text=p.get("text", ""), day=p.get("day"))
-    if name == "hand_over":
-        return services.hand_over(
-            risk, user, department=p.get("department_id"), matter=p.get("matter", "")
-        )
-    if name == "reopen":
-        return services.reopen(risk, user, note=p.get("note", ""), level=p.get("level", ""))
-    if name == "request_close":
-        return services.request_close(
-            risk, user, note=p.get("note", ""), files=p.get("files") or []
-        )
-    raise ServiceError(
-        _("未知操作：%(a)s") % {"a": name},
-        code="unknown_action",
-        details={"allowed": [*ACTIONS, "request_close"]},
-    )
-
-
-@router.post("/{risk_id}/actions/{action}", response=RiskDetailOut)
-def act(request, risk_id: int, action: str, payload: ActionIn):
-    """Take an action: approve, return, resubmit, file_city, propose_level, approve_level,
-    reject_level, change_level, task_force, task_force_log, hand_over, approve_close,
-    reject_close, reopen. Close-out requests carry evidence: ``POST /{id}/close-request``."""
-    risk = services.get_risk(request.user, risk_id)
-    if action == "request_close":
-        raise ServiceError(
-            _("申请销号须上传化解证明材料（请使用 close-request 上传）"), code="evidence_required"
-        )
-    run_action(risk, action, request.user, payload.dict())
+def _load(request, risk_id):
     return services.get_risk(request.user, risk_id)
+
+
+def _respond(request, risk_id, result):
+    return services.get_risk(request.user, risk_id)
+
+
+# POST /{risk_id}/actions/<name> for every action of the registry (core.actions), each with its
+# own request body in the OpenAPI. Close-out requests carry files: POST /{risk_id}/close-request.
+registry.add_api_operations(
+    router, id_param="risk_id", load=_load, respond=_respond, response=RiskDetailOut
+)
 
 
 @router.post("/{risk_id}/close-request", response=RiskDetailOut)

@@ -25,7 +25,7 @@ from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.org.models import Department, Place, User
 
 from . import documents, reviews, services, suggestions
-from .api import run_action
+from .actions import registry
 from .models import COLOURS, RANK, Level, ReviewItem, Risk, RiskCategory, TaskForce
 from .workflow import flow, handover_flow
 
@@ -195,7 +195,9 @@ def _detail_context(request, risk, form=None):
                 "now": True,
             }
         )
-    available = {t.name for t in flow.available(risk, user)}
+    available = set(registry.available(risk, user))
+    if "propose_level" in available and user.has_perm("risks.approve_level"):
+        available.add("change_level")
     proposal = risk.level_changes.filter(state="proposed").first()
     handovers = list(risk.handovers.select_related("department"))
     for h in handovers:
@@ -247,41 +249,16 @@ def detail(request, pk):
     return render(request, "risks/detail.html", _detail_context(request, risk))
 
 
-DETAIL_ACTIONS = (
-    "approve",
-    "return",
-    "resubmit",
-    "file_city",
-    "propose_level",
-    "approve_level",
-    "reject_level",
-    "change_level",
-    "hand_over",
-    "request_close",
-    "approve_close",
-    "reject_close",
-    "reopen",
-)
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def act(request, pk, action):
-    """Every form of the detail page posts here; a GET (after the scope check) goes back."""
+    """Every form of the detail page posts here (the action registry reads the form); a GET
+    (after the scope check) goes back to the page."""
     risk = _get(services.get_risk, request.user, pk)
-    if request.method == "GET" or action not in DETAIL_ACTIONS:
+    if request.method == "GET" or action not in registry:
         return redirect("risks:detail", pk=risk.pk)
-    payload = {
-        "note": request.POST.get("note", ""),
-        "level": request.POST.get("level", ""),
-        "to_level": request.POST.get("to_level", ""),
-        "city_reference": request.POST.get("city_reference", ""),
-        "department_id": request.POST.get("department") or None,
-        "matter": request.POST.get("matter", ""),
-        "files": request.FILES.getlist("evidence"),
-    }
     try:
-        run_action(risk, action, request.user, payload)
+        registry.handle_form(request, risk, action, files=request.FILES.getlist("evidence"))
     except ServiceError as exc:
         messages.error(request, exc.message)
         risk = _get(services.get_risk, request.user, pk)

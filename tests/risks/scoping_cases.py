@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from fengqiao.org.models import Department
 from fengqiao.risks import reviews, services, suggestions
+from fengqiao.risks.actions import registry
 from fengqiao.risks.models import Suggestion
 from tests.disputes import helpers as dispute_helpers
 from tests.risks import helpers
@@ -88,7 +89,7 @@ SCOPED = [
             "risks:complete_action",
             "/api/v1/risks/{risk_id}",
             "/api/v1/risks/{risk_id}/timeline",
-            "/api/v1/risks/{risk_id}/actions/{action}",
+            *registry.api_paths("/api/v1/risks", "risk_id"),
             "/api/v1/risks/{risk_id}/close-request",
             "/api/v1/risks/handovers/{handover_id}/{step}",
             "/api/v1/risks/review-actions/{action_id}/complete",

@@ -42,7 +42,7 @@ def test_errors_are_clear(client, county, users, users_b):
     response = client.post(
         f"/api/v1/risks/{risk.pk}/actions/fly", {}, content_type="application/json"
     )
-    assert response.status_code == 400 and response.json()["error"]["code"] == "unknown_action"
+    assert response.status_code in (404, 405)
     response = client.post(
         f"/api/v1/risks/{risk.pk}/actions/request_close",
         {"note": "x"},
@@ -78,5 +78,7 @@ def test_openapi_lists_the_risk_paths(client):
     from fengqiao.api import api
 
     paths = api.get_openapi_schema()["paths"]
-    assert "/api/v1/risks/{risk_id}/actions/{action}" in paths
+    assert "/api/v1/risks/{risk_id}/actions/approve" in paths
+    body = paths["/api/v1/risks/{risk_id}/actions/file_city"]["post"]["requestBody"]
+    assert body  # each action has its own request body
     assert "/api/v1/risks/sessions/{session_id}/items/{item_id}/decision" in paths
