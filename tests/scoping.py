@@ -32,6 +32,8 @@ EXEMPT = {
     "admin/": "Django admin: only the admin roles, who have no business-data permissions",
     "web:reveal": "generic reveal; scope is checked by core.services.reveal (tests/core/test_pii.py)",
     "set_language": "no record",
+    "registry:public_place": "public door-plate page: authority is the unguessable QR token; it shows only the address (tests/registry/test_stays.py)",
+    "registry:public_stay": "public landlord/hotel report form of a door plate: token-addressed, throttled, shows no records (tests/registry/test_stays.py)",
     "web:role_request_decide": "role requests are account administration, not place records; the approver's coverage of every requested place is checked by org.services.decide_role_request (tests/security/test_separation.py)",
     "assistant:answer_edit": "standard answers are county-wide reference content, not per-grid records; edit needs assistant.change_standardanswer (tests/assistant/test_http.py)",
     "assistant:answer_delete": "standard answers are county-wide reference content, not per-grid records; delete needs assistant.delete_standardanswer (tests/assistant/test_http.py)",

@@ -10,6 +10,8 @@ class RegistryConfig(AppConfig):
     def ready(self):
         from fengqiao.web.context import NAVIGATION
 
+        from . import workflow  # noqa: F401 — registers the foreigners' stay flow
+
         entries = [
             ("registry:search", _("一标三实"), "registry.view_person"),
             ("registry:imports", _("数据导入"), "registry.import_registry"),

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core.models import DeadlineTracked
 from fengqiao.core.pii import EncryptedField
 from fengqiao.core.scoping import ScopedModel
 
@@ -378,7 +379,7 @@ class Tenancy(models.Model):
         return f"{self.person} @ {self.house}"
 
 
-class ForeignerStay(ScopedModel):
+class ForeignerStay(ScopedModel, DeadlineTracked):
     """A foreign guest's accommodation registration (境外人员住宿登记), reported by a landlord or a
     hotel; checked on site by the station within 3 working days when scattered (散居)."""
 
@@ -413,7 +414,6 @@ class ForeignerStay(ScopedModel):
     arrival = models.DateField(_("入住日期"))
     expected_departure = models.DateField(_("拟离开日期"))
     departed_on = models.DateField(_("离开日期"), null=True, blank=True)
-    check_due_at = models.DateTimeField(_("核查期限"), null=True, blank=True)
     checked_at = models.DateTimeField(_("核查时间"), null=True, blank=True)
     checked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -433,6 +433,22 @@ class ForeignerStay(ScopedModel):
     @property
     def full_name(self):
         return f"{self.surname} {self.given_name}".strip()
+
+    def flags(self, today=None):
+        """Overstay / expiring-visa flags of an active stay."""
+        from django.utils import timezone
+
+        today = today or timezone.localdate()
+        if self.state == self.State.CANCELLED:
+            return []
+        out = []
+        if self.visa_valid_until < today:
+            out.append("visa_expired")
+        elif (self.visa_valid_until - today).days <= 7:
+            out.append("visa_expiring")
+        if self.expected_departure < today:
+            out.append("overstay")
+        return out
 
 
 class ImportJob(models.Model):

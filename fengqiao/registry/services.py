@@ -8,7 +8,7 @@ API call and an Excel row are refused with the same message.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
@@ -834,3 +834,122 @@ def place_file(actor, address):
     except ImportError:
         pass
     return out
+
+
+# -- foreigners' accommodation registration -------------------------------------------------------
+NATIONALITY_RE = re.compile(r"^[A-Z]{3}$")
+PASSPORT_RE = re.compile(r"^[A-Z0-9]{5,20}$")
+
+
+def clean_stay(data):
+    nationality = clean_text(data.get("nationality"), field=_("国籍"), required=True).upper()
+    if not NATIONALITY_RE.match(nationality):
+        raise ServiceError(
+            _("国籍请填写三位字母代码（如 USA、JPN）"),
+            code="invalid_nationality",
+            details={"field": "nationality"},
+        )
+    passport = clean_text(data.get("passport_number"), field=_("护照号码"), required=True)
+    passport = passport.upper().replace(" ", "")
+    if not PASSPORT_RE.match(passport):
+        raise ServiceError(
+            _("护照号码格式不正确"), code="invalid_passport", details={"field": "passport_number"}
+        )
+    out = {
+        "surname": clean_text(data.get("surname"), field=_("英文姓"), required=True, max_length=60),
+        "given_name": clean_text(data.get("given_name"), field=_("英文名"), max_length=60),
+        "sex": clean_choice(data.get("sex"), Person.Sex, field=_("性别"), default=""),
+        "birth_date": clean_date(data.get("birth_date"), field=_("出生日期")),
+        "nationality": nationality,
+        "passport_number": passport,
+        "visa_type": clean_text(
+            data.get("visa_type"), field=_("签证/居留种类"), required=True, max_length=20
+        ),
+        "visa_valid_until": clean_date(
+            data.get("visa_valid_until"), field=_("签证有效期至"), required=True, allow_future=True
+        ),
+        "arrival": clean_date(
+            data.get("arrival"), field=_("入住日期"), required=True, allow_future=True
+        ),
+        "expected_departure": clean_date(
+            data.get("expected_departure"), field=_("拟离开日期"), required=True, allow_future=True
+        ),
+        "reporter_kind": clean_choice(
+            data.get("reporter_kind"),
+            ForeignerStay.Reporter,
+            field=_("报告人类型"),
+            default="landlord",
+        ),
+        "reporter_name": clean_text(
+            data.get("reporter_name"), field=_("报告人"), required=True, max_length=50
+        ),
+        "reporter_phone": clean_phone(data.get("reporter_phone")),
+    }
+    if out["expected_departure"] < out["arrival"]:
+        raise ServiceError(
+            _("拟离开日期不能早于入住日期"),
+            code="invalid_date",
+            details={"field": "expected_departure"},
+        )
+    if out["arrival"] > timezone.localdate() + timedelta(days=1):
+        raise ServiceError(
+            _("请在客人入住后登记"), code="invalid_date", details={"field": "arrival"}
+        )
+    return out
+
+
+def report_stay(address, data, *, actor=None):
+    """A landlord or hotel reports a foreign guest (online, from the door-plate page, or staff
+    on their behalf). Scattered (landlord) registrations start the station's 3-working-day
+    on-site check on the kernel."""
+    from fengqiao.cases.workdays import add_working_days
+    from fengqiao.core.workflow import start_deadline
+
+    from .workflow import CHECK_WORKING_DAYS
+
+    if actor is not None:
+        _need(actor, "registry.add_foreignerstay")
+        address = _scoped_address(actor, address)
+    elif not address.in_use:
+        raise ServiceError(_("该地址已停用"), code="address_retired")
+    fields = clean_stay(data)
+    with transaction.atomic():
+        stay = ForeignerStay(address=address, place=address.place, **fields)
+        stay.number = f"JW{timezone.localtime():%Y%m%d%H%M%S}{secrets_suffix()}"
+        stay.save()
+        if stay.reporter_kind == ForeignerStay.Reporter.LANDLORD:
+            now = timezone.now()
+            start_deadline(stay, "onsite_check", add_working_days(now, CHECK_WORKING_DAYS), now=now)
+        audit.record("registry.stay.report", user=actor, target=stay)
+    return stay
+
+
+def secrets_suffix():
+    import secrets
+
+    return f"{secrets.randbelow(10000):04d}"
+
+
+def check_stay(actor, stay, *, note):
+    from fengqiao.core.workflow import apply
+
+    note = clean_text(note, field=_("核查情况"), required=True, max_length=2000)
+    row, _entry = apply(stay, "check", actor, note=note)
+    return row
+
+
+def cancel_stay(actor, stay, *, departed_on=None, note=""):
+    from fengqiao.core.workflow import apply
+
+    departed = clean_date(departed_on, field=_("离开日期")) or timezone.localdate()
+    if departed < stay.arrival:
+        raise ServiceError(_("离开日期不能早于入住日期"), code="invalid_date")
+    row, _entry = apply(
+        stay,
+        "cancel",
+        actor,
+        note=note,
+        data={"departed_on": departed.isoformat()},
+        changes={"departed_on": departed},
+    )
+    return row

@@ -22,4 +22,11 @@ urlpatterns = [
     path("imports/<int:pk>/", views.import_job, name="import_job"),
     path("imports/<int:pk>/report/", views.import_report, name="import_report"),
     path("export/", views.export, name="export"),
+    path("stays/", views.stays, name="stays"),
+    path("stays/new/", views.stay_new, name="stay_new"),
+    path("stays/<int:pk>/", views.stay_detail, name="stay"),
+    path("stays/<int:pk>/act/<str:action>/", views.stay_act, name="stay_act"),
+    path("addresses/<int:pk>/doorplate/", views.doorplate, name="doorplate"),
+    path("p/<str:token>/", views.public_place, name="public_place"),
+    path("p/<str:token>/stay/", views.public_stay, name="public_stay"),
 ]

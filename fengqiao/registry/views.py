@@ -9,14 +9,16 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 
 from fengqiao.core.authz import authorize
 from fengqiao.core.errors import NotFound, ServiceError
+from fengqiao.core.throttle import Throttle, client_ip
 from fengqiao.org.models import Place
 
 from . import importer, services
 from . import search as finder
-from .models import Address, House, ImportJob, Person, PersonTag, Unit
+from .models import Address, ForeignerStay, House, ImportJob, Person, PersonTag, Unit
 
 
 def _perm(user, perm):
@@ -458,3 +460,193 @@ def export(request):
         suffix = "clear" if clear else "masked"
         return _xlsx_response(content, f"{kind}-{timezone.localdate():%Y%m%d}-{suffix}.xlsx")
     return render(request, "registry/export.html", {"kinds": ImportJob.Kind.choices})
+
+
+# -- foreigners' stays ----------------------------------------------------------------------------
+STAY_KEYS = (
+    "surname",
+    "given_name",
+    "sex",
+    "birth_date",
+    "nationality",
+    "passport_number",
+    "visa_type",
+    "visa_valid_until",
+    "arrival",
+    "expected_departure",
+    "reporter_kind",
+    "reporter_name",
+    "reporter_phone",
+)
+FLAG_LABELS = {
+    "visa_expired": _l("签证已过期"),
+    "visa_expiring": _l("签证7日内到期"),
+    "overstay": _l("超过拟离开日期"),
+}
+
+
+def _stay_form_context(address, form, public):
+    return {
+        "address": address,
+        "form": form,
+        "reporters": ForeignerStay.Reporter.choices,
+        "sexes": Person.Sex.choices,
+        "public": public,
+    }
+
+
+@authorize(perm="registry.view_foreignerstay")
+def stays(request):
+    rows = list(
+        ForeignerStay.objects.restrict(request.user)
+        .select_related("address")
+        .order_by("state", "next_due_at", "-id")[:300]
+    )
+    flag = request.GET.get("flag", "")
+    for stay in rows:
+        stay.flag_labels = [FLAG_LABELS[f] for f in stay.flags()]
+    if flag:
+        rows = [s for s in rows if flag in s.flags()]
+    return render(
+        request, "registry/stays.html", {"rows": rows, "flag": flag, "now": timezone.now()}
+    )
+
+
+@authorize(perm="registry.add_foreignerstay")
+def stay_new(request):
+    address = _scoped(
+        Address, request, request.GET.get("address") or request.POST.get("address") or 0
+    )
+    status = 200
+    if request.method == "POST":
+        try:
+            stay = services.report_stay(
+                address, {k: request.POST.get(k, "") for k in STAY_KEYS}, actor=request.user
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, _("已登记：%(number)s") % {"number": stay.number})
+            return redirect("registry:stay", pk=stay.pk)
+    return render(
+        request,
+        "registry/stay_form.html",
+        _stay_form_context(address, request.POST, False),
+        status=status,
+    )
+
+
+@authorize(
+    ForeignerStay.objects.select_related("address", "checked_by"),
+    perm="registry.view_foreignerstay",
+)
+def stay_detail(request, stay):
+    from fengqiao.core.workflow import open_deadlines, timeline
+
+    stay.flag_labels = [FLAG_LABELS[f] for f in stay.flags()]
+    return render(
+        request,
+        "registry/stay.html",
+        {
+            "stay": stay,
+            "timeline": timeline(stay),
+            "deadlines": open_deadlines(stay),
+            "can_reveal": request.user.has_perm("core.reveal_personal_data"),
+            "can_check": stay.state == "reported"
+            and request.user.has_perm("registry.check_foreignerstay"),
+            "can_cancel": stay.state != "cancelled"
+            and request.user.has_perm("registry.change_foreignerstay"),
+        },
+    )
+
+
+@authorize(ForeignerStay, perm="registry.view_foreignerstay")
+def stay_act(request, stay, action):
+    _post_only(request)
+    if action == "check":
+        services.check_stay(request.user, stay, note=request.POST.get("note"))
+        messages.success(request, _("已记录现场核查"))
+    elif action == "cancel":
+        services.cancel_stay(
+            request.user,
+            stay,
+            departed_on=request.POST.get("departed_on"),
+            note=request.POST.get("note", ""),
+        )
+        messages.success(request, _("已注销"))
+    else:
+        raise Http404
+    return redirect("registry:stay", pk=stay.pk)
+
+
+# -- door plates (QR) and the public page of a place ----------------------------------------------
+PUBLIC_REPORTS = Throttle("registry.stay.public", limit=20, window=3600)
+
+
+def _public_url(request, address):
+    return request.build_absolute_uri(reverse("registry:public_place", args=[address.qr_token]))
+
+
+@authorize(Address.objects.select_related("place"), perm="registry.view_address")
+def doorplate(request, address):
+    """A printable door plate with the QR code of this building or room."""
+    from fengqiao.cases.posters import qr_svg
+
+    rooms = []
+    if address.level == Address.Level.BUILDING and request.GET.get("rooms"):
+        rooms = [
+            (room, qr_svg(_public_url(request, room), scale=3))
+            for room in services.address_subtree(address).filter(
+                level=Address.Level.ROOM, in_use=True
+            )[:200]
+        ]
+    return render(
+        request,
+        "registry/doorplate.html",
+        {
+            "address": address,
+            "url": _public_url(request, address),
+            "svg": qr_svg(_public_url(request, address), scale=6),
+            "rooms": rooms,
+        },
+    )
+
+
+def _public_address(token):
+    address = (
+        Address.objects.select_related("place").filter(qr_token=token, in_use=True).first()
+        if token
+        else None
+    )
+    if address is None:
+        raise Http404
+    return address
+
+
+def public_place(request, token):
+    """The resident page of a place, opened from its door-plate QR code. Shows only the address
+    and what residents may do there; never any personal data."""
+    address = _public_address(token)
+    return render(request, "registry/public_place.html", {"address": address, "token": token})
+
+
+def public_stay(request, token):
+    """A landlord or hotel reports a foreign guest online (Chinese or English form)."""
+    address = _public_address(token)
+    status = 200
+    if request.method == "POST":
+        PUBLIC_REPORTS.consume(client_ip(request) or "unknown")
+        try:
+            stay = services.report_stay(address, {k: request.POST.get(k, "") for k in STAY_KEYS})
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            return render(request, "registry/public_stay_done.html", {"stay": stay})
+    return render(
+        request,
+        "registry/stay_form.html",
+        _stay_form_context(address, request.POST, True),
+        status=status,
+    )

@@ -97,3 +97,27 @@ SCOPED.append(
         url_names=["registry:import_job", "registry:import_report"],
     )
 )
+
+
+def _stay(grid, users):
+    from tests.registry.test_stays import _data
+
+    room = helpers.tree(grid, users["grid_worker"], road=f"宿{grid.code}路")
+    return services.report_stay(room, _data(surname=f"S{grid.code}"))
+
+
+SCOPED.append(
+    ScopedEndpoint(
+        name="registry_stays",
+        make=_stay,
+        list_urls=["/registry/stays/"],
+        detail_urls=lambda s: [
+            f"/registry/stays/{s.pk}/",
+            f"/registry/stays/{s.pk}/act/check/",
+            f"/registry/stays/new/?address={s.address_id}",
+            f"/registry/addresses/{s.address_id}/doorplate/",
+        ],
+        marker=lambda s: s.number,
+        url_names=["registry:stay", "registry:stay_act", "registry:doorplate"],
+    )
+)
