@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from fengqiao.core import exports
 from fengqiao.core.authz import authorize
 from fengqiao.core.errors import ServiceError
 from fengqiao.org.models import Place
@@ -165,13 +166,10 @@ def answers_export(request):
     fmt = request.GET.get("format", "jsonl")
     rows = services.export_entries()
     if fmt == "xlsx":
-        from openpyxl import Workbook
-
-        wb = Workbook()
-        ws = wb.active
-        ws.append(["id", "category", "question", "paraphrases", "answer", "basis"])
-        for e in rows:
-            ws.append(
+        return exports.xlsx_response(
+            "standard_answers.xlsx",
+            ["id", "category", "question", "paraphrases", "answer", "basis"],
+            (
                 [
                     e["id"],
                     e["category"],
@@ -180,13 +178,12 @@ def answers_export(request):
                     e["answer"],
                     json.dumps(e.get("basis", []), ensure_ascii=False),
                 ]
-            )
-        resp = HttpResponse(
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                for e in rows
+            ),
+            actor=request.user,
+            kind="assistant.answers",
         )
-        wb.save(resp)
-        resp["Content-Disposition"] = 'attachment; filename="standard_answers.xlsx"'
-        return resp
+    exports.audit_export(request.user, "assistant.answers", rows=len(rows), fmt="jsonl")
     body = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in rows)
     resp = HttpResponse(body, content_type="application/x-ndjson; charset=utf-8")
     resp["Content-Disposition"] = 'attachment; filename="standard_answers.jsonl"'

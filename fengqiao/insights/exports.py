@@ -5,6 +5,8 @@ from io import BytesIO
 
 from django.utils.translation import gettext as _
 
+from fengqiao.core import exports as core_exports
+
 from . import figures, services
 from .templatetags.insights_tags import fmt_change, fmt_value
 
@@ -26,10 +28,8 @@ TABLE_COLUMNS = (
 
 
 def safe(value):
-    """A spreadsheet cell that cannot run as a formula (= + - @, tab, CR)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """A spreadsheet cell that cannot run as a formula (``core.exports``)."""
+    return core_exports.safe_cell(value)
 
 
 def collect(actor, span, *, where=None, by=None):

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
 
-from fengqiao.core import audit, pii
+from fengqiao.core import audit, exports, pii
 from fengqiao.core.errors import Forbidden, ServiceError
 from fengqiao.core.throttle import Throttle
 
@@ -450,16 +450,9 @@ def template(kind) -> bytes:
 
 
 # -- export ---------------------------------------------------------------------------------------
-DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
-
-
 def neutralise(value):
-    """A cell value that a spreadsheet will never run as a formula."""
-    if isinstance(value, pii.Sensitive):
-        value = str(value)
-    if isinstance(value, str) and value.startswith(DANGEROUS):
-        return "'" + value
-    return value
+    """A cell value that a spreadsheet will never run as a formula (``core.exports``)."""
+    return exports.safe_cell(value)
 
 
 def _person_row(p, clear):

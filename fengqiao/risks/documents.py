@@ -7,7 +7,7 @@ from io import BytesIO
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.core import audit
+from fengqiao.core import audit, exports
 from fengqiao.core.errors import ServiceError
 
 from . import reviews, services
@@ -96,13 +96,8 @@ def pack(session, user, fmt):
 
 
 def safe_cell(value):
-    """Neutralise spreadsheet formulas: cells starting with = + - @, tab or CR get a quote."""
-    if value is None:
-        return ""
-    text = str(value)
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
+    """Neutralise spreadsheet formulas (``core.exports``); empty for None."""
+    return "" if value is None else exports.safe_cell(str(value))
 
 
 HEADERS = [
