@@ -55,7 +55,11 @@ def get_risk(actor, pk, action="view"):
 
 def view_risk(actor, pk):
     """The risk detail for reading: scoped, and every view is written to the audit log."""
-    risk = get_risk(actor, pk)
+    return record_view(actor, get_risk(actor, pk))
+
+
+def record_view(actor, risk):
+    """Audit one reading of a risk's detail (risk data is sensitive)."""
     audit.record("risk.view", user=actor, target=risk, data={"level": risk.level})
     return risk
 

@@ -9,7 +9,6 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
@@ -21,18 +20,31 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from fengqiao.core import workflow as kernel
+from fengqiao.core.authz import AnyOf, authorize
 from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.org.models import Department, Place, User
 
 from . import documents, reviews, services, suggestions
 from .actions import registry
-from .models import COLOURS, RANK, Level, ReviewItem, Risk, RiskCategory, TaskForce
+from .models import (
+    COLOURS,
+    RANK,
+    HandOver,
+    Level,
+    ReviewAction,
+    ReviewItem,
+    ReviewSession,
+    Risk,
+    RiskCategory,
+    Suggestion,
+    TaskForce,
+)
 from .workflow import flow, handover_flow
 
-
-def _perm(user, perm):
-    if not user.has_perm(perm):
-        raise PermissionDenied
+RISKS = Risk.objects.select_related(
+    "category", "place", "unit", "responsible_department", "responsible_leader"
+)
+SESSIONS = ReviewSession.objects.select_related("place", "chair")
 
 
 def _get(fn, *args, **kwargs):
@@ -43,11 +55,10 @@ def _get(fn, *args, **kwargs):
 
 
 # -- board ----------------------------------------------------------------------------------------
-@login_required
+@authorize(perm="risks.view_risk")
 def board(request):
     """Open risks by colour, narrowed to a place; the filing chain and close-outs in progress."""
     user = request.user
-    _perm(user, "risks.view_risk")
     rows = Risk.objects.restrict(user).select_related("category", "place", "unit")
     places = list(Place.objects.restrict(user).filter(level__lte=Place.Level.VILLAGE)[:300])
     place_id = request.GET.get("place") or ""
@@ -152,10 +163,9 @@ def _fields_from(post):
     }
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
+@authorize(perm="risks.apply_risk")
 def apply(request):
-    _perm(request.user, "risks.apply_risk")
     form = request.POST if request.method == "POST" else {}
     if request.method == "POST":
         fields = _fields_from(request.POST)
@@ -243,18 +253,18 @@ def _labelled(entries):
     return out
 
 
-@login_required
-def detail(request, pk):
-    risk = _get(services.view_risk, request.user, pk)
+@authorize(RISKS, perm="risks.view_risk")
+def detail(request, risk):
+    services.record_view(request.user, risk)
     return render(request, "risks/detail.html", _detail_context(request, risk))
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
-def act(request, pk, action):
+@authorize(RISKS, perm="risks.view_risk")
+def act(request, risk, action):
     """Every form of the detail page posts here (the action registry reads the form); a GET
     (after the scope check) goes back to the page."""
-    risk = _get(services.get_risk, request.user, pk)
+    pk = risk.pk
     if request.method == "GET" or action not in registry:
         return redirect("risks:detail", pk=risk.pk)
     try:
@@ -268,10 +278,12 @@ def act(request, pk, action):
     return redirect("risks:detail", pk=risk.pk)
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
-def handover_step(request, pk, step):
-    handover = _get(services.get_handover, request.user, pk)
+@authorize(
+    HandOver.objects.select_related("risk", "department"),
+    perm=AnyOf("risks.hand_over", "risks.handle_handover"),
+)
+def handover_step(request, handover, step):
     if request.method == "GET":
         return redirect("risks:detail", pk=handover.risk_id)
     try:
@@ -299,10 +311,9 @@ def handover_step(request, pk, step):
     return redirect("risks:detail", pk=handover.risk_id)
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
-def complete_action(request, pk):
-    action = _get(services.get_action, request.user, pk)
+@authorize(ReviewAction.objects.select_related("risk", "owner"), perm="risks.view_risk")
+def complete_action(request, action):
     if request.method == "GET":
         return redirect("risks:detail", pk=action.risk_id)
     try:
@@ -315,10 +326,9 @@ def complete_action(request, pk):
 
 
 # -- task force -----------------------------------------------------------------------------------
-@login_required
 @require_http_methods(["GET", "POST"])
-def task_force(request, pk):
-    risk = _get(services.get_risk, request.user, pk)
+@authorize(RISKS, perm="risks.view_risk")
+def task_force(request, risk):
     status = 200
     if request.method == "POST":
         what = request.POST.get("what")
@@ -372,10 +382,9 @@ def suggestion_list(request):
     )
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
-def suggestion(request, pk):
-    found = _get(suggestions.get, request.user, pk)
+@authorize(Suggestion.objects.select_related("place", "category"), perm="risks.manage_suggestion")
+def suggestion(request, found):
     if request.method == "POST":
         try:
             if request.POST.get("what") == "dismiss":
@@ -471,10 +480,9 @@ def session_list(request):
     )
 
 
-@login_required
-def session(request, pk):
+@authorize(SESSIONS, perm="risks.run_review")
+def session(request, sess):
     """The meeting screen: one risk at a time (``?item=``), big type, decisions recorded live."""
-    sess = _get(reviews.get_session, request.user, pk)
     return _session_page(request, sess)
 
 
@@ -512,10 +520,9 @@ def _session_page(request, sess, *, item_id=None, status=200, form=None):
     )
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
-def decide(request, pk, item_id):
-    sess = _get(reviews.get_session, request.user, pk, "change")
+@authorize(SESSIONS, perm="risks.run_review", action="change")
+def decide(request, sess, item_id):
     if request.method == "GET":
         return redirect(f"/risks/reviews/{sess.pk}/?item={item_id}")
     post = request.POST
@@ -552,10 +559,9 @@ def decide(request, pk, item_id):
     return redirect(f"{url}?item={following.pk}" if following else url)
 
 
-@login_required
 @require_http_methods(["GET", "POST"])
-def close_session(request, pk):
-    sess = _get(reviews.get_session, request.user, pk, "change")
+@authorize(SESSIONS, perm="risks.run_review", action="change")
+def close_session(request, sess):
     if request.method == "GET":
         return redirect("risks:session", pk=sess.pk)
     try:
@@ -572,9 +578,8 @@ def close_session(request, pk):
     return redirect("risks:session", pk=sess.pk)
 
 
-@login_required
-def session_pack(request, pk, fmt):
-    sess = _get(reviews.get_session, request.user, pk)
+@authorize(SESSIONS, perm="risks.run_review")
+def session_pack(request, sess, fmt):
     try:
         data, content_type, name = documents.pack(sess, request.user, fmt)
     except ServiceError as exc:
@@ -584,16 +589,14 @@ def session_pack(request, pk, fmt):
     return response
 
 
-@login_required
+@authorize(perm="risks.view_risk")
 def export(request):
-    _perm(request.user, "risks.view_risk")
     response = HttpResponse(documents.register_xlsx(request.user), content_type=documents.XLSX)
     stamp = datetime.now().strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="risk-register-{stamp}.xlsx"'
     return response
 
 
-@login_required
+@authorize(perm="risks.view_risk_figures")
 def figures(request):
-    _perm(request.user, "risks.view_risk_figures")
     return render(request, "risks/figures.html", {"rows": services.figures(request.user)})
