@@ -209,3 +209,25 @@ def test_assessment_counts_per_unit(county, users, county_leader):
     rows = services.figures(county_leader)
     total = {k: sum(r[k] for r in rows) for k in ("found", "closed", "recurrences")}
     assert total == {"found": 2, "closed": 1, "recurrences": 0}
+
+
+def test_late_hand_over_step_is_supervised(county, users):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from fengqiao.core.workflow import sweep_deadlines
+
+    risk = helpers.filed(county.grid_a, users)
+    handover = services.hand_over(risk, users["dispatcher"], department=county.urban, matter="整治")
+    sweep_deadlines(now=timezone.now() + timedelta(days=2))
+    assert any(e.transition == "supervise" for e in timeline(handover))
+    assert Notification.objects.filter(
+        kind="risk.handover_overdue", recipient=users["department_staff"]
+    ).exists()
+
+
+def test_categories_are_edited_by_the_system_admin_only(users):
+    assert users["system_admin"].has_perm("risks.change_riskcategory")
+    assert not users["system_admin"].has_perm("risks.view_risk")
+    assert not users["leader"].has_perm("risks.change_riskcategory")

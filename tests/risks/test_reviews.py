@@ -181,3 +181,11 @@ def test_ad_hoc_session(county, users, register):
     assert session.items.count() == 3
     with pytest.raises(ServiceError):
         reviews.create_session(users["dispatcher"], place=county.grid_c, slot_at=None)
+
+
+def test_a_session_nobody_held_is_marked_missed(county, register):
+    reviews.schedule_reviews(now=SUNDAY_EVENING)
+    session = ReviewSession.objects.get()
+    reviews.schedule_reviews(now=SUNDAY_EVENING + timedelta(days=2))
+    session.refresh_from_db()
+    assert session.state == "missed"
