@@ -27,6 +27,9 @@ def gettext_noop(message: str) -> str:
 
 
 KB_CONFIDENT = 0.27  # best cosine + half its lead over the runner-up, at or above which a standard answer is given
+# An entry with no question (matched through its answer text alone): calibrated on the tuning part's
+# answer-only knowledge base of law.jsonl (500 lawyer answers), where right − 2 × wrong is largest.
+KB_CONFIDENT_ANSWER_ONLY = 0.20
 KB_LEAD_WEIGHT = 0.5  # how much an unambiguous match (lead over the runner-up) adds
 LAW_CONFIDENT = 0.22  # share of the question's BM25 mass an article must match to be quoted
 MAX_QUESTION = 500
@@ -272,7 +275,10 @@ class Assistant:
             lead = kb_hits[0][1] - (kb_hits[1][1] if len(kb_hits) > 1 else 0.0)
             top_kb = (kb_hits[0][0], min(1.0, kb_hits[0][1] + KB_LEAD_WEIGHT * lead))
         kb_ok = (
-            top_kb is not None and top_kb[1] >= KB_CONFIDENT and not (explicit and top_kb[1] < 0.5)
+            top_kb is not None
+            and top_kb[1]
+            >= (KB_CONFIDENT if self.entries[top_kb[0]].question else KB_CONFIDENT_ANSWER_ONLY)
+            and not (explicit and top_kb[1] < 0.5)
         )
         if kb_ok:
             for b in self.entries[top_kb[0]].basis:

