@@ -244,10 +244,26 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # api keys, tokens and passwords in query strings never reach a log (fengqiao/core/logscrub.py)
+    "filters": {"scrub_secrets": {"()": "fengqiao.core.logscrub.ScrubSecrets"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["scrub_secrets"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "WARNING")},
-    "loggers": {"fengqiao": {"level": env("LOG_LEVEL", "INFO"), "propagate": True}},
+    "loggers": {
+        "fengqiao": {"level": env("LOG_LEVEL", "INFO"), "propagate": True},
+        # Django's own loggers (the access log of the built-in server, request errors) through the
+        # same filtered handler instead of Django's defaults.
+        "django": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
+
+DEFAULT_EXCEPTION_REPORTER_FILTER = "fengqiao.core.logscrub.ReporterFilter"
 
 NINJA_PAGINATION_PER_PAGE = 50
 

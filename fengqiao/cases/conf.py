@@ -53,3 +53,9 @@ MAX_VOICE_SECONDS = 120
 MAX_PHOTO_PIXELS = 25_000_000
 MAX_PHOTO_SIDE_PIXELS = 12_000
 PHOTO_MAX_SIDE = 2000
+
+
+def open311_jurisdiction() -> str:
+    """The Open311 ``jurisdiction_id`` of this installation (e.g. ``fengxi.gov.cn``); empty = any
+    ``jurisdiction_id`` a client sends is accepted."""
+    return str(_get("FENGQIAO_OPEN311_JURISDICTION", "") or "")

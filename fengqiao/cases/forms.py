@@ -24,7 +24,7 @@ class ReportForm(forms.Form):
     category = forms.ChoiceField(label=_("类别"))
     description = forms.CharField(
         label=_("情况描述"),
-        max_length=2000,
+        max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4, "placeholder": _("发生了什么？在哪里？")}),
     )
     location_text = forms.CharField(label=_("地点"), max_length=200, required=False)

@@ -162,6 +162,7 @@ class Case(ScopedModel):
     reporter_name = EncryptedField(_("反映人"), kind="name")
     reporter_phone = EncryptedField(_("联系电话"), kind="phone", hash_field="reporter_phone_hash")
     reporter_phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
+    reporter_email = EncryptedField(_("电子邮箱"), kind="text", blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -344,3 +345,17 @@ class SupervisionCard(models.Model):
 
     def __str__(self):
         return f"{self.get_level_display()} {self.case_id}"
+
+
+class Open311Changeset(models.Model):
+    """The first time each version of the Open311 service catalogue was seen (its ``changeset``)."""
+
+    signature = models.CharField(max_length=64, unique=True)
+    seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Open311 服务目录版本")
+        verbose_name_plural = _("Open311 服务目录版本")
+
+    def __str__(self):
+        return f"{self.seen_at:%Y-%m-%d %H:%M} {self.signature[:8]}"

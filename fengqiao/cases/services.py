@@ -27,9 +27,13 @@ from . import conf
 from .models import Case, Category, DispatchRule, Urgency
 from .workflow import DISPUTE_CATEGORY, DISPUTE_OPEN, flow
 
-MAX_DESCRIPTION = 2000
+MAX_DESCRIPTION = 4000  # Open311's limit; the same for every channel
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 CLIENT_ID_RE = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+# Any international number, loosely: an optional +, digits and the usual separators, 5–20 digits.
+LOOSE_PHONE_RE = re.compile(
+    r"^\+?(?:[\s().\-/]*\d){5,20}[\s().\-/]*(?:(?:ext\.?|x|#)\s*\d{1,6})?$", re.I
+)
 
 
 def clean_text(value, *, field, required=False, max_length=MAX_DESCRIPTION):
@@ -252,17 +256,22 @@ def report(
     lng=None,
     reporter_name="",
     reporter_phone="",
+    reporter_email="",
     anonymous=False,
     share_location=False,
     urgency=None,
     attachments=(),
     now=None,
+    description_required=True,
+    any_phone=False,
 ):
     """Create a case (采集建档). Returns (case, created). A replay of ``client_id`` returns the
     case the first submission made, unchanged.
 
     ``actor`` is a staff user (hotline, grid worker, dispatcher, API key account) or None for a
     resident; staff need ``cases.add_case`` and the place in their jurisdiction.
+    ``any_phone`` accepts any international number (checked loosely, stored as given; Open311);
+    ``description_required=False`` lets a report through without a description (Open311).
     """
     now = now or timezone.now()
     if source not in Case.Source.values:
@@ -284,17 +293,22 @@ def report(
             raise Forbidden(_("您没有登记事件的权限"))
         if not actor.covers(place):
             raise NotFound(_("网格不存在或不在您的辖区内"))
-    description = clean_text(description, field=_("情况描述"), required=True)
+    description = clean_text(description, field=_("情况描述"), required=description_required)
     location_text = clean_text(location_text, field=_("地点"), max_length=200)
     lat = _coord(lat, -90, 90, "lat")
     lng = _coord(lng, -180, 180, "lng")
     if (lat is None) != (lng is None):
         raise ServiceError(_("经纬度需同时填写"), code="invalid_location", details={"field": "lat"})
     reporter_name = clean_text(reporter_name, field=_("姓名"), max_length=50)
-    reporter_phone = pii.normalise(
-        clean_text(reporter_phone, field=_("电话"), max_length=30), "phone"
-    )
-    if reporter_phone and not pii.valid_phone(reporter_phone):
+    reporter_phone = clean_text(reporter_phone, field=_("电话"), max_length=30)
+    if any_phone:
+        if reporter_phone and not LOOSE_PHONE_RE.match(reporter_phone):
+            raise ServiceError(
+                _("电话号码格式不正确"), code="invalid_phone", details={"field": "reporter_phone"}
+            )
+    else:
+        reporter_phone = pii.normalise(reporter_phone, "phone")
+    if reporter_phone and not any_phone and not pii.valid_phone(reporter_phone):
         raise ServiceError(
             _("手机号格式不正确"), code="invalid_phone", details={"field": "reporter_phone"}
         )
@@ -306,7 +320,7 @@ def report(
                 code="anonymous_not_allowed",
                 details={"field": "anonymous"},
             )
-        reporter_name, reporter_phone = "", ""
+        reporter_name, reporter_phone, reporter_email = "", "", ""
     elif not reporter_phone and not category.allow_anonymous and not staff:
         raise ServiceError(
             _("“%(name)s”类事件需要留下联系电话") % {"name": category.name},
@@ -334,6 +348,7 @@ def report(
     )
     case.reporter_name = reporter_name
     case.reporter_phone = reporter_phone
+    case.reporter_email = clean_text(reporter_email, field=_("电子邮箱"), max_length=254)
     try:
         with transaction.atomic():
             case.likely_duplicate_of = find_duplicate(case)

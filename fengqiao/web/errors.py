@@ -18,6 +18,11 @@ DATABASE_DOWN = (OperationalError, InterfaceError)
 
 
 def _page(request, status, title, message):
+    if request.path.startswith("/open311/"):
+        # Open311 clients get the spec's error format (JSON or XML by the path), never HTML.
+        from fengqiao.cases.open311 import error_for_request
+
+        return error_for_request(request, status)
     return render(request, "web/error.html", {"title": title, "message": message}, status=status)
 
 

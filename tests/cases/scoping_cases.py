@@ -80,6 +80,11 @@ SCOPED = [
             "open311:requests",
             "open311:request",
             "open311:token",
+            "open311:updates",
+            # the photo URL of a request: the request's unguessable uid is the capability, and
+            # only photos of public timeline entries are served (test_open311_spec.py)
+            "open311:media",
+            "open311:fallback",  # every unknown path: an Open311 error, nothing else
         ],
     )
 ]

@@ -49,7 +49,7 @@ def test_replayed_client_id_returns_the_same_case(county):
         ({"lat": "29.7"}, "invalid_location"),
         ({"reporter_phone": "12345"}, "invalid_phone"),
         ({"client_id": "x"}, "invalid_client_id"),
-        ({"description": "x" * 2001}, "too_long"),
+        ({"description": "x" * 4001}, "too_long"),
     ],
 )
 def test_report_rejects_bad_input(county, kwargs, code):

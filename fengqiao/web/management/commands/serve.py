@@ -33,6 +33,8 @@ class Command(BaseCommand):
                 "4",
                 "--access-logfile",
                 "-",
+                "--logger-class",  # api keys in query strings never reach the access log
+                "fengqiao.core.logscrub.GunicornLogger",
                 "--graceful-timeout",
                 "5",
             ],
