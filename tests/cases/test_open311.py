@@ -162,37 +162,4 @@ def test_method_not_allowed(client, county):
     assert response.status_code == 405 and response.json()[0]["code"] == 405
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_standard_client_library_works_unmodified(live_server, county):
-    georeport = pytest.importorskip("georeport")
-    from fengqiao.cases.defaults import install
-    from fengqiao.cases.models import Category
-
-    install(Category)
-    account = User.objects.create(username="integration-lib", display_name="lib")
-    key = create_api_key("lib", account)[1]
-    import requests
-
-    created = requests.post(
-        f"{live_server.url}/open311/v2/requests.json",
-        data={
-            "api_key": key,
-            "service_code": "noise",
-            "lat": 29.72,
-            "long": 120.52,
-            "description": "KTV 深夜噪音",
-        },  # fmt: skip
-        timeout=10,
-    ).json()
-    rid = created[0]["service_request_id"]
-    for fmt in ("json", "xml"):
-        client = georeport.GeoReport(f"{live_server.url}/open311/v2", output_format=fmt)
-        services = client.get_service_list()
-        assert any(s["service_code"] == "noise" for s in services)
-        definition = client.get_service_definition("noise")
-        assert definition["service_code"] == "noise"
-        one = client.get_service_request(rid)
-        assert one["service_request_id"] == rid and one["status"] == "open"
-        rows = client.get_service_requests(service_code="noise", status="open")
-        rows = rows if isinstance(rows, list) else [rows]
-        assert any(r["service_request_id"] == rid for r in rows)
+# The unmodified georeport client against a live server: tests/cases/test_open311_contract.py
