@@ -8,7 +8,13 @@ class InsightsConfig(AppConfig):
     verbose_name = _("指挥中心")
 
     def ready(self):
+        from fengqiao.core.workflow import on_transition
         from fengqiao.web.context import NAVIGATION
+
+        from .rollup import mark_dirty
+
+        # The roll-up follows the case flow: each transition marks the slices it touches.
+        on_transition("cases.case", mark_dirty)
 
         entries = [
             ("insights:board", _("统计分析"), "cases.view_figures"),

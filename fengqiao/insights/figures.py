@@ -231,20 +231,33 @@ def _prefixes(path):
     return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
 
 
+class LiveSource:
+    """Counters straight from the cases (``rows``, already scoped)."""
+
+    def __init__(self, rows, now=None):
+        self.rows, self.now = rows, now
+
+    def __call__(self, period, group=None):
+        rows = self.rows.filter(department__isnull=True) if group == "team_id" else self.rows
+        return case_counters(rows, period, group=group, now=self.now)
+
+
+def _source(rows_or_source, now=None):
+    return rows_or_source if callable(rows_or_source) else LiveSource(rows_or_source, now)
+
+
 def case_table(rows, period, by, *, now=None):
-    """Rows of figures grouped ``by`` (town, village, grid, department, category), label-sorted."""
+    """Rows of figures grouped ``by`` (town, village, grid, department, category), label-sorted.
+    ``rows`` is a Case queryset or a counter source (``LiveSource``, ``rollup.RollupSource``)."""
+    source = _source(rows, now)
     if by in PLACE_LEVELS:
-        folded = fold_to_level(
-            case_counters(rows, period, group="place_id", now=now), PLACE_LEVELS[by]
-        )
+        folded = fold_to_level(source(period, "place_id"), PLACE_LEVELS[by])
         groups = [(("place", p.pk), p.name, c) for p, c in folded.items()]
     elif by == "department":
         from fengqiao.org.models import Department, Team
 
-        by_dept = case_counters(rows, period, group="department_id", now=now)
-        by_team = case_counters(
-            rows.filter(department__isnull=True), period, group="team_id", now=now
-        )
+        by_dept = source(period, "department_id")
+        by_team = source(period, "team_id")
         names = dict(Department.objects.filter(pk__in=by_dept).values_list("pk", "name"))
         teams = dict(Team.objects.filter(pk__in=by_team).values_list("pk", "name"))
         groups = [(("department", k), names[k], c) for k, c in by_dept.items() if k]
@@ -252,7 +265,7 @@ def case_table(rows, period, by, *, now=None):
     elif by == "category":
         from fengqiao.cases.models import Category
 
-        by_cat = case_counters(rows, period, group="category_id", now=now)
+        by_cat = source(period, "category_id")
         names = {c.pk: c.name for c in Category.objects.filter(pk__in=by_cat)}
         groups = [(("category", k), names.get(k, "—"), c) for k, c in by_cat.items()]
     else:
@@ -285,9 +298,10 @@ def change(current, earlier, kind):
 
 def case_kpis(rows, period, *, now=None):
     """The KPI tiles: each figure for the period, 环比 (previous period) and 同比 (a year before)."""
-    now_figures = case_rates(case_counters(rows, period, now=now))
-    before = case_rates(case_counters(rows, period.previous(), now=now))
-    year = case_rates(case_counters(rows, period.year_before(), now=now))
+    source = _source(rows, now)
+    now_figures = case_rates(source(period))
+    before = case_rates(source(period.previous()))
+    year = case_rates(source(period.year_before()))
     return [
         {
             "key": key,

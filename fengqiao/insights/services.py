@@ -6,13 +6,14 @@ own tables. Permission and jurisdiction are checked here, so pages, API and expo
 
 from datetime import timedelta
 
+from django.db.models import Q
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from fengqiao.core.errors import Forbidden, ServiceError
 from fengqiao.org.models import Place
 
-from . import figures
+from . import figures, rollup
 from .figures import Period
 
 MAX_DAYS = 366 * 3
@@ -76,11 +77,31 @@ def _within(rows, where, field="place_path"):
     return rows.filter(**{f"{field}__startswith": where.path}) if where is not None else rows
 
 
+def jurisdiction_q(actor, field="place_path"):
+    """Figures cover the user's jurisdiction (its places' subtrees): the same set for the live
+    query and the roll-up."""
+    q = Q(pk__in=[])
+    if actor.has_place_scope():
+        for path in actor.scope_paths():
+            q |= Q(**{f"{field}__startswith": path})
+    return q
+
+
 def case_rows(actor, where=None):
     from fengqiao.cases.models import Case
 
     need(actor, "cases.view_figures")
-    return _within(Case.objects.restrict(actor), where)
+    return _within(Case.objects.filter(jurisdiction_q(actor)), where)
+
+
+def case_source(actor, where=None):
+    """The roll-up when it is built (fast at any size), else the cases themselves."""
+    rows = case_rows(actor, where)
+    if rollup.ready():
+        return rollup.RollupSource(
+            actor.scope_paths() if actor.has_place_scope() else (), where, rows
+        )
+    return figures.LiveSource(rows)
 
 
 def dispute_rows(actor, where=None):
@@ -92,17 +113,23 @@ def dispute_rows(actor, where=None):
 
 def case_board(actor, span, *, where=None, by=None):
     """The KPI board of cases: tiles with 环比/同比, the table grouped ``by``, the daily trend."""
-    rows = case_rows(actor, where)
+    source = case_source(actor, where)
     by = by or default_group(actor, where)
     if by not in figures.GROUPS:
         raise ServiceError(_("分组方式不正确"), code="invalid", details={"field": "by"})
+    trend = (
+        source.trend(span)
+        if isinstance(source, rollup.RollupSource)
+        else figures.case_trend(source.rows, span)
+    )
     return {
         "period": {"start": span.start.isoformat(), "end": span.end.isoformat()},
         "place": _place_out(where),
         "by": by,
-        "kpis": figures.case_kpis(rows, span),
-        "rows": figures.case_table(rows, span, by),
-        "trend": figures.case_trend(rows, span),
+        "source": "rollup" if isinstance(source, rollup.RollupSource) else "live",
+        "kpis": figures.case_kpis(source, span),
+        "rows": figures.case_table(source, span, by),
+        "trend": trend,
     }
 
 
