@@ -28,5 +28,6 @@ ROLE_PERMISSIONS = {
     "auxiliary_officer": _VIEW + _RECORD,
     "police_assistant": _VIEW + _RECORD,
     "dispatcher": _VIEW,
-    "leader": _VIEW + ["fieldwork.change_visittarget", "fieldwork.view_visittarget"],
+    # Leaders (county/station) organise patrol circles across villages and set visit targets.
+    "leader": _VIEW + _ORGANISE + ["fieldwork.add_patrollog"],
 }
