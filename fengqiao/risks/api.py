@@ -1,7 +1,7 @@
 """JSON API for the risk register, mounted at /api/v1/risks/. Handlers only call services; every
 read goes through ``restrict``/``get_scoped``; reading a risk's detail is audited."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
@@ -495,6 +495,50 @@ def complete_action(request, action_id: int, payload: ResultIn):
 @router.get("/{risk_id}", response=RiskDetailOut)
 def get_risk(request, risk_id: int):
     return services.view_risk(request.user, risk_id)
+
+
+class LogOut(Schema):
+    day: date
+    text: str
+    author: str
+
+    @staticmethod
+    def resolve_author(obj):
+        return str(obj.author or "")
+
+
+class TaskForceOut(Schema):
+    leader: str
+    members: list[str]
+    plan: str
+    created_at: datetime
+    logs: list[LogOut]
+
+    @staticmethod
+    def resolve_leader(obj):
+        return str(obj.leader)
+
+    @staticmethod
+    def resolve_members(obj):
+        return [str(m) for m in obj.members.all()]
+
+    @staticmethod
+    def resolve_logs(obj):
+        return list(obj.logs.select_related("author"))
+
+
+@router.get("/{risk_id}/task-force", response=TaskForceOut)
+def get_task_force(request, risk_id: int):
+    """The task force (专班) of a risk with its daily log; 404 when it has none."""
+    from fengqiao.core.errors import NotFound
+
+    from .models import TaskForce
+
+    risk = services.get_risk(request.user, risk_id)
+    force = TaskForce.objects.filter(risk=risk).select_related("leader").first()
+    if force is None:
+        raise NotFound(_("该风险尚未组建专班"))
+    return force
 
 
 @router.get("/{risk_id}/timeline", response=list[TimelineOut])

@@ -45,6 +45,7 @@ def _risk_urls(r):
         f"/risks/measures/{r.action_id}/complete/",
         f"/api/v1/risks/{r.pk}",
         f"/api/v1/risks/{r.pk}/timeline",
+        f"/api/v1/risks/{r.pk}/task-force",
     ]
 
 
@@ -89,6 +90,7 @@ SCOPED = [
             "risks:complete_action",
             "/api/v1/risks/{risk_id}",
             "/api/v1/risks/{risk_id}/timeline",
+            "/api/v1/risks/{risk_id}/task-force",
             *registry.api_paths("/api/v1/risks", "risk_id"),
             "/api/v1/risks/{risk_id}/close-request",
             "/api/v1/risks/handovers/{handover_id}/{step}",

@@ -82,3 +82,22 @@ def test_openapi_lists_the_risk_paths(client):
     body = paths["/api/v1/risks/{risk_id}/actions/file_city"]["post"]["requestBody"]
     assert body  # each action has its own request body
     assert "/api/v1/risks/sessions/{session_id}/items/{item_id}/decision" in paths
+
+
+def test_task_force_through_the_api(client, county, users):
+    risk = helpers.filed(county.grid_a, users, level="red")
+    login(client, users["leader"])
+    assert client.get(f"/api/v1/risks/{risk.pk}/task-force").status_code == 404
+    response = client.post(
+        f"/api/v1/risks/{risk.pk}/actions/task_force",
+        {"leader_id": users["community_officer"].pk, "plan": "驻点稳控"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    client.post(
+        f"/api/v1/risks/{risk.pk}/actions/task_force_log",
+        {"text": "走访业主代表"},
+        content_type="application/json",
+    )
+    body = client.get(f"/api/v1/risks/{risk.pk}/task-force").json()
+    assert body["plan"] == "驻点稳控" and body["logs"][0]["text"] == "走访业主代表"
