@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "fengqiao.core.middleware.RequestContextMiddleware",
+    "fengqiao.core.hostile.HostileInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -205,6 +206,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The application's own cap on a request body (the proxy has one too): 413 above it.
+MAX_REQUEST_BYTES = int(env("MAX_REQUEST_BYTES", str(40 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 30 * 1024 * 1024
 
 # Personal data: keys live outside the database. The first data key encrypts; all decrypt (rotation).
