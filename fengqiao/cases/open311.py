@@ -40,6 +40,7 @@ from django.core.exceptions import (
 )
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
+from django.db import InterfaceError, OperationalError
 from django.db.models import Count, Max
 from django.http import FileResponse, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -199,6 +200,13 @@ def open311_view(methods=("GET",)):
                 return error(fmt, 400, _("请求格式不正确"))
             except (UnicodeError, LookupError):
                 return error(fmt, 400, _("请求的字符编码不正确，请使用 UTF-8"))
+            except (OperationalError, InterfaceError):  # the database went away: try later
+                log.warning("open311: database unavailable", exc_info=True)
+                response = error(
+                    fmt, 503, _("数据库连接暂时中断，请稍后再试。已保存的内容不会丢失。")
+                )
+                response["Retry-After"] = "30"
+                return response
             except Exception:  # noqa: BLE001 — a bug still answers in Open311 format (and is logged)
                 log.exception("open311: unexpected error")
                 return error(fmt, 500, _("服务器内部错误，已记录"))

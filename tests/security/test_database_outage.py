@@ -162,3 +162,24 @@ def test_serve_restarts_a_dying_worker_and_keeps_the_web_server(monkeypatch):
     workers = [p for p in started if not p.is_web]
     assert len(workers) >= 2  # restarted
     assert web.polls >= 12 and web.signals == []  # the web server ran until it stopped by itself
+
+
+def test_access_log_never_shows_query_strings(monkeypatch):
+    """Finding 10: API keys (or anything else) in a query string stay out of the access log."""
+    from fengqiao.web.management.commands import serve
+
+    started = []
+
+    def popen(args, env=None):
+        proc = FakeProcess(args, env)
+        proc.polls = 100  # the web server stops at once
+        started.append((args, proc))
+        return proc
+
+    monkeypatch.setattr(serve.subprocess, "Popen", popen)
+    monkeypatch.setattr(serve.time, "sleep", lambda s: None)
+    serve.Command().handle(port=8198, host="127.0.0.1", workers=1)
+    web_args = started[0][0]
+    log_format = web_args[web_args.index("--access-logformat") + 1]
+    assert "%(U)s" in log_format
+    assert "%(r)s" not in log_format and "%(q)s" not in log_format and "%(f)s" not in log_format

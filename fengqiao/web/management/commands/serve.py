@@ -8,6 +8,8 @@ import time
 
 from django.core.management.base import BaseCommand
 
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"'
+
 
 class Command(BaseCommand):
     help = "Run the web server and the worker; Ctrl-C stops both."
@@ -33,6 +35,10 @@ class Command(BaseCommand):
                 "4",
                 "--access-logfile",
                 "-",
+                # Path without the query string and no referer: keys or personal data a client
+                # put in a URL never reach the access log.
+                "--access-logformat",
+                ACCESS_LOG_FORMAT,
                 "--logger-class",  # api keys in query strings never reach the access log
                 "fengqiao.core.logscrub.GunicornLogger",
                 "--graceful-timeout",
