@@ -18,8 +18,11 @@ def _empty_cache():
     """Throttle counters and cached lookups never leak from one test into the next."""
     from django.core.cache import caches
 
+    from fengqiao.core import caching
+
     for cache in caches.all():
         cache.clear()
+    caching.clear_local()
     yield
 
 

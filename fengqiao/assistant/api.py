@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from fengqiao.core.errors import NotFound, ServiceError
+from fengqiao.core.throttle import client_ip
 from fengqiao.org.models import Place
 
 from . import services
@@ -62,6 +63,7 @@ class ScreenOut(Schema):
 
 @router.post("/ask", response=AskOut, auth=None, summary="向智能助手提问（群众端，无需登录）")
 def ask(request, payload: AskIn):
+    services.CHAT.consume(client_ip(request))  # 429 with Retry-After when over
     result = services.ask(payload.question)
     return result.as_dict(payload.id)
 

@@ -8,7 +8,16 @@ class AssistantConfig(AppConfig):
     verbose_name = _("智能助手")
 
     def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
         from fengqiao.web.context import NAVIGATION
+
+        from .models import Category, StandardAnswer
+
+        for model in (StandardAnswer, Category):
+            uid = f"fengqiao.assistant.answers.{model.__name__}"
+            post_save.connect(_answers_changed, sender=model, dispatch_uid=f"{uid}.save")
+            post_delete.connect(_answers_changed, sender=model, dispatch_uid=f"{uid}.delete")
 
         entries = [
             ("assistant:handoffs", _("转人工咨询"), "assistant.view_handoff"),
@@ -18,3 +27,10 @@ class AssistantConfig(AppConfig):
         for entry in entries:
             if entry not in NAVIGATION:
                 NAVIGATION.append(entry)
+
+
+def _answers_changed(**kwargs):
+    """The standard answers changed: the assistant's engine is rebuilt on the next question."""
+    from fengqiao.core import caching
+
+    caching.invalidate("assistant.answers")

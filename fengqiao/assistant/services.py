@@ -16,9 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.cases import services as cases_services
-from fengqiao.core import audit, notifications, pii
+from fengqiao.core import audit, caching, notifications, pii
 from fengqiao.core.authz import require_perm
 from fengqiao.core.errors import Forbidden, ServiceError
+from fengqiao.core.throttle import Throttle
 from fengqiao.org.services import staff_for_place
 
 from . import laws as lawsmod
@@ -40,6 +41,11 @@ from .text import normalize
 logger = logging.getLogger("fengqiao.assistant")
 
 MAX_TEXT = 2000
+# The resident chat (pages and API, no login) goes through the one throttle, per address:
+# questions 30 a minute; hand-offs (each one makes a case and tells an officer) 5 in 10 minutes.
+CHAT = Throttle("assistant.chat", limit=30, window=60, lock=60)
+HANDOFFS = Throttle("assistant.handoff", limit=5, window=600)
+
 # Who is told (notifications), not who may act (permissions decide that).
 OFFICER_ROLES = ["community_officer"]
 ALERT_ROLES = ["community_officer", "grid_worker"]
@@ -308,6 +314,9 @@ def export_entries() -> list[dict]:
 
 # --------------------------------------------------------------------------------------- asking
 
+# The engine (indexes and matrices, megabytes) is a loaded model, not a cached value: each process
+# keeps its own. Whether it is current is decided by the answers' change stamp, which lives in
+# the one cache (core.caching) and is dropped whenever a standard answer changes.
 _state: dict = {}
 _lock = threading.Lock()
 
@@ -354,7 +363,12 @@ def get_assistant() -> Assistant:
     otherwise (no worker yet, or it has not caught up) it is built here, so an answer never
     comes from stale data.
     """
-    stamp = _kb_stamp()
+    stamp = caching.remember(
+        f"assistant.kb_stamp:{timezone.localdate().isoformat()}",
+        _kb_stamp,
+        timeout=3600,
+        topics=("assistant.answers",),
+    )
     law_file = index_dir() / "laws.docs.json"
     law_mtime = law_file.stat().st_mtime if law_file.exists() else None
     with _lock:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 from fengqiao.core import exports
 from fengqiao.core.authz import authorize
 from fengqiao.core.errors import ServiceError
+from fengqiao.core.throttle import client_ip
 from fengqiao.org.models import Place
 
 from . import services
@@ -47,6 +48,7 @@ def chat(request):
 @require_POST
 def chat_ask(request):
     question = request.POST.get("question", "")
+    services.CHAT.consume(client_ip(request))  # 429 (core.middleware) when over
     try:
         result = services.ask(question)
     except ServiceError as exc:
@@ -64,6 +66,7 @@ def chat_ask(request):
 @require_POST
 def chat_handoff(request):
     grid = _grid(request.POST.get("grid"))
+    services.HANDOFFS.consume(client_ip(request))
     try:
         services.request_handoff(
             request.POST.get("question", ""), grid, contact=request.POST.get("contact", "")

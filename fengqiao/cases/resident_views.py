@@ -12,14 +12,30 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from fengqiao.core.errors import ServiceError
+from fengqiao.core.errors import ServiceError, Throttled
 from fengqiao.core.models import Attachment
+from fengqiao.core.throttle import Throttle, client_ip
 from fengqiao.org.models import Place
 
 from . import conf, posters, services, uploads
 from .forms import ReportForm, TrackForm
 from .models import Case
 from .presenters import map_context, public_timeline
+
+# Tracking codes are short (6–12 letters and digits): wrong codes from one address are throttled,
+# 20 within 15 minutes lock that address out of the tracking pages for 15 minutes.
+TRACK_FAILURES = Throttle("cases.track", limit=20, window=15 * 60)
+
+
+def by_code(request, code):
+    """The case of a tracking code, through the throttle: wrong codes count against the address."""
+    ip = client_ip(request)
+    TRACK_FAILURES.check(ip)
+    try:
+        return services.by_tracking_code(code)
+    except ServiceError:
+        TRACK_FAILURES.hit(ip)
+        raise
 
 
 def _grid(code):
@@ -30,15 +46,6 @@ def _grid(code):
 
 def grid_url(request, grid):
     return request.build_absolute_uri(reverse("resident:report", args=[grid.code]))
-
-
-def _recent_places(grid):
-    return list(
-        Case.objects.filter(place=grid)
-        .exclude(location_text="")
-        .order_by("-reported_at")
-        .values_list("location_text", flat=True)[:40]
-    )
 
 
 @never_cache
@@ -86,7 +93,6 @@ def report(request, grid_code):
     context = {
         "grid": grid,
         "form": form,
-        "recent_places": _recent_places(grid),
         "max_photos": conf.MAX_PHOTOS,
         "max_voice_seconds": conf.MAX_VOICE_SECONDS,
         "anonymous_codes": [c.code for c in services.leaf_categories() if c.allow_anonymous],
@@ -116,7 +122,9 @@ def track_lookup(request):
     form = TrackForm(request.GET or None)
     if form.is_bound and form.is_valid():
         try:
-            case = services.by_tracking_code(form.cleaned_data["code"])
+            case = by_code(request, form.cleaned_data["code"])
+        except Throttled:
+            raise
         except ServiceError as exc:
             form.add_error("code", exc.message)
         else:
@@ -124,16 +132,18 @@ def track_lookup(request):
     return render(request, "cases/resident_lookup.html", {"form": form}, status=200)
 
 
-def _case_or_404(code):
+def _case_or_404(request, code):
     try:
-        return services.by_tracking_code(code)
+        return by_code(request, code)
+    except Throttled:
+        raise
     except ServiceError:
         raise Http404 from None
 
 
 @never_cache
 def track(request, code):
-    case = _case_or_404(code)
+    case = _case_or_404(request, code)
     shown = case.duplicate_of if case.state == "merged" and case.duplicate_of_id else case
     entries = public_timeline(shown)
     return render(
@@ -151,7 +161,7 @@ def track(request, code):
 
 @require_POST
 def track_action(request, code, action):
-    case = _case_or_404(code)
+    case = _case_or_404(request, code)
     try:
         if action == "add_info":
             attachments, rejected = uploads.process_files(request.FILES.getlist("photos")[:3])
@@ -186,7 +196,7 @@ def track_action(request, code, action):
 
 def track_file(request, code, attachment_id):
     """A file of the case the code belongs to (the reporter's own uploads and result photos)."""
-    case = _case_or_404(code)
+    case = _case_or_404(request, code)
     allowed = {e.pk for e in public_timeline(case)}
     attachment = Attachment.objects.filter(pk=attachment_id, entry_id__in=allowed).first()
     if attachment is None:

@@ -17,7 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fengqiao.core import pii
+from fengqiao.core import caching, pii
 from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from fengqiao.core.workflow import Move, append_timeline, apply, start_deadline
 from fengqiao.org.models import Department, Place, Team, User
@@ -132,20 +132,14 @@ def verifiers_for(case):
     return staff_for_place(_place(case), ["grid_worker"])
 
 
-_PEOPLE: dict = {}
-PEOPLE_TTL = 60.0  # seconds: staff changes reach the deadline sweep within a minute
+PEOPLE_TTL = 60  # seconds; role, jurisdiction and place changes drop it at once (core.caching)
 
 
 def _remember(key, compute):
-    import time
-
-    hit = _PEOPLE.get(key)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < PEOPLE_TTL:
-        return hit[1]
-    value = compute()
-    _PEOPLE[key] = (now, value)
-    return value
+    name = ":".join(str(part) for part in key)
+    return caching.remember(
+        f"cases.people:{name}", compute, timeout=PEOPLE_TTL, topics=("roles", "places")
+    )
 
 
 def _role_people(role):

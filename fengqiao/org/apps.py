@@ -9,8 +9,9 @@ class OrgConfig(AppConfig):
     verbose_name = _("组织与网格")
 
     def ready(self):
-        from . import signals
+        from . import invalidation, signals
         from .roles import sync_roles
 
         signals.connect()
+        invalidation.connect()
         post_migrate.connect(sync_roles, dispatch_uid="fengqiao.org.sync_roles")

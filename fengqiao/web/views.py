@@ -16,8 +16,10 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fengqiao.core import audit, notifications, services
-from fengqiao.core.errors import ServiceError
+from fengqiao.core.errors import ServiceError, Throttled
+from fengqiao.core.middleware import with_retry_after
 from fengqiao.core.models import AuditEvent
+from fengqiao.core.throttle import Throttle, client_ip
 from fengqiao.org import services as org_services
 from fengqiao.org.models import RoleRequest
 
@@ -31,10 +33,23 @@ def _next_url(request, default="web:home"):
     return default
 
 
+# Failed sign-ins per address, whatever the account (django-axes locks per account + address):
+# 30 within 15 minutes stop password spraying from one address for 15 minutes.
+LOGIN_FAILURES = Throttle("web.login", limit=30, window=15 * 60)
+
+
 def login(request):
     if request.user.is_authenticated and not request.user.needs_second_factor():
         return redirect("web:home")
     form = LoginForm(request, data=request.POST or None)
+    if request.method == "POST":
+        try:
+            LOGIN_FAILURES.check(client_ip(request))
+        except Throttled as exc:
+            context = {"form": LoginForm(request), "locked": exc.message}
+            return with_retry_after(render(request, "web/login.html", context, status=429), exc)
+    if request.method == "POST" and not form.is_valid():
+        LOGIN_FAILURES.hit(client_ip(request))
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
         auth_login(request, user)

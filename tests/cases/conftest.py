@@ -1,6 +1,5 @@
 import pytest
 
-from fengqiao.cases import services
 from fengqiao.cases.defaults import install
 from fengqiao.cases.models import Category
 
@@ -8,6 +7,5 @@ from fengqiao.cases.models import Category
 @pytest.fixture(autouse=True)
 def default_categories(db):
     """The data migration installs them; transactional tests elsewhere may have flushed them.
-    The sweep's one-minute cache of people is emptied between tests (ids are reused)."""
-    services._PEOPLE.clear()
+    Cached people are emptied between tests by tests/conftest.py (ids are reused)."""
     install(Category)

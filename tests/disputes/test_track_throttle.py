@@ -1,5 +1,6 @@
 """The party status page refuses checks after too many failures: 5 per code, 20 per address,
-within 15 minutes, for 15 minutes. Counted from the audit rows, with explicit times."""
+within 15 minutes, for 15 minutes. Counted by the one throttle (core.throttle, Django's cache),
+with explicit times; every check is still audited."""
 
 from datetime import timedelta
 
@@ -95,3 +96,15 @@ def test_status_page_answers_429_when_locked(client, county, users):
     assert english.status_code == 429 and "Too many failed checks" in english.content.decode()
     failures = AuditEvent.objects.filter(action="dispute.track", result="failure")
     assert failures.count() == 5 and set(failures.values_list("ip", flat=True)) == {"127.0.0.1"}
+
+
+def test_the_lock_is_the_throttles_not_the_audit_logs(county, users):
+    from fengqiao.disputes import tracking
+
+    dispute = helpers.mediating(county.grid_a, users)
+    for i in range(5):
+        _fail(dispute.tracking_code, T0 + timedelta(minutes=i))
+    at = T0 + timedelta(minutes=5)
+    assert tracking.BY_CODE.locked_until(dispute.tracking_code, now=at) is not None
+    tracking.BY_CODE.reset(dispute.tracking_code)  # e.g. a staff member unlocks it
+    assert services.track(dispute.tracking_code, "1111", ip=IP, now=at) == dispute

@@ -1,6 +1,5 @@
 import pytest
 
-from fengqiao.cases import services
 from fengqiao.cases.defaults import install
 from fengqiao.cases.models import Category
 
@@ -8,5 +7,4 @@ from fengqiao.cases.models import Category
 @pytest.fixture(autouse=True)
 def default_categories(db):
     """Reference data the case fixtures need (transactional tests elsewhere may flush it)."""
-    services._PEOPLE.clear()
     install(Category)
