@@ -15,14 +15,18 @@ PASSWORD = "Test-Passw0rd!"
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Throttle counters and cached lookups never leak from one test into the next."""
+    """Throttle counters, cached lookups and the active language never leak from one test into
+    the next (a request in English leaves English active in the thread)."""
+    from django.conf import settings
     from django.core.cache import caches
+    from django.utils import translation
 
     from fengqiao.core import caching
 
     for cache in caches.all():
         cache.clear()
     caching.clear_local()
+    translation.activate(settings.LANGUAGE_CODE)
     yield
 
 
