@@ -81,7 +81,7 @@ def generate(n, due, batch=200_000):
                   department_id, assignee_id, reported_at, accepted_at, dispatched_at,
                   closed_at, due_at, handle_due_at, on_time, rejected_reason, result,
                   rework_count, extension_count, reopen_count, supervision_level,
-                  satisfaction, satisfaction_note)
+                  satisfaction, satisfaction_note, reporter_email)
                 SELECT g,
                   md5('case' || g)::uuid,
                   'B' || upper(lpad(to_hex(g), 9, '0')),
@@ -105,7 +105,7 @@ def generate(n, due, batch=200_000):
                   t.at + interval '1 day',
                   CASE WHEN s.state = 'closed' THEN g %% 7 <> 0 END,
                   '', '', 0, 0, 0, 0,
-                  CASE WHEN s.state = 'closed' AND g %% 3 = 0 THEN 1 + g %% 5 END, ''
+                  CASE WHEN s.state = 'closed' AND g %% 3 = 0 THEN 1 + g %% 5 END, '', ''
                 FROM generate_series(%(lo)s::bigint, %(hi)s::bigint) g
                 CROSS JOIN LATERAL (SELECT (%(states)s::text[])[1 + (g * 13) %% 100] AS state) s
                 CROSS JOIN LATERAL (

@@ -97,6 +97,13 @@ def dispute_figures(request, start: date | None = None, end: date | None = None,
     return services.dispute_board(request.user, span, where=where)
 
 
+@router.get("/risks")
+def risk_figures(request, start: date | None = None, end: date | None = None, place: str = ""):
+    """Risks on the register by colour, found and closed out in the period, reviews on time."""
+    span, where = _args(request, start, end, place)
+    return services.risk_board(request.user, span, where=where)
+
+
 @router.get("/groups")
 def groups(request):
     """The groupings the case table accepts."""

@@ -107,6 +107,21 @@ def collect(actor, span, *, where=None, by=None):
                 ],
             )
         )
+    if actor.has_perm("risks.view_risk_figures"):
+        r = services.risk_board(actor, span, where=where)
+        colours = {"red": _("红色"), "orange": _("橙色"), "blue": _("蓝色"), "green": _("绿色")}
+        sections.append(
+            (
+                _("风险"),
+                [_("指标"), _("数值")],
+                [[colours[c["level"]], str(c["n"])] for c in r["by_colour"]]
+                + [
+                    [_("本期排查发现"), str(r["found"])],
+                    [_("本期销号"), str(r["closed_out"])],
+                    [_("按时会商率"), fmt_value(r["reviews_on_time_rate"])],
+                ],
+            )
+        )
     return {"title": title, "sections": sections}
 
 

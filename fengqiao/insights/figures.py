@@ -446,3 +446,44 @@ def dispute_figures(rows):
 def disputes_in_period(rows, period):
     low, high = period.bounds()
     return rows.filter(registered_at__gte=low, registered_at__lt=high)
+
+
+# -- risks -----------------------------------------------------------------------------------
+RISK_COLOURS = ("red", "orange", "blue", "green")
+
+
+def risk_figures(rows, period):
+    """Risks (``rows`` scoped): on the register by colour (now), found and closed out in the
+    period, reviews due in the period held on time (the kernel's met/breached per deadline)."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from fengqiao.core.models import Deadline
+    from fengqiao.risks.models import Risk
+
+    low, high = period.bounds()
+    on_register = dict(
+        rows.filter(state__in=Risk.ON_REGISTER)
+        .order_by()
+        .values_list("level")
+        .annotate(n=Count("id"))
+    )
+    found = rows.filter(applied_at__gte=low, applied_at__lt=high).count()
+    closed = rows.filter(closed_at__gte=low, closed_at__lt=high).count()
+    reviews = Deadline.objects.filter(
+        content_type=ContentType.objects.get_for_model(Risk),
+        object_id__in=rows.values("pk"),
+        kind="review",
+        due_at__gte=low,
+        due_at__lt=high,
+    ).exclude(state="open", breached=False)
+    due = reviews.count()
+    on_time = reviews.filter(state="met", breached=False).count()
+    return {
+        "by_colour": [{"level": c, "n": on_register.get(c, 0)} for c in RISK_COLOURS],
+        "on_register": sum(on_register.get(c, 0) for c in RISK_COLOURS),
+        "found": found,
+        "closed_out": closed,
+        "reviews_due": due,
+        "reviews_on_time": on_time,
+        "reviews_on_time_rate": rate(on_time, due),
+    }

@@ -145,3 +145,14 @@ def _place_out(where):
     if where is None:
         return None
     return {"code": where.code, "name": where.name, "level": where.level}
+
+
+def risk_board(actor, span, *, where=None):
+    from fengqiao.risks.models import Risk
+
+    need(actor, "risks.view_risk_figures")
+    rows = _within(Risk.objects.filter(jurisdiction_q(actor)), where)
+    data = figures.risk_figures(rows, span)
+    data["period"] = {"start": span.start.isoformat(), "end": span.end.isoformat()}
+    data["place"] = _place_out(where)
+    return data

@@ -52,10 +52,27 @@ def board(request):
             "on_time_rate": _("按期结案率"),
         },
     }
+    risks = None
+    if request.user.has_perm("risks.view_risk_figures"):
+        risks = services.risk_board(request.user, span, where=where)
+        chart["risks"] = [{"level": r["level"], "n": r["n"]} for r in risks["by_colour"]]
+        chart["names"]["risks"] = _("在册风险（按预警颜色）")
+        chart["names"]["colours"] = {
+            "red": _("红色"),
+            "orange": _("橙色"),
+            "blue": _("蓝色"),
+            "green": _("绿色"),
+        }
     return render(
         request,
         "insights/board.html",
-        {**_context(request, span, where), "data": data, "by": data["by"], "chart": chart},
+        {
+            **_context(request, span, where),
+            "data": data,
+            "by": data["by"],
+            "chart": chart,
+            "risks": risks,
+        },
     )
 
 

@@ -53,6 +53,16 @@
       ]
     });
   }
+  if (board && board.risks) {
+    var RISK = { red: "#d32f2f", orange: "#f57c00", blue: "#1976d2", green: "#388e3c" };
+    var risks = chart("chart-risks");
+    if (risks) risks.setOption({
+      tooltip: { trigger: "item", formatter: function (p) { return esc(p.name) + ": " + esc(p.value); } },
+      series: [{ name: board.names.risks, type: "pie", radius: ["35%", "65%"], data: board.risks.map(function (r) {
+        return { name: board.names.colours[r.level], value: r.n, itemStyle: { color: RISK[r.level] } };
+      }) }]
+    });
+  }
   var disputes = data("dispute-data");
   if (disputes) {
     var types = chart("chart-types");
