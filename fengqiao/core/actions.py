@@ -162,7 +162,7 @@ class ActionRegistry:
         action = self.get(name)
         if action.from_form is not None:
             return action.from_form(request)
-        return _from_post(action.schema, request.POST)
+        return from_post(action.schema, request.POST)
 
     def handle_form(self, request, record, name, **context):
         """An HTML post of action ``name``: the payload from the form, then :meth:`act`.
@@ -251,14 +251,14 @@ def _is_list(annotation):
     return any(typing.get_origin(arg) in (list, tuple, set) for arg in typing.get_args(annotation))
 
 
-def _from_post(schema, post) -> dict:
+def from_post(schema, post) -> dict:
     """Read a schema's fields from a flat HTML POST: empty values are left out (the schema's
     default applies), list fields read every value, nested schemas read the same POST."""
     payload = {}
     for name, info in schema.model_fields.items():
         nested = _nested_schema(info.annotation)
         if nested is not None:
-            payload[name] = _from_post(nested, post)
+            payload[name] = from_post(nested, post)
         elif _is_list(info.annotation):
             values = [v for v in post.getlist(name) if v not in ("", None)]
             if values:

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core.models import DeadlineTracked
 from fengqiao.core.pii import EncryptedField, clear_value
 from fengqiao.core.scoping import ScopedManager, ScopedModel
 
@@ -82,7 +83,7 @@ class MediatorPoolMember(models.Model):
         return f"{self.user} · {self.place} · L{self.level}"
 
 
-class Dispute(ScopedModel):
+class Dispute(DeadlineTracked, ScopedModel):
     class State(models.TextChoices):
         REGISTERED = "registered", _("已登记")
         MEDIATING = "mediating", _("调解中")
@@ -365,7 +366,7 @@ class HearingParticipant(models.Model):
         return f"{self.get_role_display()} {self.name}"
 
 
-class JointTask(models.Model):
+class JointTask(DeadlineTracked, models.Model):
     """联席调 (L5): a task dispatched (派单) to one department with a deadline."""
 
     class State(models.TextChoices):
@@ -389,6 +390,10 @@ class JointTask(models.Model):
     )
     done_at = models.DateTimeField(null=True, blank=True)
 
+    objects = ScopedManager()
+    # A task is in scope where its dispute is (and, for department staff, when it is theirs).
+    scope_path_field = "attempt__dispute__place_path"
+
     class Meta:
         ordering = ["due_at", "id"]
         verbose_name = _("联席调任务")
@@ -396,6 +401,18 @@ class JointTask(models.Model):
 
     def __str__(self):
         return f"{self.department}: {self.task[:20]}"
+
+    @classmethod
+    def scope_assignment_q(cls, user, action="view"):
+        q = Q(attempt__dispute__in=Dispute.objects.filter(Dispute.scope_assignment_q(user, action)))
+        if getattr(user, "department_id", None):
+            q |= Q(department_id=user.department_id)
+        return q
+
+    @property
+    def place_path(self):
+        """The dispute's place (copied onto the task's deadline for scoped figures)."""
+        return self.attempt.dispute.place_path
 
     @property
     def overdue(self):

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +20,7 @@ from fengqiao.core.models import Deadline, TimelineEntry
 from fengqiao.org.models import Department, Place
 
 from . import services
+from .actions import registry
 from .models import (
     LEVELS,
     Agreement,
@@ -68,26 +69,15 @@ def workbench(request):
     q = request.GET.get("q", "").strip()
     if q:
         rows = rows.filter(Q(number__icontains=q) | Q(title__icontains=q))
-    from django.contrib.contenttypes.models import ContentType
-    from django.db.models import F, OuterRef, Subquery
-
-    next_due = (
-        Deadline.objects.filter(
-            content_type=ContentType.objects.get_for_model(Dispute),
-            object_id=OuterRef("pk"),
-            state=Deadline.State.OPEN,
-        )
-        .order_by("due_at")
-        .values("due_at")[:1]
-    )
-    rows = rows.annotate(next_due=Subquery(next_due)).order_by(
-        F("next_due").asc(nulls_last=True), "-risk_score", "registered_at", "id"
+    rows = rows.order_by(
+        F("next_due_at").asc(nulls_last=True), "-risk_score", "registered_at", "id"
     )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     items = list(page)
     now = timezone.now()
     for item in items:
-        item.overdue = item.next_due is not None and item.next_due < now
+        item.next_due = item.next_due_at
+        item.overdue = item.next_due_at is not None and item.next_due_at < now
     return render(
         request,
         "disputes/workbench.html",
@@ -218,9 +208,13 @@ def _detail_context(request, dispute):
     )
     deadlines = list(kernel.open_deadlines(dispute))
     for row in deadlines:
-        row.label = DEADLINE_LABELS.get(row.kind) or (
-            _("联席调任务") if row.kind.startswith("joint:") else row.kind
-        )
+        row.label = DEADLINE_LABELS.get(row.kind) or row.kind
+    tasks = [t for a in attempts for t in a.tasks.all() if t.next_due_at is not None]
+    for task in tasks:  # each joint task has its own deadline (its own small flow)
+        task_deadline = Deadline(kind="feedback", due_at=task.next_due_at)
+        task_deadline.label = f"{_('联席调任务')} · {task.department.name}"
+        deadlines.append(task_deadline)
+    deadlines.sort(key=lambda row: row.due_at)
     return {
         "dispute": dispute,
         "parties": parties,
@@ -283,115 +277,26 @@ def detail(request, pk):
     return render(request, "disputes/detail.html", _detail_context(request, dispute))
 
 
-ACTIONS = {
-    "start",
-    "next_level",
-    "assign",
-    "progress",
-    "agree",
-    "withdraw",
-    "refer",
-    "supervise",
-    "joint_minutes",
-    "judicial",
-    "performance",
-    "return_visit",
-}
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def act(request, pk, action):
-    """Every button of the detail page posts here; a GET (after scope check) goes back there."""
+    """Every button of the detail page posts here (``disputes.actions.registry``); a GET (after
+    the scope check) goes back to the page."""
     dispute = _dispute(request, pk)
-    if request.method == "GET" or action not in ACTIONS:
+    if request.method == "GET" or action not in registry:
         return redirect("disputes:detail", pk=dispute.pk)
-    post, user = request.POST, request.user
-    note = post.get("note", "")
     try:
-        if action == "start":
-            services.start_mediation(
-                dispute,
-                user,
-                mediator=post.get("mediator") or None,
-                location=post.get("location", ""),
-            )
-        elif action == "next_level":
-            services.next_level(
-                dispute,
-                user,
-                note=note,
-                to_level=post.get("to_level") or None,
-                mediator=post.get("mediator") or None,
-                skip_reason=post.get("skip_reason", ""),
-                lawyer_choice=post.get("lawyer_choice", ""),
-                location=post.get("location", ""),
-            )
-        elif action == "assign":
-            services.assign_mediator(dispute, user, post.get("mediator") or None, note=note)
-        elif action == "progress":
-            services.record_progress(dispute, user, note=note, location=post.get("location", ""))
-        elif action == "agree":
-            services.agree(dispute, user, note=note)
-        elif action == "withdraw":
-            services.withdraw(dispute, user, note=note)
-        elif action == "refer":
-            services.refer(
-                dispute,
-                user,
-                note=note,
-                referral=post.get("referral", ""),
-                guidance=post.get("guidance", ""),
-            )
-        elif action == "supervise":
-            services.supervise(dispute, user, note=note)
-        elif action == "joint_minutes":
-            services.record_joint_minutes(dispute, user, minutes=post.get("minutes", ""))
-        elif action == "judicial":
-            services.record_judicial_confirmation(
-                dispute,
-                user,
-                court=post.get("court", ""),
-                applied_on=post.get("applied_on", ""),
-                outcome=post.get("outcome", "pending"),
-                decided_on=post.get("decided_on") or None,
-                confirmation_number=post.get("confirmation_number", ""),
-            )
-        elif action == "performance":
-            services.record_performance(
-                dispute,
-                user,
-                term_index=_int(post.get("term_index")),
-                performed_on=post.get("performed_on", ""),
-                note=note,
-            )
-        elif action == "return_visit":
-            performed = post.get("performed")
-            services.record_return_visit(
-                dispute,
-                user,
-                note=note,
-                satisfaction=post.get("satisfaction", ""),
-                method=post.get("method", ""),
-                performed=None if performed in (None, "") else performed == "yes",
-            )
+        registry.handle_form(request, dispute, action)
     except ServiceError as exc:
         if exc.status == 404:
             raise Http404 from None
         messages.error(request, exc.message)
         context = _detail_context(request, _dispute(request, pk))
-        context["form"] = post
+        context["form"] = request.POST
         context["failed_action"] = action
         return render(request, "disputes/detail.html", context, status=exc.status)
     messages.success(request, _("已保存"))
     return redirect("disputes:detail", pk=dispute.pk)
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
 
 
 @login_required

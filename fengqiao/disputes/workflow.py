@@ -10,7 +10,6 @@ date) and ``return_visit``. A mediation breach is supervised like a case: yellow
 mediator and the place's officers, then red card to the leaders.
 """
 
-from contextvars import ContextVar
 from datetime import datetime, time, timedelta
 
 from django.conf import settings
@@ -19,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
+from fengqiao.core.errors import Conflict
 from fengqiao.core.workflow import (
     ANY,
     EscalationPolicy,
@@ -29,7 +29,7 @@ from fengqiao.core.workflow import (
     register_policy,
 )
 
-from .models import Dispute
+from .models import Dispute, JointTask
 
 OPEN = ("registered", "mediating", "agreed")
 AFTER = ("performing", "performed", "closed")
@@ -62,11 +62,31 @@ register_policy(
 register_policy(
     EscalationPolicy("dispute_followup", (Step(timedelta(0), "notify", "跟踪事项已到期"),))
 )
+register_policy(EscalationPolicy("joint_task", (Step(timedelta(0), "notify", "联席调任务超期"),)))
 
 T = Transition
 
-# The field changes of the transition being applied, set by ``services._apply`` for one call.
-pending_effects: ContextVar = ContextVar("dispute_effects", default=None)
+
+# -- effects (record, move): what each transition does to the dispute's own fields ---------------
+def _agreed(record, move):
+    record.outcome = Dispute.Outcome.AGREEMENT
+    record.resolved_level, record.resolved_at = record.level, move.now
+
+
+def _withdrawn(record, move):
+    record.outcome, record.closed_at = Dispute.Outcome.WITHDRAWN, move.now
+
+
+def _referred(record, move):
+    record.outcome, record.closed_at = Dispute.Outcome.REFERRED, move.now
+
+
+def _supervised(record, move):
+    record.supervision_count += 1
+
+
+def _closed(record, move):
+    record.closed_at = move.now
 
 
 class DisputeFlow(Workflow):
@@ -111,6 +131,7 @@ class DisputeFlow(Workflow):
             "disputes.mediate_dispute",
             required=("note",),
             stops=("mediation",),
+            effect=_agreed,
         ),
         T(
             "withdraw",
@@ -120,6 +141,7 @@ class DisputeFlow(Workflow):
             "disputes.mediate_dispute",
             required=("note",),
             stops=(ANY,),
+            effect=_withdrawn,
         ),
         T(
             "refer",
@@ -129,6 +151,7 @@ class DisputeFlow(Workflow):
             "disputes.mediate_dispute",
             required=("note", "referral", "guidance"),
             stops=(ANY,),
+            effect=_referred,
         ),
         T(
             "draft_agreement",
@@ -184,14 +207,18 @@ class DisputeFlow(Workflow):
             "disputes.follow_up_dispute",
             required=("note",),
             stops=("performance", "return_visit"),
+            effect=_closed,
         ),
-        T("supervise", OPEN, None, _l("督办"), "disputes.supervise_dispute", ("note",)),
+        T(
+            "supervise",
+            OPEN,
+            None,
+            _l("督办"),
+            "disputes.supervise_dispute",
+            ("note",),
+            effect=_supervised,
+        ),
     )
-
-    def effects(self, record, transition, actor, data, now):
-        change = pending_effects.get()
-        if change is not None:
-            change(record)
 
     def deadline_due(self, record, kind, now):
         if kind == "mediation":
@@ -227,9 +254,11 @@ class DisputeFlow(Workflow):
         return users + staff_for_place(record.place, ["community_officer", "police_assistant"])
 
     def escalate(self, record, deadline, step, now, batch):
-        from fengqiao.org.services import staff_for_place
-
+        """One step of a dispute deadline, written in bulk with the rest of the sweep batch:
+        the staff of a place are looked up once per batch, supervision counts and breached
+        performances are one UPDATE each at flush."""
         url = f"/disputes/{record.pk}/"
+        pending = _batch_writes(batch)
         if deadline.kind == "mediation":
             if record.state != "mediating":
                 return
@@ -245,12 +274,10 @@ class DisputeFlow(Workflow):
                 note=title,
                 data={"deadline": "mediation", "card": step.action, "level": record.level},
             )
-            Dispute.objects.filter(pk=record.pk).update(
-                supervision_count=F("supervision_count") + 1
-            )
-            recipients = self.responsible(record)
+            pending.supervised[record.pk] = pending.supervised.get(record.pk, 0) + 1
+            recipients = self._responsible(record, batch)
             if step.action == "red":
-                recipients += staff_for_place(record.place, ["leader"])
+                recipients += _staff(batch, record.place_id, ("leader",))
             batch.notify(
                 recipients, kind=f"dispute.{step.action}", title=title, url=url, target=record
             )
@@ -261,43 +288,8 @@ class DisputeFlow(Workflow):
                 if step.action == "remind"
                 else _("矛盾纠纷 %(number)s：司法确认30日申请期限已届满")
             ) % {"number": record.number}
-        elif deadline.kind.startswith("joint:"):
-            from fengqiao.org.models import User
-
-            from .models import JointTask
-
-            task = (
-                JointTask.objects.filter(pk=deadline.kind[6:], state__in=("dispatched", "claimed"))
-                .select_related("department")
-                .first()
-            )
-            if task is None:
-                return
-            title = _("联席调任务超期：%(number)s %(dept)s") % {
-                "number": record.number,
-                "dept": task.department.name,
-            }
-            staff = list(User.objects.filter(department_id=task.department_id, is_active=True))
-            batch.timeline(
-                record, "remind", note=title, data={"deadline": "joint_task", "task": task.pk}
-            )
-            batch.notify(
-                staff + staff_for_place(record.place, ["dispatcher"]),
-                kind="dispute.joint_task_overdue",
-                title=title,
-                url="/disputes/joint/",
-                target=record,
-            )
-            return
         elif deadline.kind == "performance":
-            from .models import Performance
-
-            Performance.objects.filter(
-                agreement__dispute=record,
-                agreement__state="signed",
-                state="pending",
-                due_on__lt=timezone.localdate(now),
-            ).update(state="breached")
+            pending.performance_due.append(record.pk)
             title = _("矛盾纠纷 %(number)s：协议履行期限已到，请督促履行") % {
                 "number": record.number
             }
@@ -307,12 +299,16 @@ class DisputeFlow(Workflow):
             record, "remind", note=title, data={"deadline": deadline.kind, "action": step.action}
         )
         batch.notify(
-            self.responsible(record),
+            self._responsible(record, batch),
             kind=f"dispute.{deadline.kind}",
             title=title,
             url=url,
             target=record,
         )
+
+    def _responsible(self, record, batch):
+        users = [record.mediator] if record.mediator_id else []
+        return users + _staff(batch, record.place_id, ("community_officer", "police_assistant"))
 
     def after(self, record, transition, entry, actor, data, now):
         from fengqiao.core import notifications
@@ -332,8 +328,135 @@ class DisputeFlow(Workflow):
             )
 
 
+def _staff(batch, place_id, roles):
+    """``staff_for_place`` once per place and roles in a sweep batch."""
+    from fengqiao.org.models import Place
+    from fengqiao.org.services import staff_for_place
+
+    key = ("dispute_staff", place_id, roles)
+    if key not in batch.memo:
+        batch.memo[key] = staff_for_place(Place.objects.get(pk=place_id), list(roles))
+    return list(batch.memo[key])
+
+
+class _PendingWrites:
+    def __init__(self):
+        self.supervised = {}  # dispute pk → supervision steps in this batch
+        self.performance_due = []  # dispute pks whose performance deadline passed
+
+
+def _batch_writes(batch):
+    pending = batch.memo.get("dispute_writes")
+    if pending is None:
+        pending = batch.memo["dispute_writes"] = _PendingWrites()
+
+        def flush():
+            by_count = {}
+            for pk, count in pending.supervised.items():
+                by_count.setdefault(count, []).append(pk)
+            for count, ids in by_count.items():
+                Dispute.objects.filter(pk__in=ids).update(
+                    supervision_count=F("supervision_count") + count
+                )
+            if pending.performance_due:
+                from .models import Performance
+
+                Performance.objects.filter(
+                    agreement__dispute_id__in=pending.performance_due,
+                    agreement__state="signed",
+                    state="pending",
+                    due_on__lt=timezone.localdate(batch.now),
+                ).update(state="breached")
+            pending.supervised.clear()
+            pending.performance_due.clear()
+
+        batch.on_flush("dispute_writes", flush)
+    return pending
+
+
+# -- joint tasks (联席调): each task is a small flow of its own with its own deadline ---------------
+def _claimable(task, move):
+    if task.state == JointTask.State.DONE:
+        raise Conflict(_("任务已反馈"), code="already_done")
+    if task.state != JointTask.State.DISPATCHED:
+        raise Conflict(_("任务已签收"), code="already_claimed")
+
+
+def _not_done(task, move):
+    if task.state == JointTask.State.DONE:
+        raise Conflict(_("任务已反馈"), code="already_done")
+
+
+def _claimed(task, move):
+    task.claimed_by = move.actor
+
+
+def _done(task, move):
+    task.result, task.done_at = move.data["result"], move.now
+    task.claimed_by = task.claimed_by or move.actor
+
+
+TASK_STATES = tuple(JointTask.State.values)
+
+
+class JointTaskFlow(Workflow):
+    """dispatched ─claim→ claimed ─complete→ done (complete also straight from dispatched).
+    The ``feedback`` deadline is the task's own; an overdue task is chased by the sweep."""
+
+    model = JointTask
+    transitions = (
+        T(
+            "claim",
+            TASK_STATES,
+            "claimed",
+            _l("签收联席调任务"),
+            "disputes.handle_joint_task",
+            guard=_claimable,
+            effect=_claimed,
+        ),
+        T(
+            "complete",
+            TASK_STATES,
+            "done",
+            _l("反馈联席调任务"),
+            "disputes.handle_joint_task",
+            required=("result",),
+            stops=("feedback",),
+            guard=_not_done,
+            effect=_done,
+        ),
+    )
+
+    def deadline_policy(self, record, kind):
+        return "joint_task"
+
+    def escalate(self, record, deadline, step, now, batch):
+        from fengqiao.org.models import User
+
+        if record.state == JointTask.State.DONE:
+            return
+        task = JointTask.objects.select_related("department", "attempt__dispute").get(pk=record.pk)
+        dispute = task.attempt.dispute
+        title = _("联席调任务超期：%(number)s %(dept)s") % {
+            "number": dispute.number,
+            "dept": task.department.name,
+        }
+        staff = list(User.objects.filter(department_id=task.department_id, is_active=True))
+        batch.timeline(
+            dispute, "remind", note=title, data={"deadline": "joint_task", "task": task.pk}
+        )
+        batch.notify(
+            staff + _staff(batch, dispute.place_id, ("dispatcher",)),
+            kind="dispute.joint_task_overdue",
+            title=title,
+            url="/disputes/joint/",
+            target=dispute,
+        )
+
+
 def _end_of_day(day):
     return timezone.make_aware(datetime.combine(day, time(23, 59, 59)))
 
 
 flow = register(DisputeFlow())
+task_flow = register(JointTaskFlow())

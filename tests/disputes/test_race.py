@@ -13,10 +13,11 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
+from fengqiao.core import workflow
 from fengqiao.core.errors import Conflict
 from fengqiao.core.models import Deadline, TimelineEntry
 from fengqiao.disputes import services
-from fengqiao.disputes.models import DisputeType, JointTask
+from fengqiao.disputes.models import Attempt, DisputeType, JointTask
 from fengqiao.org.roles import sync_roles
 from tests.disputes import helpers
 
@@ -47,7 +48,7 @@ def _other_backend_waits_for_a_lock(timeout=10.0):
 def hold_first_writer(monkeypatch):
     """The first caller of the task's timeline write (inside the locked transaction) waits until
     the other thread is blocked on the row lock; ``seen`` records that it was."""
-    real = services._apply
+    real = workflow.append_timeline
     state = {"first": True, "seen": None}
     guard = threading.Lock()
 
@@ -58,7 +59,7 @@ def hold_first_writer(monkeypatch):
             state["seen"] = _other_backend_waits_for_a_lock()
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_apply", held)
+    monkeypatch.setattr(workflow, "append_timeline", held)
     return state
 
 
@@ -158,7 +159,7 @@ def test_two_staff_completing_at_once_one_result(task_and_staff, hold_first_writ
     assert task.state == JointTask.State.DONE and task.result == wins[0].result
     assert task.claimed_by_id == wins[0].claimed_by_id
     assert _entries(task, "done") == 1
-    deadline = Deadline.objects.get(kind=f"joint:{task.pk}")
+    deadline = Deadline.objects.get(kind="feedback", object_id=task.pk)
     assert deadline.state != Deadline.State.OPEN and deadline.stopped_at is not None
 
 
@@ -180,3 +181,26 @@ def test_claim_racing_completion(task_and_staff, hold_first_writer):
         assert isinstance(claimed, JointTask) and isinstance(completed, JointTask)
         assert task.claimed_by_id == first.pk and _entries(task, "claimed") == 1
     assert task.state == JointTask.State.DONE and _entries(task, "done") == 1
+
+
+def test_two_next_level_calls_at_once_make_one_attempt(
+    reference_data, county, users, hold_first_writer
+):
+    """Both read level 1 before the old code took the lock, both passed and two level-2 attempts
+    were made. Now every check runs on the locked row: the second sees level 2 and is refused."""
+    dispute = helpers.mediating(county.grid_a, users)
+    officer = users["community_officer"]
+    results = _race(
+        [
+            lambda: services.next_level(dispute, officer, note="甲：调解不成", to_level=2),
+            lambda: services.next_level(dispute, officer, note="乙：调解不成", to_level=2),
+        ]
+    )
+    assert hold_first_writer["seen"], "the second call never waited for the row lock"
+    losses = [r for r in results if isinstance(r, Exception)]
+    assert len(losses) == 1 and losses[0].code == "invalid_level", results
+    dispute.refresh_from_db()
+    assert dispute.level == 2
+    assert Attempt.objects.filter(dispute=dispute, level=2).count() == 1
+    assert Attempt.objects.filter(dispute=dispute, level=1, outcome="failed").count() == 1
+    assert TimelineEntry.objects.filter(object_id=dispute.pk, transition="next_level").count() == 1
