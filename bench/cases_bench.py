@@ -57,7 +57,7 @@ def prepare():
     session.create()
     grids = list(Place.objects.filter(level=Place.Level.GRID).values_list("code", flat=True))
     ids = list(
-        Case.objects.restrict(dept).filter(state__in=Case.OPEN_STATES).order_by("due_at", "id")
+        Case.objects.restrict(dept).filter(state__in=Case.OPEN_STATES).order_by("next_due_at", "id")
         .values_list("id", flat=True)[:2000]
     )  # fmt: skip
     return {

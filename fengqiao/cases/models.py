@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core.models import DeadlineTracked
 from fengqiao.core.pii import EncryptedField
 from fengqiao.core.scoping import ScopedModel
 
@@ -110,7 +111,7 @@ class DispatchRule(models.Model):
         return self.department or self.team
 
 
-class Case(ScopedModel):
+class Case(DeadlineTracked, ScopedModel):
     class State(models.TextChoices):
         REPORTED = "reported", _("待受理")
         ACCEPTED = "accepted", _("已立案")
@@ -210,7 +211,7 @@ class Case(ScopedModel):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # The nearest open deadline (for "my queue" sorting and countdowns) and the handling one.
-    due_at = models.DateTimeField(_("最近时限"), null=True, blank=True)
+    # next_due_at (DeadlineTracked): the nearest open deadline, kept by the kernel.
     handle_due_at = models.DateTimeField(_("办结时限"), null=True, blank=True)
     on_time = models.BooleanField(null=True, blank=True)
     rejected_reason = models.CharField(max_length=300, blank=True)
@@ -252,15 +253,15 @@ class Case(ScopedModel):
             ("view_figures", "可查看事件统计"),
         ]
         indexes = [
-            models.Index(fields=["state", "due_at"], name="case_state_due"),
-            models.Index(fields=["department", "state", "due_at"], name="case_dept_queue"),
-            models.Index(fields=["assignee", "state", "due_at"], name="case_assignee_queue"),
-            models.Index(fields=["place_path", "state", "due_at"], name="case_place_queue"),
+            models.Index(fields=["state", "next_due_at"], name="case_state_due"),
+            models.Index(fields=["department", "state", "next_due_at"], name="case_dept_queue"),
+            models.Index(fields=["assignee", "state", "next_due_at"], name="case_assignee_queue"),
+            models.Index(fields=["place_path", "state", "next_due_at"], name="case_place_queue"),
             models.Index(fields=["category", "place", "reported_at"], name="case_duplicates"),
             models.Index(fields=["reported_at"], name="case_reported"),
             # "My queue" at scale: walk the open cases in deadline order and stop after a page.
             models.Index(
-                fields=["due_at", "id"],
+                fields=["next_due_at", "id"],
                 name="case_open_due",
                 condition=Q(
                     state__in=[

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from fengqiao.core import caching, pii
 from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
-from fengqiao.core.workflow import Move, append_timeline, apply, start_deadline
+from fengqiao.core.workflow import Move, append_timeline, apply, locked, start_deadline
 from fengqiao.org.models import Department, Place, Team, User
 from fengqiao.org.services import staff_for_place
 
@@ -359,10 +359,8 @@ def report(
                 now=now,
             )
             span_due = flow.deadline_due(case, "accept", now)
-            if span_due is not None:
+            if span_due is not None:  # the kernel keeps next_due_at
                 start_deadline(case, "accept", span_due, policy="case_step", now=now)
-            case.due_at = span_due
-            Case.objects.filter(pk=case.pk).update(due_at=span_due)
             rule = suggested_rule(case)
             if rule is not None and rule.auto_dispatch:
                 case, _entry = apply(
@@ -415,20 +413,12 @@ def get_case(user, pk, action="view"):
 
 
 def act(case, name, actor, *, note="", data=None, attachments=()):
-    """Take one named transition (buttons, API). Validates the data each action needs."""
-    data = dict(data or {})
-    note = clean_text(note, field=_("说明"))
-    handler = ACTIONS.get(name)
-    if handler is not None:
-        return handler(case, actor, note=note, data=data, attachments=attachments)
-    if name not in {t.name for t in flow.transitions} or name in RESIDENT_ONLY | SYSTEM_ONLY:
-        raise ServiceError(_("未知操作：%(name)s") % {"name": name}, code="unknown_transition")
-    case, _entry = apply(case, name, actor, note=note, data=data, attachments=attachments)
-    return case
+    """Take one named staff action (``cases.actions.registry``: buttons, forms, API)."""
+    from .actions import registry
 
-
-RESIDENT_ONLY = {"add_info", "confirm", "rate"}
-SYSTEM_ONLY = {"dispute_settled"}  # applied by follow_dispute only
+    return registry.act(
+        case, name, actor, {"note": note, "data": data or {}}, attachments=attachments
+    )
 
 
 def accept(case, actor, *, note="", data=None, attachments=()):
@@ -456,26 +446,38 @@ def merge(case, actor, *, note="", data=None, attachments=()):
         ) from None
     if target_id == case.pk:
         raise ServiceError(_("不能合并到自身"), code="invalid_merge")
-    target = Case.objects.restrict(actor).filter(pk=target_id).first()
-    if target is None:
+    if not Case.objects.restrict(actor).filter(pk=target_id).exists():
         raise NotFound(_("要合并到的事件不存在或无权访问"))
-    if not target.is_open or target.duplicate_of_id:
-        raise Conflict(_("目标事件已办结或已被合并，不能合并到它"), code="invalid_merge")
-    case, _entry = apply(
-        case,
-        "merge",
-        actor,
-        note=note or _("与 %(n)s 为同一事件，已合并办理") % {"n": target.number},
-        data={"duplicate_of": target.pk, "number": target.number},
-    )
-    append_timeline(
-        target,
-        "merged_in",
-        actor=actor,
-        to_state=target.state,
-        note=_("合并了 %(n)s 的反映") % {"n": case.number},
-        data={"case": case.pk},
-    )
+    # One transaction with both rows locked (in id order, so A→B and B→A cannot deadlock): the
+    # target is checked as it is now, and two merges into each other cannot both succeed.
+    with transaction.atomic():
+        list(
+            Case.objects.select_for_update()
+            .filter(pk__in=sorted((case.pk, target_id)))
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        with locked(case, actor) as case:
+            target = Case.objects.filter(pk=target_id).first()
+            if target is None:
+                raise NotFound(_("要合并到的事件不存在或无权访问"))
+            if not target.is_open or target.duplicate_of_id:
+                raise Conflict(_("目标事件已办结或已被合并，不能合并到它"), code="invalid_merge")
+            case, _entry = apply(
+                case,
+                "merge",
+                actor,
+                note=note or _("与 %(n)s 为同一事件，已合并办理") % {"n": target.number},
+                data={"duplicate_of": target.pk, "number": target.number},
+            )
+            append_timeline(
+                target,
+                "merged_in",
+                actor=actor,
+                to_state=target.state,
+                note=_("合并了 %(n)s 的反映") % {"n": case.number},
+                data={"case": case.pk},
+            )
     return case
 
 
@@ -502,8 +504,8 @@ def dispatch(case, actor, *, note="", data=None, attachments=()):
                 details={"field": "department"},
             )
         department, team = rule.department, rule.team
-    with transaction.atomic():
-        if case.state == "reported":
+    with locked(case, actor) as case:
+        if case.state == "reported":  # read on the locked row
             case, _entry = apply(case, "accept", actor)
         case, _entry = apply(
             case,
@@ -565,7 +567,7 @@ def verify(case, actor, *, note="", data=None, attachments=()):
     """核查: passed → verified and (if the actor may) closed; failed → rework."""
     data = dict(data or {})
     passed = str(data.get("passed", "1")).lower() not in ("0", "false", "no", "")
-    with transaction.atomic():
+    with locked(case, actor) as case:
         if not passed:
             case, _entry = apply(
                 case,
@@ -726,7 +728,7 @@ def spawn_dispute(case, actor, *, parties, type, note=""):  # noqa: A002 — the
     return case, dispute
 
 
-def _spawn_action(case, actor, *, note="", data=None, attachments=()):
+def spawn_action(case, actor, *, note="", data=None, attachments=()):
     data = dict(data or {})
     case, _dispute = spawn_dispute(
         case, actor, parties=data.get("parties") or [], type=data.get("type"), note=note
@@ -788,20 +790,6 @@ def follow_dispute(dispute, transition, entry, actor, data, now):
             )
 
 
-ACTIONS = {
-    "spawn_dispute": _spawn_action,
-    "accept": accept,
-    "reject": reject,
-    "merge": merge,
-    "dispatch": dispatch,
-    "return": return_case,
-    "request_extension": request_extension,
-    "resolve": resolve,
-    "verify": verify,
-    "return_visit": return_visit,
-}
-
-
 def claim(case, actor):
     """签收. Two people racing: the row lock lets one win; the other gets a clear 409."""
     case, _entry = apply(case, "claim", actor)
@@ -809,27 +797,11 @@ def claim(case, actor):
 
 
 def allowed_actions(case, user):
-    """Buttons for this user now: the flow's transitions minus those the guards would refuse."""
-    names = []
-    for move in flow.available(case, user):
-        if move.name in RESIDENT_ONLY | SYSTEM_ONLY or move.name == "reopen":
-            continue
-        if move.guard is not None:
-            try:
-                move.guard(case, Move(move, user, {}, "", timezone.now()))
-            except ServiceError:
-                continue
-        names.append(move.name)
-    if case.state == "closed" and case.return_visited_at and "return_visit" in names:
-        names.remove("return_visit")
-    if (
-        case.state == "closed"
-        and user.has_perm("cases.accept_case")
-        and case.satisfaction is not None
-        and case.satisfaction <= Case.Satisfaction.DISSATISFIED
-    ):
-        names.append("reopen")
-    return names
+    """Buttons for this user now: the registry's actions whose transition the state, the
+    permissions and a dry run of the guard allow."""
+    from .actions import registry
+
+    return registry.available(case, user)
 
 
 # -- the reporter (tracking code) --------------------------------------------------------------
@@ -849,24 +821,27 @@ def by_tracking_code(code):
 
 def resident_add_info(case, *, note, attachments=()):
     note = clean_text(note, field=_("补充内容"), required=True)
-    if not case.is_open:
-        raise Conflict(_("事件已办结，不能再补充；如不满意请在评价中说明"), code="invalid_state")
-    case, _entry = apply(
-        case,
-        "add_info",
-        None,
-        system=True,
-        actor_name=_("反映人"),
-        note=note,
-        attachments=attachments,
-    )
+    with locked(case) as case:
+        if not case.is_open:
+            raise Conflict(
+                _("事件已办结，不能再补充；如不满意请在评价中说明"), code="invalid_state"
+            )
+        case, _entry = apply(
+            case,
+            "add_info",
+            None,
+            system=True,
+            actor_name=_("反映人"),
+            note=note,
+            attachments=attachments,
+        )
     return case
 
 
 def resident_confirm(case, *, solved, note=""):
     """The reporter checks the result: solved → verified and closed; not solved → rework."""
     note = clean_text(note, field=_("说明"), max_length=300)
-    with transaction.atomic():
+    with locked(case) as case:
         if solved:
             case, _entry = apply(
                 case, "confirm", None, system=True, actor_name=_("反映人"), note=note
@@ -887,17 +862,18 @@ def resident_rate(case, *, satisfaction, comment=""):
     """One rating per closure (a reopen clears it for the next round)."""
     satisfaction = _satisfaction(satisfaction)
     comment = clean_text(comment, field=_("评价"), max_length=300)
-    if case.state == "closed" and case.satisfaction is not None:
-        raise Conflict(_("您已评价过了，感谢您的反馈"), code="already_rated")
-    case, _entry = apply(
-        case,
-        "rate",
-        None,
-        system=True,
-        actor_name=_("反映人"),
-        note=comment,
-        data={"satisfaction": satisfaction, "comment": comment},
-    )
+    with locked(case) as case:  # two ratings at once: the second sees the first
+        if case.state == "closed" and case.satisfaction is not None:
+            raise Conflict(_("您已评价过了，感谢您的反馈"), code="already_rated")
+        case, _entry = apply(
+            case,
+            "rate",
+            None,
+            system=True,
+            actor_name=_("反映人"),
+            note=comment,
+            data={"satisfaction": satisfaction, "comment": comment},
+        )
     return case
 
 
@@ -909,7 +885,7 @@ def queue(user, *, states=None, mine=False):
         if user.department_id:
             mine_q |= Q(department_id=user.department_id)
         rows = rows.filter(mine_q)
-    return rows.select_related("category", "place", "department").order_by("due_at", "id")
+    return rows.select_related("category", "place", "department").order_by("next_due_at", "id")
 
 
 # -- cases made by other apps ------------------------------------------------------------------

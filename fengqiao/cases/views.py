@@ -16,6 +16,7 @@ from fengqiao.core.workflow import open_deadlines
 from fengqiao.org.models import Department, Place, Team
 
 from . import services, uploads
+from .actions import registry
 from .forms import SpawnDisputeForm, StaffReportForm
 from .models import Case, DispatchRule, SupervisionCard
 from .presenters import CASES, full_timeline, map_context
@@ -67,7 +68,7 @@ def queue(request):
     rows = (
         rows.select_related("category", "place", "department")
         .defer(*PERSONAL)
-        .order_by("due_at", "id")
+        .order_by("next_due_at", "id")
     )
     return render(
         request,
@@ -99,7 +100,7 @@ def dispatch_console(request):
         scoped.filter(state__in=("reported", "accepted", "returned"))
         .select_related("category__parent", "place", "likely_duplicate_of")
         .defer(*PERSONAL, *(f"likely_duplicate_of__{f}" for f in PERSONAL))
-        .order_by("due_at", "id")
+        .order_by("next_due_at", "id")
     )
     page = _page(request, rows)
     _suggest(page.object_list)
@@ -220,45 +221,17 @@ def detail(request, case):
     return render(request, "cases/detail.html", _detail_context(request, case))
 
 
-ACTION_FIELDS = (
-    "reason",
-    "result",
-    "days",
-    "department",
-    "team",
-    "duplicate_of",
-    "satisfaction",
-    "passed",
-    "urgency",
-)
-
-
 @authorize(CASES, perm="cases.view_case")
 @require_POST
 def act(request, case, name):
     pk = case.pk
-    data = {
-        key: request.POST.get(key)
-        for key in ACTION_FIELDS
-        if request.POST.get(key) not in (None, "")
-    }
     attachments, rejected = [], []
     if request.FILES:
         attachments, rejected = uploads.process_files(request.FILES.getlist("photos"))
     for item in rejected:
         messages.warning(request, _("文件未采用：%(item)s") % {"item": item})
     try:
-        if name == "claim":
-            services.claim(case, request.user)
-        else:
-            services.act(
-                case,
-                name,
-                request.user,
-                note=request.POST.get("note", ""),
-                data=data,
-                attachments=attachments,
-            )
+        registry.handle_form(request, case, name, attachments=attachments)
     except ServiceError as exc:
         messages.error(request, exc.message)
         case = services.get_case(request.user, pk)

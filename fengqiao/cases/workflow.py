@@ -168,6 +168,128 @@ def _unsatisfied(case, move):
         raise ServiceError(_("只有不满意的评价才能重新办理"), code="not_dissatisfied")
 
 
+# -- effects (case, move): what each transition does to the case's own fields -------------------
+def _accepted(case, move):
+    case.accepted_at = move.now
+    if move.data.get("urgency"):
+        case.urgency = move.data["urgency"]
+
+
+def _rejected(case, move):
+    case.rejected_reason = str(move.data["reason"])[:300]
+
+
+def _merged(case, move):
+    case.duplicate_of_id = move.data["duplicate_of"]
+
+
+def _dispatched(case, move):
+    case.department_id = move.data.get("department")
+    case.team_id = move.data.get("team")
+    case.assignee = None
+    case.dispatched_at = move.now
+    case.claimed_at = None
+
+
+def _claimed(case, move):
+    case.assignee = move.actor
+    case.claimed_at = move.now
+
+
+def _returned(case, move):
+    case.assignee = None
+    case.department = None
+    case.team = None
+
+
+def _contacted(case, move):
+    case.contacted_at = case.contacted_at or move.now
+
+
+def _arrived(case, move):
+    case.arrived_at = case.arrived_at or move.now
+    case.contacted_at = case.contacted_at or move.now
+
+
+def _extension_requested(case, move):
+    case.extension_pending = {
+        "days": int(move.data["days"]),
+        "by": getattr(move.actor, "pk", None),
+        "at": move.now.isoformat(),
+    }
+
+
+def _extension_approved(case, move):
+    """The days come from the pending request on the locked row; the handling deadline restarts."""
+    days = int(case.extension_pending["days"])
+    move.data["days"] = days
+    base = case.handle_due_at or move.now
+    case.handle_due_at = add_working_days(base, days)
+    case.extension_count += 1
+    case.extension_pending = None
+    start_deadline(case, "handle", case.handle_due_at, policy="case_handle", now=move.now)
+
+
+def _extension_denied(case, move):
+    case.extension_pending = None
+
+
+def _supervised(case, move):
+    case.supervision_level = max(case.supervision_level, 1)
+    SupervisionCard.objects.create(
+        case=case,
+        level=SupervisionCard.Level.YELLOW,
+        deadline_kind="",
+        department_id=case.department_id,
+        issued_by=move.actor if getattr(move.actor, "is_authenticated", False) else None,
+        note=move.note[:300],
+        place_path=case.place_path,
+    )
+
+
+def _spawned(case, move):
+    case.dispute_id = move.data["dispute"]
+
+
+def _resolved(case, move):
+    case.result = str(move.data["result"])
+    case.resolved_at = move.now
+    in_time = case.handle_due_at is None or move.now <= case.handle_due_at
+    case.on_time = in_time and case.on_time is not False  # late once, late for good
+
+
+def _reworked(case, move):
+    case.rework_count += 1
+    case.resolved_at = None
+
+
+def _closed(case, move):
+    case.closed_at = move.now
+
+
+def _rated(case, move):
+    case.satisfaction = int(move.data["satisfaction"])
+    case.satisfaction_note = str(move.data.get("comment", ""))[:300]
+
+
+def _visited(case, move):
+    _rated(case, move)
+    case.return_visited_at = move.now
+
+
+def _reopened(case, move):
+    case.reopen_count += 1
+    case.closed_at = None
+    case.resolved_at = None
+    case.department = None
+    case.team = None
+    case.assignee = None
+    case.on_time = None
+    case.satisfaction = None
+    case.satisfaction_note = ""
+    case.return_visited_at = None
+
+
 WORKING = ("claimed", "in_progress")
 OPEN = Case.OPEN_STATES
 # A 矛盾纠纷 case may be turned into a dispute once it is accepted and until it is resolved; it
@@ -202,6 +324,7 @@ class CaseFlow(Workflow):
             "cases.accept_case",
             stops=("accept",),
             starts=("dispatch",),
+            effect=_accepted,
         ),
         Transition(
             "reject",
@@ -211,6 +334,7 @@ class CaseFlow(Workflow):
             "cases.accept_case",
             required=("reason",),
             stops=("*",),
+            effect=_rejected,
         ),
         Transition(
             "merge",
@@ -220,6 +344,7 @@ class CaseFlow(Workflow):
             "cases.accept_case",
             required=("duplicate_of",),
             stops=("*",),
+            effect=_merged,
         ),
         Transition(
             "dispatch",
@@ -229,6 +354,7 @@ class CaseFlow(Workflow):
             "cases.dispatch_case",
             stops=("dispatch",),
             starts=HANDLING_KINDS,
+            effect=_dispatched,
         ),
         Transition(
             "claim",
@@ -238,6 +364,7 @@ class CaseFlow(Workflow):
             "cases.claim_case",
             stops=("claim",),
             guard=_must_belong,
+            effect=_claimed,
         ),
         Transition(
             "return",
@@ -249,6 +376,7 @@ class CaseFlow(Workflow):
             stops=HANDLING_KINDS,
             starts=("dispatch",),
             guard=_must_belong,
+            effect=_returned,
         ),
         Transition(
             "contact",
@@ -258,6 +386,7 @@ class CaseFlow(Workflow):
             "cases.handle_case",
             stops=("contact",),
             guard=_must_handle,
+            effect=_contacted,
         ),
         Transition(
             "arrive",
@@ -267,6 +396,7 @@ class CaseFlow(Workflow):
             "cases.handle_case",
             stops=("contact", "arrive"),
             guard=_must_handle,
+            effect=_arrived,
         ),
         Transition(
             "progress",
@@ -285,6 +415,7 @@ class CaseFlow(Workflow):
             "cases.handle_case",
             required=("note", "days"),
             guard=_no_extension_pending,
+            effect=_extension_requested,
         ),
         Transition(
             "approve_extension",
@@ -293,6 +424,7 @@ class CaseFlow(Workflow):
             gettext_lazy("批准延期"),
             "cases.approve_extension",
             guard=_extension_pending,
+            effect=_extension_approved,
         ),
         Transition(
             "deny_extension",
@@ -302,6 +434,7 @@ class CaseFlow(Workflow):
             "cases.approve_extension",
             required=("note",),
             guard=_extension_pending,
+            effect=_extension_denied,
         ),
         Transition(
             "escalate",
@@ -319,6 +452,7 @@ class CaseFlow(Workflow):
             gettext_lazy("督办"),
             "cases.supervise_case",
             required=("note",),
+            effect=_supervised,
         ),
         Transition(
             "resolve",
@@ -330,6 +464,7 @@ class CaseFlow(Workflow):
             stops=HANDLING_KINDS,
             starts=("verify",),
             guard=_must_handle,
+            effect=_resolved,
         ),
         Transition(
             "verify",
@@ -348,6 +483,7 @@ class CaseFlow(Workflow):
             required=("note",),
             stops=("verify",),
             starts=("handle",),
+            effect=_reworked,
         ),
         Transition(
             "close",
@@ -356,6 +492,7 @@ class CaseFlow(Workflow):
             gettext_lazy("结案"),
             "cases.close_case",
             stops=("*",),
+            effect=_closed,
         ),
         Transition(
             "return_visit",
@@ -364,6 +501,7 @@ class CaseFlow(Workflow):
             gettext_lazy("回访"),
             "cases.return_visit_case",
             required=("satisfaction",),
+            effect=_visited,
         ),
         Transition(
             "reopen",
@@ -373,6 +511,7 @@ class CaseFlow(Workflow):
             "cases.accept_case",
             starts=("dispatch",),
             guard=_unsatisfied,
+            effect=_reopened,
         ),
         # The dispute link: the permission is checked by the guard (dispatchers or handlers).
         Transition(
@@ -383,6 +522,7 @@ class CaseFlow(Workflow):
             None,
             required=("dispute",),
             guard=_may_spawn_dispute,
+            effect=_spawned,
         ),
         # The linked dispute reached an outcome (system only: applied by follow_dispute).
         Transition(
@@ -393,11 +533,19 @@ class CaseFlow(Workflow):
             required=("result",),
             stops=("accept", "dispatch", *HANDLING_KINDS),
             starts=("verify",),
+            effect=_resolved,
         ),
         # Reporter-side moves (tracking code; applied with system=True).
         Transition("add_info", OPEN, None, gettext_lazy("补充情况"), required=("note",)),
         Transition("confirm", ("resolved",), "verified", gettext_lazy("反映人确认解决")),
-        Transition("rate", ("closed",), None, gettext_lazy("评价"), required=("satisfaction",)),
+        Transition(
+            "rate",
+            ("closed",),
+            None,
+            gettext_lazy("评价"),
+            required=("satisfaction",),
+            effect=_rated,
+        ),
     )
 
     # -- deadlines -----------------------------------------------------------------------
@@ -408,97 +556,9 @@ class CaseFlow(Workflow):
     def deadline_policy(self, record, kind):
         return "case_handle" if kind == "handle" else "case_step"
 
-    # -- effects -------------------------------------------------------------------------
-    def effects(self, record, transition, actor, data, now):
-        name = transition.name
-        if name == "accept":
-            record.accepted_at = now
-            if data.get("urgency"):
-                record.urgency = data["urgency"]
-        elif name == "reject":
-            record.rejected_reason = str(data["reason"])[:300]
-        elif name == "merge":
-            record.duplicate_of_id = data["duplicate_of"]
-        elif name == "dispatch":
-            record.department_id = data.get("department")
-            record.team_id = data.get("team")
-            record.assignee = None
-            record.dispatched_at = now
-            record.claimed_at = None
-        elif name == "claim":
-            record.assignee = actor
-            record.claimed_at = now
-        elif name == "return":
-            record.assignee = None
-            record.department = None
-            record.team = None
-        elif name == "contact":
-            record.contacted_at = record.contacted_at or now
-        elif name == "arrive":
-            record.arrived_at = record.arrived_at or now
-            record.contacted_at = record.contacted_at or now
-        elif name == "request_extension":
-            record.extension_pending = {
-                "days": int(data["days"]),
-                "by": getattr(actor, "pk", None),
-                "at": now.isoformat(),
-            }
-        elif name == "approve_extension":
-            days = int(record.extension_pending["days"])
-            data["days"] = days
-            base = record.handle_due_at or now
-            record.handle_due_at = add_working_days(base, days)
-            record.extension_count += 1
-            record.extension_pending = None
-        elif name == "deny_extension":
-            record.extension_pending = None
-        elif name == "supervise":
-            record.supervision_level = max(record.supervision_level, 1)
-        elif name == "spawn_dispute":
-            record.dispute_id = data["dispute"]
-        elif name in ("resolve", "dispute_settled"):
-            record.result = str(data["result"])
-            record.resolved_at = now
-            in_time = record.handle_due_at is None or now <= record.handle_due_at
-            record.on_time = in_time and record.on_time is not False  # late once, late for good
-        elif name == "rework":
-            record.rework_count += 1
-            record.resolved_at = None
-        elif name == "close":
-            record.closed_at = now
-        elif name in ("return_visit", "rate"):
-            record.satisfaction = int(data["satisfaction"])
-            record.satisfaction_note = str(data.get("comment", ""))[:300]
-            if name == "return_visit":
-                record.return_visited_at = now
-        elif name == "reopen":
-            record.reopen_count += 1
-            record.closed_at = None
-            record.resolved_at = None
-            record.department = None
-            record.team = None
-            record.assignee = None
-            record.on_time = None
-            record.satisfaction = None
-            record.satisfaction_note = ""
-            record.return_visited_at = None
-
     def after(self, record, transition, entry, actor, data, now):
-        name = transition.name
-        if name == "approve_extension":
-            start_deadline(record, "handle", record.handle_due_at, policy="case_handle", now=now)
-        if name == "supervise":
-            SupervisionCard.objects.create(
-                case=record,
-                level=SupervisionCard.Level.YELLOW,
-                deadline_kind="",
-                department_id=record.department_id,
-                issued_by=actor if getattr(actor, "is_authenticated", False) else None,
-                note=entry.note[:300],
-                place_path=record.place_path,
-            )
-        if transition.starts or transition.stops or name == "approve_extension":
-            refresh_due(record)
+        if "handle" in transition.starts:
+            keep_handle_due(record)
         self._notify(record, transition, entry, actor, data)
 
     def _notify(self, record, transition, entry, actor, data):
@@ -647,22 +707,22 @@ def _batch_cards(batch):
     return pending
 
 
-def refresh_due(record):
-    """Copy the nearest open deadline and the handling deadline onto the case (queue sorting)."""
-    rows = list(
+def keep_handle_due(record):
+    """Copy the handling deadline onto the case (``handle_due_at``: on-time figures, extensions).
+    The nearest due time of all deadlines is the kernel's ``next_due_at``."""
+    handle = (
         Deadline.objects.filter(
             content_type=ContentType.objects.get_for_model(Case),
             object_id=record.pk,
             state=Deadline.State.OPEN,
-        ).values_list("kind", "due_at")
+            kind="handle",
+        )
+        .values_list("due_at", flat=True)
+        .first()
     )
-    due = min((d for _k, d in rows), default=None)
-    handle = next((d for k, d in rows if k == "handle"), None)
-    if handle is None and record.state in ("resolved", "verified", "closed"):
-        handle = record.handle_due_at
-    record.due_at = due
-    record.handle_due_at = handle if handle is not None else record.handle_due_at
-    Case.objects.filter(pk=record.pk).update(due_at=due, handle_due_at=record.handle_due_at)
+    if handle is not None and handle != record.handle_due_at:
+        record.handle_due_at = handle
+        Case.objects.filter(pk=record.pk).update(handle_due_at=handle)
 
 
 flow = register(CaseFlow())

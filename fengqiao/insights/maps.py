@@ -101,11 +101,11 @@ def cases_layer(actor, where=None, now=None):
     now = now or timezone.now()
     qs = _within(Case.objects.restrict(actor), where).filter(state__in=Case.OPEN_STATES)
     rows = list(
-        qs.order_by("due_at").values(
+        qs.order_by("next_due_at").values(
             "pk",
             "urgency",
             "state",
-            "due_at",
+            "next_due_at",
             "handle_due_at",
             "lat",
             "lng",
@@ -114,7 +114,7 @@ def cases_layer(actor, where=None, now=None):
         )[:LIMIT]
     )
     for row in rows:
-        due = row.pop("due_at")
+        due = row.pop("next_due_at")
         handle = row.pop("handle_due_at")
         row["overdue"] = bool((due and due < now) or (handle and handle < now))
         row["number"] = f"FQ{row['pk']:08d}"

@@ -3,6 +3,7 @@
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from fengqiao.cases import services, uploads
+from fengqiao.cases.actions import registry
 from fengqiao.cases.defaults import install
 from fengqiao.cases.models import Case, Category
 from fengqiao.core.models import Attachment
@@ -64,7 +65,9 @@ SCOPED = [
             "cases:spawn_dispute",
             "/api/v1/cases/{case_id}",
             "/api/v1/cases/{case_id}/timeline",
-            "/api/v1/cases/{case_id}/actions/{name}",
+            # POST only, one operation per action of cases.actions.registry; out of scope → 404
+            # (tests/cases/test_api.py::test_other_grids_case_is_404).
+            *registry.api_paths("/api/v1/cases", "case_id"),
             # Resident and Open311 routes carry no staff scope: the grid code is public (printed
             # on the poster) and the tracking code / Open311 key is the capability. Their own
             # checks are tested in tests/cases/test_resident.py and test_open311.py.

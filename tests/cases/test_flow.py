@@ -26,7 +26,7 @@ def test_report_creates_case_with_timeline_deadline_and_tells_dispatcher(county,
     assert case.tracking_code and case.number.startswith("FQ")
     assert transitions(case) == ["report"]
     assert [d.kind for d in open_deadlines(case)] == ["accept"]
-    assert case.due_at is not None
+    assert case.next_due_at is not None
     assert Notification.objects.filter(recipient=users["dispatcher"], kind="case.report").exists()
     # personal data stored encrypted, shown masked
     assert str(case.reporter_phone) == "139****1111"

@@ -14,7 +14,7 @@ from tests.conftest import login
 
 def test_layers_for_a_dispatcher(county, users, users_b):
     late = claimed(county.grid_a, users, county)
-    Case.objects.filter(pk=late.pk).update(due_at=timezone.now() - timedelta(hours=1))
+    Case.objects.filter(pk=late.pk).update(next_due_at=timezone.now() - timedelta(hours=1))
     on_time = claimed(county.grid_a, users, county, code="safety_fire")
     make_case(county.grid_b)  # another grid: never on grid A's map
     data = maps.layers(users["dispatcher"], services.period(None, None))
