@@ -39,7 +39,7 @@ def test_merge_is_one_transaction(county, users, monkeypatch):
             raise ServiceError("the target's entry could not be written")
         return real(record, transition, **kwargs)
 
-    monkeypatch.setattr("fengqiao.cases.services.append_timeline", failing)
+    monkeypatch.setattr("fengqiao.cases.services.staff.append_timeline", failing)
     with pytest.raises(ServiceError):
         services.merge(second, users["dispatcher"], data={"duplicate_of": first.pk})
     second.refresh_from_db()

@@ -66,7 +66,7 @@ def _other_backend_waits_for_a_lock(timeout=10.0):
 @pytest.fixture
 def hold_first_writer(monkeypatch):
     real = workflow.append_timeline
-    state = {"first": True, "seen": None}
+    state = {"first": False, "seen": None}  # armed by the test once its records exist
     guard = threading.Lock()
 
     def held(*args, **kwargs):
@@ -90,6 +90,7 @@ def test_two_claims_one_wins_while_the_first_holds_the_row(
     case = dispatched(county.grid_a, users, county)
     first = users["department_staff"]
     second = make_user("department_staff", department=county.urban)
+    hold_first_writer["first"] = True
     results = _race(
         [lambda: services.claim(_fresh(case), first), lambda: services.claim(_fresh(case), second)]
     )
@@ -104,6 +105,7 @@ def test_crossed_merges_one_wins(county, users, hold_first_writer):
     up merged into the other. Now both rows are locked and the target checked under the lock."""
     a, b = make_case(county.grid_a), make_case(county.grid_a)
     dispatcher = users["dispatcher"]
+    hold_first_writer["first"] = True
     results = _race(
         [
             lambda: services.merge(_fresh(a), dispatcher, data={"duplicate_of": b.pk}),
@@ -125,6 +127,7 @@ def test_two_extension_approvals_extend_once(county, users, make_user, hold_firs
     )
     first = users["dispatcher"]
     second = make_user("dispatcher", places=[county.grid_a])
+    hold_first_writer["first"] = True
     results = _race(
         [
             lambda: services.act(_fresh(case), "approve_extension", first),
@@ -144,6 +147,7 @@ def test_two_verifications_close_once(county, users, make_user, hold_first_write
     case = resolved(county.grid_a, users, county)
     first = users["grid_worker"]
     second = make_user("grid_worker", places=[county.grid_a])
+    hold_first_writer["first"] = True
     results = _race(
         [
             lambda: services.verify(_fresh(case), first, data={"passed": "1"}),

@@ -190,6 +190,8 @@ def test_two_next_level_calls_at_once_make_one_attempt(
     were made. Now every check runs on the locked row: the second sees level 2 and is refused."""
     dispute = helpers.mediating(county.grid_a, users)
     officer = users["community_officer"]
+    hold_first_writer["first"] = True  # the setup above wrote timeline entries of its own
+    hold_first_writer["seen"] = None
     results = _race(
         [
             lambda: services.next_level(dispute, officer, note="甲：调解不成", to_level=2),

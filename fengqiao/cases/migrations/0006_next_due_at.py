@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("cases", "0004_dispute_link")]
+    dependencies = [("cases", "0005_open311_email_changeset")]
 
     operations = [
         migrations.RenameField("case", "due_at", "next_due_at"),
