@@ -316,9 +316,6 @@ def apply(
         try:
             if transition.effect is not None:
                 transition.effect(row, move)
-            legacy = getattr(flow, "effects", None)  # transitional: removed once no flow has it
-            if legacy is not None:
-                legacy(row, transition, actor, move.data, now)
             if transition.target:
                 setattr(row, flow.state_field, transition.target)
             if transition.stops:
