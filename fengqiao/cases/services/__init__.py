@@ -40,7 +40,6 @@ from .links import (  # noqa: F401
     create_consultation,
 )
 from .people import (  # noqa: F401
-    _PEOPLE,
     PEOPLE_TTL,
     cached_responsible,
     covering,

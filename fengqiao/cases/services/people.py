@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fengqiao.core import caching
 from fengqiao.org.models import Place, User
 from fengqiao.org.services import staff_for_place
 
@@ -39,20 +40,14 @@ def verifiers_for(case):
     return staff_for_place(_place(case), ["grid_worker"])
 
 
-_PEOPLE: dict = {}
-PEOPLE_TTL = 60.0  # seconds: staff changes reach the deadline sweep within a minute
+PEOPLE_TTL = 60  # seconds; role, jurisdiction and place changes drop it at once (core.caching)
 
 
 def _remember(key, compute):
-    import time
-
-    hit = _PEOPLE.get(key)
-    now = time.monotonic()
-    if hit is not None and now - hit[0] < PEOPLE_TTL:
-        return hit[1]
-    value = compute()
-    _PEOPLE[key] = (now, value)
-    return value
+    name = ":".join(str(part) for part in key)
+    return caching.remember(
+        f"cases.people:{name}", compute, timeout=PEOPLE_TTL, topics=("roles", "places")
+    )
 
 
 def _role_people(role):
