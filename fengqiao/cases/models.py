@@ -360,3 +360,57 @@ class Open311Changeset(models.Model):
 
     def __str__(self):
         return f"{self.seen_at:%Y-%m-%d %H:%M} {self.signature[:8]}"
+
+
+class PendingReport(ScopedModel):
+    """待定位: a report that could not be placed in a grid (an address only, a point between grid
+    polygons, an address id that is not a grid code). It waits in its county's triage queue until
+    a dispatcher places it (a grid, or a point on the map); then the case is made and the normal
+    flow starts. ``place`` is the county; ``uid`` is the Open311 token of the report."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("待定位")
+        PLACED = "placed", _("已定位")
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    state = models.CharField(_("状态"), max_length=10, choices=State.choices, default=State.PENDING)
+    source = models.CharField(_("来源"), max_length=16, choices=Case.Source.choices)
+    channel = models.CharField(max_length=40, blank=True)
+    client_id = models.CharField(max_length=100, blank=True, default="")
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="+", verbose_name=_("类别")
+    )
+    urgency = models.CharField(_("紧急程度"), max_length=10, blank=True)
+    description = models.TextField(_("情况描述"), blank=True)
+    location_text = models.CharField(_("地点"), max_length=200, blank=True)
+    address_id = models.CharField(_("地址编码"), max_length=100, blank=True)
+    lat = models.FloatField(_("纬度"), null=True, blank=True)
+    lng = models.FloatField(_("经度"), null=True, blank=True)
+    anonymous = models.BooleanField(_("匿名"), default=False)
+    reporter_name = EncryptedField(_("反映人"), kind="name")
+    reporter_phone = EncryptedField(_("联系电话"), kind="phone")
+    reporter_email = EncryptedField(_("电子邮箱"), kind="text")
+    reported_at = models.DateTimeField(_("反映时间"), default=timezone.now)
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    placed_at = models.DateTimeField(null=True, blank=True)
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["reported_at", "id"]
+        verbose_name = _("待定位反映")
+        verbose_name_plural = _("待定位反映")
+        indexes = [models.Index(fields=["state", "place_path"], name="pending_queue")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "client_id"],
+                condition=~Q(client_id=""),
+                name="pending_client_id",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_state_display()} {self.category_id} {self.location_text}"

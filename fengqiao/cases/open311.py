@@ -26,7 +26,6 @@ import json
 import logging
 import math
 import re
-import time
 import uuid
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta
@@ -54,8 +53,8 @@ from fengqiao.core.models import Attachment, TimelineEntry
 from fengqiao.core.services import authenticate_api_key
 from fengqiao.org.models import Place
 
-from . import conf, services, uploads
-from .models import Case, Urgency
+from . import conf, services, triage, uploads
+from .models import Case, PendingReport, Urgency
 from .workflow import PUBLIC_TRANSITIONS
 
 app_name = "open311"
@@ -471,53 +470,8 @@ def service_definition(request, fmt, service_code):
     return render(fmt, data, root="service_definition")
 
 
-# -- locating a report -------------------------------------------------------------------------
-_GRID_CACHE = {"at": 0.0, "grids": []}
-
-
-def _grids():
-    """Grid polygons with bounding boxes, cached while the set of grids is unchanged."""
-    grids = Place.objects.filter(level=Place.Level.GRID)
-    signature = tuple(grids.aggregate(n=Count("id"), top=Max("id")).values())
-    stale = time.monotonic() - _GRID_CACHE["at"] > 300 or _GRID_CACHE.get("sig") != signature
-    if stale:
-        rows = []
-        for grid in grids.exclude(boundary=None):
-            rings = _rings(grid.boundary)
-            if rings:
-                xs = [x for ring in rings for x, _y in ring]
-                ys = [y for ring in rings for _x, y in ring]
-                rows.append((min(xs), min(ys), max(xs), max(ys), rings, grid))
-        _GRID_CACHE.update(at=time.monotonic(), grids=rows, sig=signature)
-    return _GRID_CACHE["grids"]
-
-
-def _rings(geometry):
-    try:
-        if geometry.get("type") == "Polygon":
-            rings = [geometry["coordinates"][0]]
-        elif geometry.get("type") == "MultiPolygon":
-            rings = [polygon[0] for polygon in geometry["coordinates"]]
-        else:
-            return []
-        return [[(float(x), float(y)) for x, y, *_rest in ring] for ring in rings if len(ring) > 2]
-    except (AttributeError, TypeError, ValueError, KeyError, IndexError):
-        return []
-
-
-def _inside(x, y, ring):
-    inside = False
-    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
-        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
-            inside = not inside
-    return inside
-
-
-def grid_at(lat, lng):
-    for x0, y0, x1, y1, rings, grid in _grids():
-        if x0 <= lng <= x1 and y0 <= lat <= y1 and any(_inside(lng, lat, r) for r in rings):
-            return grid
-    return None
+# Locating a report (a grid, the triage queue or a 400): fengqiao/cases/triage.py
+grid_at = triage.grid_at
 
 
 # -- POST requests -----------------------------------------------------------------------------
@@ -586,17 +540,7 @@ def create_request(request, fmt):
     if lat is None and not address and not address_id:
         raise Open311Error(400, _("需要提供位置：lat/long、address_string 或 address_id"))
     grid_code = (attrs.get("grid") or [""])[0]
-    grid = None
-    if grid_code:
-        grid = Place.objects.filter(code=grid_code[:24], level=Place.Level.GRID).first()
-        if grid is None:
-            raise Open311Error(400, _("attribute[grid] 不是已知的网格代码"))
-    if grid is None and address_id:
-        grid = Place.objects.filter(code=address_id[:24], level=Place.Level.GRID).first()
-    if grid is None and lat is not None:
-        grid = grid_at(lat, lng)
-    if grid is None:
-        raise Open311Error(400, _("无法根据位置确定所属网格，请提供 attribute[grid] 或 address_id"))
+    grid, county = triage.locate(grid_code=grid_code, address_id=address_id, lat=lat, lng=lng)
     urgency = (attrs.get("urgency") or [""])[0] or None
     anonymous = (attrs.get("anonymous") or [""])[0].lower() == "true"
     if anonymous and not category.allow_anonymous:
@@ -613,8 +557,7 @@ def create_request(request, fmt):
     attachments = media_attachments(_values(post, "media_url"))
     photos, _rejected = photo_parts(request)
     location_text = address[:200] or (address_id[:200] if grid is None else "")
-    case, created = services.report(
-        place=grid,
+    fields = dict(
         category=category,
         description=description,
         source=Case.Source.OPEN311,
@@ -632,6 +575,22 @@ def create_request(request, fmt):
         description_required=False,
         any_phone=True,
     )
+    if grid is None:
+        # 待定位: accepted into the county's triage queue; the token finds the request later
+        pending, created = triage.hold(county=county, address_id=address_id, **fields)
+        body = [
+            {
+                "token": str(pending.uid),
+                "service_notice": _(
+                    "位置待确认：已进入待定位队列，定位后可凭 token 查到服务请求编号"
+                ),
+                "account_id": None,
+            }
+        ]
+        return render(
+            fmt, body, root="service_requests", item="request", status=201 if created else 200
+        )
+    case, created = services.report(place=grid, **fields)
     body = [
         {
             "service_request_id": str(case.pk),
@@ -782,6 +741,18 @@ def token(request, fmt, token_id):
         if uid
         else None
     )
+    if case is None and uid:
+        pending = PendingReport.objects.filter(uid=uid, source=Case.Source.OPEN311).first()
+        if pending is not None and pending.case_id is None:
+            # still in the triage queue: no service_request_id yet (the spec's token case)
+            return render(fmt, [{"token": str(uid)}], root="service_requests", item="request")
+        if pending is not None:
+            return render(
+                fmt,
+                [{"service_request_id": str(pending.case_id), "token": str(uid)}],
+                root="service_requests",
+                item="request",
+            )
     if case is None:
         raise Open311Error(404, _("未知的 token"))
     return render(

@@ -356,3 +356,49 @@ def figures_page(request):
     from fengqiao.insights.views import legacy_cases_figures
 
     return legacy_cases_figures(request)
+
+
+@authorize(perm="cases.accept_case")
+def triage_queue(request):
+    """待定位: reports no grid could be found for, waiting in the county's triage queue."""
+    from . import triage
+
+    rows = list(triage.queue(request.user)[:100])
+    grids = Place.objects.restrict(request.user).filter(level=Place.Level.GRID).order_by("path")
+    return render(
+        request,
+        "cases/triage.html",
+        {"rows": rows, "grids": list(grids[:2000]), **map_context(grids[:500])},
+    )
+
+
+@require_POST
+@authorize(perm="cases.accept_case")
+def triage_place(request, pk):
+    """Place one report: a grid picked from the list, or a point (lat/lng) picked on the map."""
+    from . import triage
+    from .models import PendingReport
+
+    pending = PendingReport.objects.get_scoped(request.user, pk=pk)
+    grid = None
+    code = request.POST.get("grid", "").strip()
+    if code:
+        grid = Place.objects.restrict(request.user).filter(code=code[:24]).first()
+        if grid is None:
+            raise Http404
+    lat = lng = None
+    if not grid:
+        try:
+            lat = float(request.POST.get("lat", ""))
+            lng = float(request.POST.get("lng", ""))
+        except ValueError:
+            lat = lng = None
+    try:
+        case = triage.place(pending, request.user, grid=grid, lat=lat, lng=lng)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise
+        messages.error(request, exc.message)
+        return redirect("cases:triage")
+    messages.success(request, _("已定位，事件 %(n)s 进入正常流程") % {"n": case.number})
+    return redirect("cases:detail", pk=case.pk)

@@ -63,6 +63,9 @@ SCOPED = [
             # POST only; out of scope → 404:
             # tests/cases/test_dispute_link.py::test_page_form_for_another_category_or_grid.
             "cases:spawn_dispute",
+            # POST only; a report of the county's triage queue out of scope → 404:
+            # tests/cases/test_triage.py::test_out_of_scope_place_is_404.
+            "cases:triage_place",
             "/api/v1/cases/{case_id}",
             "/api/v1/cases/{case_id}/timeline",
             # POST only, one operation per action of cases.actions.registry; out of scope → 404

@@ -1,0 +1,342 @@
+"""Locating a report, and the county's triage queue (待定位).
+
+One rule for every channel that takes a location (Open311, the JSON API): a report is placed in
+the grid its grid code, address id or point names; a report that cannot be placed in a grid (an
+address only, a point between grid polygons, an address id that is not a grid code) is accepted
+into its county's triage queue, where a dispatcher places it (a grid, or a point on the map) and
+the normal flow starts. Only a point outside the whole jurisdiction is refused.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
+from fengqiao.core.models import Attachment
+from fengqiao.core.workflow import append_timeline, timeline
+from fengqiao.org.models import Place
+
+from . import services
+from .models import Case, PendingReport, Urgency
+
+_CACHE = {"at": 0.0, "sig": None, "grids": [], "areas": [], "box": None}
+
+
+def _rings(geometry):
+    try:
+        if geometry.get("type") == "Polygon":
+            rings = [geometry["coordinates"][0]]
+        elif geometry.get("type") == "MultiPolygon":
+            rings = [polygon[0] for polygon in geometry["coordinates"]]
+        else:
+            return []
+        return [[(float(x), float(y)) for x, y, *_rest in ring] for ring in rings if len(ring) > 2]
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError):
+        return []
+
+
+def _shape(place):
+    rings = _rings(place.boundary)
+    if not rings:
+        return None
+    xs = [x for ring in rings for x, _y in ring]
+    ys = [y for ring in rings for _x, y in ring]
+    return (min(xs), min(ys), max(xs), max(ys), rings, place)
+
+
+def _inside(x, y, ring):
+    inside = False
+    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
+        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
+            inside = not inside
+    return inside
+
+
+def _hit(shape, lat, lng):
+    x0, y0, x1, y1, rings, _place = shape
+    return x0 <= lng <= x1 and y0 <= lat <= y1 and any(_inside(lng, lat, r) for r in rings)
+
+
+def _shapes():
+    """Grid polygons and county (or city) boundaries, cached while the places are unchanged."""
+    signature = tuple(Place.objects.aggregate(n=Count("id"), top=Max("id")).values())
+    if time.monotonic() - _CACHE["at"] > 300 or _CACHE["sig"] != signature:
+        with_boundary = Place.objects.exclude(boundary=None)
+        grids = [s for p in with_boundary.filter(level=Place.Level.GRID) if (s := _shape(p))]
+        areas = [
+            s
+            for p in with_boundary.filter(level__lte=Place.Level.COUNTY).order_by("-level")
+            if (s := _shape(p))
+        ]
+        box = None
+        if grids:
+            # Without a county boundary the jurisdiction is the grids' extent and a margin around
+            # it (10 % of its size, at least about 2 km).
+            x0 = min(g[0] for g in grids)
+            y0 = min(g[1] for g in grids)
+            x1 = max(g[2] for g in grids)
+            y1 = max(g[3] for g in grids)
+            mx, my = max((x1 - x0) * 0.1, 0.02), max((y1 - y0) * 0.1, 0.02)
+            box = (x0 - mx, y0 - my, x1 + mx, y1 + my)
+        _CACHE.update(at=time.monotonic(), sig=signature, grids=grids, areas=areas, box=box)
+    return _CACHE
+
+
+def grid_at(lat, lng):
+    """The grid whose polygon contains the point, or None."""
+    for shape in _shapes()["grids"]:
+        if _hit(shape, lat, lng):
+            return shape[5]
+    return None
+
+
+def default_county():
+    """The county whose triage queue takes reports with no usable point."""
+    code = getattr(settings, "FENGQIAO_TRIAGE_COUNTY", "") or ""
+    counties = Place.objects.filter(level=Place.Level.COUNTY).order_by("path")
+    return (counties.filter(code=code).first() if code else None) or counties.first()
+
+
+def _county_of(place):
+    while place is not None and place.level > Place.Level.COUNTY:
+        place = place.parent
+    return place
+
+
+def county_at(lat, lng):
+    """The county a point lies in, None when it lies outside the whole jurisdiction."""
+    shapes = _shapes()
+    for shape in shapes["areas"]:
+        if _hit(shape, lat, lng):
+            place = shape[5]
+            if place.level == Place.Level.COUNTY:
+                return place
+            return place.children.filter(level=Place.Level.COUNTY).order_by("path").first()
+    if shapes["areas"]:
+        return None
+    box = shapes["box"]
+    if box is None or not (box[0] <= lng <= box[2] and box[1] <= lat <= box[3]):
+        return None
+    nearest = min(
+        shapes["grids"],
+        key=lambda s: math.hypot((s[0] + s[2]) / 2 - lng, (s[1] + s[3]) / 2 - lat),
+    )
+    return _county_of(nearest[5])
+
+
+def locate(*, grid_code="", address_id="", lat=None, lng=None):
+    """(grid, county): the grid when one is named or contains the point, else (None, the county
+    whose triage queue takes it). A point outside the jurisdiction is a ServiceError."""
+    if grid_code:
+        grid = Place.objects.filter(code=str(grid_code)[:24], level=Place.Level.GRID).first()
+        if grid is None:
+            raise ServiceError(
+                _("不是已知的网格代码"), code="unknown_grid", details={"field": "grid"}
+            )
+        return grid, _county_of(grid)
+    if address_id:
+        grid = Place.objects.filter(code=str(address_id)[:24], level=Place.Level.GRID).first()
+        if grid is not None:
+            return grid, _county_of(grid)
+    if lat is not None and lng is not None:
+        grid = grid_at(lat, lng)
+        if grid is not None:
+            return grid, _county_of(grid)
+        county = county_at(lat, lng)
+        if county is None:
+            raise ServiceError(
+                _("该位置不在本平台的辖区内"), code="outside_jurisdiction", details={"field": "lat"}
+            )
+        return None, county
+    county = default_county()
+    if county is None:
+        raise ServiceError(_("尚未配置辖区，无法受理"), code="no_jurisdiction")
+    return None, county
+
+
+def _validate(category, *, description, description_required, reporter_phone, anonymous, urgency,
+              any_phone, staff=False):  # fmt: skip
+    """The checks ``services.report`` makes that do not need a grid (it repeats them on placing)."""
+    description = services.clean_text(
+        description, field=_("情况描述"), required=description_required
+    )
+    phone = services.clean_text(reporter_phone, field=_("电话"), max_length=30)
+    if phone and any_phone and not services.LOOSE_PHONE_RE.match(phone):
+        raise ServiceError(_("电话号码格式不正确"), code="invalid_phone")
+    if anonymous and not category.allow_anonymous:
+        raise ServiceError(_("该类事件不能匿名反映"), code="anonymous_not_allowed")
+    if not anonymous and not phone and not category.allow_anonymous and not staff:
+        raise ServiceError(
+            _("“%(name)s”类事件需要留下联系电话") % {"name": category.name},
+            code="phone_required",
+            details={"field": "reporter_phone"},
+        )
+    if urgency and urgency not in Urgency.values:
+        raise ServiceError(_("紧急程度不正确"), code="invalid_urgency")
+    return description, phone
+
+
+def hold(*, county, category, description, source, channel, client_id=None, location_text="",
+         address_id="", lat=None, lng=None, reporter_name="", reporter_phone="",
+         reporter_email="", anonymous=False, urgency=None, attachments=(),
+         description_required=True, any_phone=False):  # fmt: skip
+    """Accept a report that has no grid into ``county``'s triage queue. Returns (pending, created);
+    a replay of ``client_id`` returns the first one (or the case it became)."""
+    client_id = str(client_id or "").strip()
+    if client_id and not services.CLIENT_ID_RE.match(client_id):
+        raise ServiceError(_("提交编号格式不正确"), code="invalid_client_id")
+    if client_id:
+        existing = PendingReport.objects.filter(channel=channel, client_id=client_id).first()
+        if existing is not None:
+            return existing, False
+    description, phone = _validate(
+        category,
+        description=description,
+        description_required=description_required,
+        reporter_phone=reporter_phone,
+        anonymous=anonymous,
+        urgency=urgency,
+        any_phone=any_phone,
+    )
+    pending = PendingReport(
+        place=county,
+        source=source,
+        channel=channel,
+        client_id=client_id,
+        category=category,
+        urgency=urgency or "",
+        description=description,
+        location_text=services.clean_text(location_text, field=_("地点"), max_length=200),
+        address_id=str(address_id or "")[:100],
+        lat=lat,
+        lng=lng,
+        anonymous=bool(anonymous),
+    )
+    if not anonymous:
+        pending.reporter_name = services.clean_text(reporter_name, field=_("姓名"), max_length=50)
+        pending.reporter_phone = phone
+        pending.reporter_email = services.clean_text(
+            reporter_email, field=_("电子邮箱"), max_length=254
+        )
+    try:
+        with transaction.atomic():
+            pending.save()
+            append_timeline(
+                pending,
+                "report",
+                actor_name=_("反映人"),
+                to_state=pending.state,
+                note=description,
+                data={"source": source},
+                attachments=attachments,
+            )
+            from fengqiao.core import notifications
+
+            notifications.notify(
+                services.covering(pending, "dispatcher"),
+                kind="case.triage",
+                title=_("待定位：%(category)s") % {"category": category.name},
+                body=(location_text or description)[:200],
+                url="/cases/triage/",
+                target=pending,
+            )
+    except IntegrityError:
+        existing = PendingReport.objects.filter(channel=channel, client_id=client_id).first()
+        if client_id and existing is not None:
+            return existing, False
+        raise
+    return pending, True
+
+
+def queue(user):
+    return (
+        PendingReport.objects.restrict(user)
+        .filter(state=PendingReport.State.PENDING)
+        .select_related("category", "place")
+        .order_by("reported_at", "id")
+    )
+
+
+def place(pending, actor, *, grid=None, lat=None, lng=None):
+    """A dispatcher places a report from the triage queue: a grid, or a point on the map (the
+    grid containing it). The case is made and the normal flow starts. Returns the case."""
+    if not actor.has_perm("cases.accept_case"):
+        raise Forbidden(_("您没有受理事件的权限"))
+    with transaction.atomic():
+        row = (
+            PendingReport.objects.restrict(actor).select_for_update().filter(pk=pending.pk).first()
+        )
+        if row is None:
+            raise NotFound(_("待定位反映不存在或不在您的辖区内"))
+        if row.state != PendingReport.State.PENDING:
+            raise Conflict(_("这份反映已经定位过了"), code="already_placed")
+        if grid is None and lat is not None and lng is not None:
+            grid = grid_at(lat, lng)
+            if grid is None:
+                raise ServiceError(
+                    _("该点不在任何网格内，请直接选择网格"),
+                    code="no_grid",
+                    details={"field": "grid"},
+                )
+        if grid is None or grid.level != Place.Level.GRID:
+            raise ServiceError(_("请选择网格"), code="invalid_place", details={"field": "grid"})
+        if not grid.path.startswith(row.place_path) or not actor.covers(grid):
+            raise NotFound(_("网格不存在或不在您的辖区内"))
+        files = [
+            {
+                "file": a.file.name,
+                "name": a.name,
+                "content_type": a.content_type,
+                "size": a.size,
+                "kind": a.kind,
+            }
+            for entry in timeline(row)
+            for a in entry.attachments.all()
+        ]
+        case, _created = services.report(
+            place=grid,
+            category=row.category,
+            description=row.description,
+            source=row.source,
+            channel=row.channel or None,
+            client_id=row.client_id or None,
+            location_text=row.location_text,
+            lat=row.lat if lat is None else lat,
+            lng=row.lng if lng is None else lng,
+            reporter_name=row.reporter_name.clear,
+            reporter_phone=row.reporter_phone.clear,
+            reporter_email=row.reporter_email.clear,
+            anonymous=row.anonymous,
+            urgency=row.urgency or None,
+            attachments=files,
+            description_required=False,
+            any_phone=True,
+        )
+        Case.objects.filter(pk=case.pk).update(reported_at=row.reported_at)
+        now = timezone.now()
+        PendingReport.objects.filter(pk=row.pk).update(
+            state=PendingReport.State.PLACED, case=case, placed_at=now, placed_by=actor
+        )
+        append_timeline(
+            row,
+            "place",
+            actor=actor,
+            from_state=PendingReport.State.PENDING,
+            to_state=PendingReport.State.PLACED,
+            note=grid.name,
+            data={"case": case.pk, "grid": grid.code},
+            now=now,
+        )
+    case.refresh_from_db()
+    return case
+
+
+def attachments_of(pending):
+    return Attachment.objects.filter(entry__in=[e.pk for e in timeline(pending)])

@@ -1,0 +1,116 @@
+"""Reports that cannot be placed in a grid go to the county's triage queue (待定位); a dispatcher
+places them and the normal flow starts. Only a point outside the whole jurisdiction is refused."""
+# ruff: noqa: S314 — parsing our own server's XML answers in tests
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from fengqiao.cases import triage
+from fengqiao.cases.models import Case, PendingReport
+from fengqiao.core.errors import NotFound
+from fengqiao.core.services import create_api_key
+from fengqiao.org.models import User
+from tests.conftest import login
+
+
+@pytest.fixture
+def api_key(county):
+    account = User.objects.create(username="integration-triage", display_name="triage")
+    return create_api_key("triage", account)[1]
+
+
+@pytest.fixture
+def county_dispatcher(make_user, county):
+    return make_user("dispatcher", places=[county.county], username="dispatcher-county")
+
+
+def post(client, key, fmt="json", **fields):
+    data = {"api_key": key, "service_code": "cityscape", "description": "路灯不亮",
+            "phone": "13512345678"}  # fmt: skip
+    data.update(fields)
+    return client.post(f"/open311/v2/requests.{fmt}", {k: v for k, v in data.items() if v})
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        {"address_string": "枫溪街道菜市场东门"},  # an address only
+        {"lat": "29.745", "long": "120.545"},  # between the grids, inside the jurisdiction
+        {"address_id": "浙江省枫溪县枫溪街道 12 号"},  # an address id that is not a grid code
+    ],
+)
+def test_unplaceable_reports_are_accepted_into_the_triage_queue(
+    client, county, api_key, county_dispatcher, location
+):
+    response = post(client, api_key, **location)
+    assert response.status_code == 201, response.content
+    answer = response.json()[0]
+    assert "service_request_id" not in answer and answer["token"]  # token, not both
+    assert Case.objects.count() == 0
+    pending = PendingReport.objects.get(uid=answer["token"])
+    assert pending.place == county.county and pending.state == "pending"
+    assert pending.reporter_phone.clear == "13512345678"
+    token = client.get(f"/open311/v2/tokens/{answer['token']}.xml")
+    assert token.status_code == 200
+    assert ET.fromstring(token.content).find("request/service_request_id") is None
+    assert list(triage.queue(county_dispatcher)) == [pending]
+
+
+def test_a_point_outside_the_jurisdiction_is_a_400(client, county, api_key):
+    for fmt in ("json", "xml"):
+        response = post(client, api_key, fmt, lat="10.0", long="10.0")
+        assert response.status_code == 400
+    assert PendingReport.objects.count() == 0 and Case.objects.count() == 0
+
+
+def test_the_dispatcher_places_it_and_the_normal_flow_starts(
+    client, county, api_key, county_dispatcher, users
+):
+    answer = post(client, api_key, address_string="菜市场东门", client_id="fms-000000001")
+    token = answer.json()[0]["token"]
+    replay = post(client, api_key, address_string="菜市场东门", client_id="fms-000000001")
+    assert replay.status_code == 200 and replay.json()[0]["token"] == token
+    pending = PendingReport.objects.get(uid=token)
+    # a grid-level dispatcher does not see the county's queue
+    with pytest.raises(NotFound):
+        triage.place(pending, users["dispatcher"], grid=county.grid_a)
+    login(client, county_dispatcher)
+    page = client.get("/cases/triage/")
+    assert page.status_code == 200 and "菜市场东门" in page.content.decode()
+    placed = client.post(f"/cases/triage/{pending.pk}/place/", {"grid": county.grid_c.code})
+    assert placed.status_code == 302
+    case = Case.objects.get()
+    assert case.place == county.grid_c and case.state == "reported" and case.source == "open311"
+    assert case.reported_at == pending.reported_at and case.next_due_at is not None
+    assert PendingReport.objects.get().state == "placed"
+    again = client.post(f"/cases/triage/{pending.pk}/place/", {"grid": county.grid_a.code})
+    assert again.status_code == 302 and Case.objects.count() == 1  # already placed: refused
+    found = client.get(f"/open311/v2/tokens/{token}.json").json()
+    assert found == [{"service_request_id": str(case.pk), "token": token}]
+
+
+def test_placing_by_a_point_on_the_map(client, county, api_key, county_dispatcher):
+    token = post(client, api_key, address_string="南门口").json()[0]["token"]
+    pending = PendingReport.objects.get(uid=token)
+    case = triage.place(pending, county_dispatcher, lat=29.72, lng=120.52)
+    assert case.place.level == 5 and (case.lat, case.lng) == (29.72, 120.52)
+    other = PendingReport.objects.get(
+        uid=post(client, api_key, address_string="x").json()[0]["token"]
+    )
+    login(client, county_dispatcher)
+    missed = client.post(f"/cases/triage/{other.pk}/place/", {"lat": "10", "lng": "10"})
+    assert missed.status_code == 302 and PendingReport.objects.get(pk=other.pk).state == "pending"
+
+
+def test_out_of_scope_place_is_404(client, county, api_key, users):
+    token = post(client, api_key, address_string="菜市场").json()[0]["token"]
+    pending = PendingReport.objects.get(uid=token)
+    login(client, users["dispatcher"])  # grid A only
+    assert client.post(f"/cases/triage/{pending.pk}/place/", {"grid": "x"}).status_code == 404
+
+
+def test_triage_still_checks_the_declared_rules(client, county, api_key):
+    refused = post(client, api_key, service_code="dispute", phone=None, address_string="菜市场")
+    assert refused.status_code == 400  # the definition declares contact_phone as required
+    assert PendingReport.objects.count() == 0
