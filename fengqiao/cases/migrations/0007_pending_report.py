@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0005_open311_email_changeset'),
+        ('cases', '0006_next_due_at'),
         ('org', '0002_role_request'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
