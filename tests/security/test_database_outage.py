@@ -84,7 +84,16 @@ def test_unexpected_api_errors_are_json(users, monkeypatch):
     assert response.json()["error"]["code"] == "server_error"
 
 
-def test_worker_survives_dropped_connections_and_keeps_going(db, monkeypatch):
+@pytest.fixture
+def keep_test_connection(monkeypatch):
+    """Inside the test's transaction autocommit is off, and Django's ``close_old_connections``
+    then closes the connection (on PostgreSQL, where connections persist), taking the test's
+    transaction with it; the worker would retry for ever. The worker's own recovery is what is
+    tested here, so the test keeps its connection."""
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+
+
+def test_worker_survives_dropped_connections_and_keeps_going(db, monkeypatch, keep_test_connection):
     tasks.deliver_notifications.enqueue()
     drops = {"left": 3}
     real = db_worker.close_old_connections
@@ -105,7 +114,7 @@ def test_worker_survives_dropped_connections_and_keeps_going(db, monkeypatch):
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
 
 
-def test_tasks_orphaned_by_kill_9_are_picked_up_after_the_lease(db, settings):
+def test_tasks_orphaned_by_kill_9_are_picked_up_after_the_lease(db, settings, keep_test_connection):
     tasks.deliver_notifications.enqueue()
     row = DBTaskResult.objects.get()
     row.claim("dead-worker")  # RUNNING, then the worker was killed
