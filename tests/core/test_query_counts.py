@@ -18,7 +18,7 @@ def busy(users):
 
 
 PAGES = [
-    ("grid_worker", "/", 10),
+    ("grid_worker", "/", 15),  # + the fieldwork panel: weekly visit progress and open follow-ups
     ("grid_worker", "/inbox/", 12),
     ("audit_admin", "/audit/", 12),
     ("grid_worker", "/api/v1/places", 11),
