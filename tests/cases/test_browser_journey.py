@@ -111,7 +111,7 @@ def test_deadline_breach_shows_a_card(chromium, live_server, county, users):
     # Two minutes pass: the 1-minute claim deadline (and its countdown) is breached for real.
     past = timezone.now() - timedelta(minutes=2)
     Deadline.objects.filter(object_id=case.pk, kind="claim").update(due_at=past, next_check_at=past)
-    Case.objects.filter(pk=case.pk).update(due_at=past)
+    Case.objects.filter(pk=case.pk).update(next_due_at=past)
     assert sweep_deadlines() >= 1
     page = staff_page(chromium, live_server, users["dispatcher"])
     page.goto(f"{live_server.url}/cases/supervision/")

@@ -32,7 +32,7 @@ def test_board_and_map(chromium, live_server, county, users):
     install(Category)
     closed(county.grid_a, users, county)
     late = claimed(county.grid_a, users, county)
-    Case.objects.filter(pk=late.pk).update(due_at=timezone.now() - timedelta(hours=2))
+    Case.objects.filter(pk=late.pk).update(next_due_at=timezone.now() - timedelta(hours=2))
     claimed(county.grid_a, users, county, code="safety_fire")
     make_case(county.grid_a, code="safety_gas")
 
