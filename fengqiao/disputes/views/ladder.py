@@ -1,0 +1,341 @@
+"""The mediation ladder: workbench, register, detail with timeline and the buttons, hearing."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import F, Prefetch, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+from django.views.decorators.http import require_http_methods
+
+from fengqiao.core import workflow as kernel
+from fengqiao.core.errors import ServiceError
+from fengqiao.core.models import Deadline
+from fengqiao.org.models import Place
+
+from .. import services
+from ..actions import registry
+from ..models import (
+    LEVELS,
+    Agreement,
+    Attempt,
+    Dispute,
+    DisputeType,
+    HearingParticipant,
+    JointTask,
+    JudicialConfirmation,
+    Party,
+    ReturnVisit,
+)
+from ..services import RISK_FLAGS
+from ..workflow import flow
+from ._common import _dispute, _perm
+
+
+@login_required
+def workbench(request):
+    """My disputes by deadline; place-scoped staff may switch to everything in their area."""
+    _perm(request.user, "disputes.view_dispute")
+    user = request.user
+    view = request.GET.get("view") or ("mine" if not user.has_place_scope() else "all")
+    rows = Dispute.objects.restrict(user).select_related("type", "place", "mediator")
+    if view == "mine":
+        rows = rows.filter(mediator=user)
+    state = request.GET.get("state", "open")
+    if state == "open":
+        rows = rows.filter(state__in=Dispute.OPEN_STATES)
+    elif state == "after":
+        rows = rows.filter(state__in=("performing", "performed"))
+    elif state in Dispute.State.values:
+        rows = rows.filter(state=state)
+    q = request.GET.get("q", "").strip()
+    if q:
+        rows = rows.filter(Q(number__icontains=q) | Q(title__icontains=q))
+    rows = rows.order_by(
+        F("next_due_at").asc(nulls_last=True), "-risk_score", "registered_at", "id"
+    )
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    items = list(page)
+    now = timezone.now()
+    for item in items:
+        item.next_due = item.next_due_at
+        item.overdue = item.next_due_at is not None and item.next_due_at < now
+    return render(
+        request,
+        "disputes/workbench.html",
+        {
+            "page": page,
+            "items": items,
+            "view": view,
+            "state": state,
+            "q": q,
+            "states": Dispute.State.choices,
+            "now": now,
+        },
+    )
+
+
+def _register_context(request, form):
+    user = request.user
+    places = Place.objects.restrict(user).filter(level__gte=Place.Level.TOWN).order_by("path")
+    return {
+        "form": form,
+        "types": DisputeType.objects.filter(active=True),
+        "places": places[:500],
+        "sizes": Dispute.Size.choices,
+        "sides": Party.Side.choices,
+        "kinds": Party.Kind.choices,
+        "risk_flags": [(k, label) for k, (_w, label) in RISK_FLAGS.items()],
+        "party_rows": [
+            {
+                "i": i,
+                **{key: form.get(f"party{i}_{key}", "") for key in PARTY_KEYS},
+            }
+            for i in range(3)
+        ],
+    }
+
+
+PARTY_KEYS = (
+    "kind",
+    "side",
+    "name",
+    "gender",
+    "id_number",
+    "phone",
+    "address",
+    "legal_representative",
+    "representative",
+    "representative_relation",
+)
+
+
+def _parties_from(post):
+    parties = []
+    for i in range(3):
+        row = {key: post.get(f"party{i}_{key}", "") for key in PARTY_KEYS}
+        if any(v.strip() for k, v in row.items() if k not in ("kind", "side")):
+            parties.append(row)
+    return parties
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def register(request):
+    _perm(request.user, "disputes.register_dispute")
+    form = request.POST if request.method == "POST" else {}
+    if request.method == "POST":
+        post = request.POST
+        try:
+            dispute = services.register_dispute(
+                request.user,
+                place=post.get("place") or None,
+                type=post.get("type", ""),
+                title=post.get("title", ""),
+                facts=post.get("facts", ""),
+                claims=post.get("claims", ""),
+                amount=post.get("amount", ""),
+                size=post.get("size", "small"),
+                parties=_parties_from(post),
+                risk={
+                    **{k: post.get(f"risk_{k}") for k in RISK_FLAGS},
+                    "people": post.get("risk_people") or 0,
+                    "intensity": post.get("risk_intensity") or 0,
+                },
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            return render(
+                request, "disputes/register.html", _register_context(request, form), status=400
+            )
+        messages.success(
+            request,
+            _("已登记：%(number)s。当事人查询码：%(code)s")
+            % {"number": dispute.number, "code": dispute.tracking_code},
+        )
+        return redirect("disputes:detail", pk=dispute.pk)
+    return render(request, "disputes/register.html", _register_context(request, form))
+
+
+def _detail_context(request, dispute):
+    user = request.user
+    parties = list(Party.objects.filter(dispute=dispute))
+    attempts = list(
+        Attempt.objects.filter(dispute=dispute)
+        .select_related("mediator", "hearing")
+        .prefetch_related(
+            "hearing__participants",
+            Prefetch("tasks", queryset=JointTask.objects.select_related("department")),
+        )
+    )
+    agreements = list(
+        Agreement.objects.filter(dispute=dispute)
+        .select_related("judicial_confirmation")
+        .prefetch_related("performances")
+        .order_by("-version")
+    )
+    signed = next((a for a in agreements if a.state == Agreement.State.SIGNED), None)
+    draft = next((a for a in agreements if a.state == Agreement.State.DRAFT), None)
+    confirmation = getattr(signed, "judicial_confirmation", None) if signed else None
+    available = {t.name for t in flow.available(dispute, user)}
+    can_change = (
+        available and Dispute.objects.restrict(user, "change").filter(pk=dispute.pk).exists()
+    )
+    if not can_change:
+        available = set()
+    next_levels = list(range(dispute.level + 1, 6)) if dispute.level < 5 else []
+    pools = {level: services.pool_for(dispute.place, level) for level in next_levels}
+    pools_current = (
+        services.pool_for(dispute.place, dispute.level) if {"assign", "start"} & available else []
+    )
+    deadlines = list(kernel.open_deadlines(dispute))
+    for row in deadlines:
+        row.label = DEADLINE_LABELS.get(row.kind) or row.kind
+    tasks = [t for a in attempts for t in a.tasks.all() if t.next_due_at is not None]
+    for task in tasks:  # each joint task has its own deadline (its own small flow)
+        task_deadline = Deadline(kind="feedback", due_at=task.next_due_at)
+        task_deadline.label = f"{_('联席调任务')} · {task.department.name}"
+        deadlines.append(task_deadline)
+    deadlines.sort(key=lambda row: row.due_at)
+    return {
+        "dispute": dispute,
+        "parties": parties,
+        "attempts": attempts,
+        "agreements": agreements,
+        "signed": signed,
+        "draft": draft,
+        "confirmation": confirmation,
+        "timeline": _labelled(kernel.timeline(dispute)),
+        "available": available,
+        "next_levels": next_levels,
+        "pools": pools,
+        "pools_current": pools_current,
+        "deadlines": deadlines,
+        "now": timezone.now(),
+        "referrals": [c for c in Attempt.Referral.choices if c[0]],
+        "satisfactions": ReturnVisit.Satisfaction.choices,
+        "outcomes": JudicialConfirmation.Outcome.choices,
+        "risk_flags": [(k, label) for k, (_w, label) in RISK_FLAGS.items()],
+        "levels": LEVELS,
+        "visit": dispute.return_visits.filter(visited_at__isnull=True).first(),
+        "can_reveal": user.has_perm("core.reveal_personal_data"),
+        "track_url": request.build_absolute_uri(
+            reverse("disputes:track", args=[dispute.tracking_code])
+        ),
+    }
+
+
+EXTRA_LABELS = {
+    "register": _l("登记"),
+    "risk_alert": _l("民转刑风险提醒"),
+    "remind": _l("提醒"),
+    "escalate": _l("超时"),
+}
+
+
+def _labelled(entries):
+    labels = {t.name: t.label for t in flow.transitions}
+    rows = list(entries)
+    states = dict(Dispute.State.choices)
+    for row in rows:
+        row.label = labels.get(row.transition) or EXTRA_LABELS.get(row.transition) or row.transition
+        row.from_label = states.get(row.from_state, row.from_state)
+        row.to_label = states.get(row.to_state, row.to_state)
+    return rows
+
+
+DEADLINE_LABELS = {
+    "mediation": _l("本级调解时限"),
+    "judicial_confirmation": _l("司法确认申请期限"),
+    "performance": _l("履行期限"),
+    "return_visit": _l("回访"),
+}
+
+
+@login_required
+def detail(request, pk):
+    _perm(request.user, "disputes.view_dispute")
+    dispute = _dispute(request, pk)
+    return render(request, "disputes/detail.html", _detail_context(request, dispute))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def act(request, pk, action):
+    """Every button of the detail page posts here (``disputes.actions.registry``); a GET (after
+    the scope check) goes back to the page."""
+    dispute = _dispute(request, pk)
+    if request.method == "GET" or action not in registry:
+        return redirect("disputes:detail", pk=dispute.pk)
+    try:
+        registry.handle_form(request, dispute, action)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, exc.message)
+        context = _detail_context(request, _dispute(request, pk))
+        context["form"] = request.POST
+        context["failed_action"] = action
+        return render(request, "disputes/detail.html", context, status=exc.status)
+    messages.success(request, _("已保存"))
+    return redirect("disputes:detail", pk=dispute.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hearing(request, pk):
+    """听证调 record form: participants with roles, statements, defence, deliberation, decision."""
+    _perm(request.user, "disputes.view_dispute")
+    dispute = _dispute(request, pk)
+    attempt = dispute.attempts.filter(level=4).select_related("hearing").order_by("-id").first()
+    existing = getattr(attempt, "hearing", None) if attempt else None
+    form = request.POST if request.method == "POST" else {}
+    status = 200
+    if request.method == "POST":
+        _perm(request.user, "disputes.hold_hearing")
+        names = request.POST.getlist("participant_name")
+        roles = request.POST.getlist("participant_role")
+        try:
+            services.record_hearing(
+                dispute,
+                request.user,
+                held_at=request.POST.get("held_at", ""),
+                location=request.POST.get("location", ""),
+                statements=request.POST.get("statements", ""),
+                defence=request.POST.get("defence", ""),
+                deliberation=request.POST.get("deliberation", ""),
+                decision=request.POST.get("decision", ""),
+                minutes=request.POST.get("minutes", ""),
+                participants=[{"name": n, "role": r} for n, r in zip(names, roles, strict=False)],
+            )
+        except ServiceError as exc:
+            if exc.status == 404:
+                raise Http404 from None
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, _("听证记录已保存"))
+            return redirect("disputes:detail", pk=dispute.pk)
+    participants = (
+        list(zip(form.getlist("participant_name"), form.getlist("participant_role"), strict=False))
+        if form
+        else []
+    )
+    while len(participants) < 6:
+        participants.append(("", ""))
+    return render(
+        request,
+        "disputes/hearing.html",
+        {
+            "dispute": dispute,
+            "existing": existing,
+            "form": form,
+            "roles": HearingParticipant.Role.choices,
+            "participants": participants,
+        },
+        status=status,
+    )
