@@ -52,14 +52,16 @@ test-postgres: install
 	FENGQIAO_DATABASE_URL=$${FENGQIAO_TEST_DATABASE_URL:-$(PG_URL)} $(BIN)/pytest -m "not browser"
 	@mkdir -p var/test-artifacts && date > var/test-artifacts/postgresql-run.ok
 
-# Benchmarks (not tests; see docs/performance.md): the 1M-case generator on PostgreSQL, the cases
-# load benchmark, the assistant over the whole law corpus. Results under bench/results/.
+# Benchmarks (not tests; see docs/performance.md): the 1M-case generator on PostgreSQL, the ratios
+# against the bare-Django reference endpoint (bench/reference.py, same workers, same database), the
+# cases load benchmark, the assistant over the whole law corpus. Results under bench/results/.
 BENCH_DB ?= postgres://postgres@127.0.0.1:5432/fq_bench
 BENCH_CASES ?= 1000000
 bench: install
 	@mkdir -p bench/results
 	-psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE fq_bench" 2>/dev/null
 	FENGQIAO_DATABASE_URL=$(BENCH_DB) FENGQIAO_HOME=$$(mktemp -d) $(BIN)/python bench/generate_cases.py --cases $(BENCH_CASES) --due 10000
+	FENGQIAO_DATABASE_URL=$(BENCH_DB) FENGQIAO_HOME=$$(mktemp -d) $(BIN)/python bench/ratio_bench.py --seconds 10
 	FENGQIAO_DATABASE_URL=$(BENCH_DB) FENGQIAO_HOME=$$(mktemp -d) $(BIN)/python bench/cases_bench.py --seconds 15
 	FENGQIAO_HOME=$$(mktemp -d) $(BIN)/python bench/assistant_bench.py ../shared/data/laws
 

@@ -100,6 +100,12 @@ def _request(ctx, kind):
         )
     if kind == "queue_api":
         return "GET", "/api/v1/cases/?open=true", None, {"X-API-Key": ctx["dept_key"]}
+    # the reference endpoints (bench/reference.py): bare Django in the same workers
+    if kind == "ref_create":
+        body = json.dumps({"grid": random.choice(ctx["grids"]), "description": f"压测 {rnd():.6f}"})
+        return "POST", "/bench/ref/create", body, {"Content-Type": "application/json"}
+    if kind == "ref_list":
+        return "GET", "/bench/ref/list", None, {}
     if kind == "queue_html":
         return "GET", "/cases/", None, {"Cookie": f"sessionid={ctx['session']}"}
     if kind == "detail_api":
@@ -181,11 +187,11 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_server(port, workers, threads):
+def start_server(port, workers, threads, app="fengqiao.wsgi", worker_class="gthread"):
     env = dict(os.environ, FENGQIAO_LOG_LEVEL="ERROR", FENGQIAO_DEBUG="0")
     cmd = [
-        str(ROOT / ".venv/bin/gunicorn"), "fengqiao.wsgi", "-b", f"127.0.0.1:{port}",
-        "-w", str(workers), "-k", "gthread", "--threads", str(threads),
+        str(ROOT / ".venv/bin/gunicorn"), app, "-b", f"127.0.0.1:{port}",
+        "-w", str(workers), "-k", worker_class, "--threads", str(threads),
         "--log-level", "warning", "--access-logfile", "-" if False else "/dev/null",
     ]  # fmt: skip
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)  # noqa: S603

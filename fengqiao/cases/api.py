@@ -205,6 +205,7 @@ def list_cases(
 @router.post("/", response={200: CreatedOut, 201: CreatedOut})
 def create_case(request, payload: CaseIn):
     """Report a case. ``client_id`` makes retries safe: the same id gives back the same case."""
+    require_perm(request.user, "cases.add_case")
     grid = Place.objects.filter(code=payload.grid, level=Place.Level.GRID).first()
     if grid is None:
         raise ServiceError(_("网格不存在：%(g)s") % {"g": payload.grid[:30]}, code="invalid_place")

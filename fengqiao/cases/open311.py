@@ -541,6 +541,10 @@ def create_request(request, fmt):
         raise Open311Error(400, _("需要提供位置：lat/long、address_string 或 address_id"))
     grid_code = (attrs.get("grid") or [""])[0]
     grid, county = triage.locate(grid_code=grid_code, address_id=address_id, lat=lat, lng=lng)
+    if api_key.place_id and grid is not None and not grid.path.startswith(api_key.place.path):
+        raise Open311Error(
+            403, _("该接口密钥只能提交 %(place)s 辖区内的请求") % {"place": api_key.place.name}
+        )
     urgency = (attrs.get("urgency") or [""])[0] or None
     anonymous = (attrs.get("anonymous") or [""])[0].lower() == "true"
     if anonymous and not category.allow_anonymous:

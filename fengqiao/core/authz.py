@@ -56,6 +56,18 @@ def has_perm(user, perm) -> bool:
 def require_perm(user, perm):
     """Raise :class:`Forbidden` unless ``user`` holds ``perm`` (see :func:`has_perm`)."""
     if not has_perm(user, perm):
+        api_key = getattr(user, "api_key", None)
+        if api_key is not None:
+            raise Forbidden(
+                _(
+                    "接口密钥“%(name)s”没有此操作的权限（%(perm)s）：请用 fengqiao apikey create"
+                    " --role 角色 --place 辖区代码 签发带角色的密钥"
+                )
+                % {
+                    "name": api_key.name,
+                    "perm": " / ".join(perm) if isinstance(perm, AnyOf) else perm,
+                }
+            )
         raise Forbidden(_("没有权限执行此操作"))
 
 

@@ -245,6 +245,19 @@ class ApiKey(models.Model):
         related_name="api_keys",
         help_text="the service account the key acts as",
     )
+    # The key's own role and jurisdiction (``fengqiao apikey create NAME --role R --place CODE``):
+    # the key then acts as its account with exactly that role in that place's subtree (permissions
+    # from the role's code, scope from the place), whatever other roles the account holds. A key
+    # without a role keeps its account's own roles (none for the default integration account).
+    role = models.CharField(_("角色"), max_length=32, blank=True, default="")
+    place = models.ForeignKey(
+        "org.Place",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("辖区"),
+    )
 
     class Meta:
         verbose_name = _("接口密钥")
