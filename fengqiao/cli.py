@@ -1,7 +1,7 @@
 """The ``fengqiao`` command.
 
 ``fengqiao X …`` runs the management command X (``demo``, ``serve``, ``worker``, ``migrate``,
-``apikey``, ``createuser``, ``assistant`` …); ``fengqiao manage X …`` does the same for any Django
+``apikey``, ``createuser``, ``place``, ``assistant`` …); ``fengqiao manage X …`` does the same for any Django
 command. Both honour FENGQIAO_HOME and FENGQIAO_DATABASE_URL.
 """
 

@@ -2,11 +2,17 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.errors import ServiceError
 
-from . import services
+from . import moves, services
 from .models import (
     Department,
     Jurisdiction,
@@ -20,12 +26,70 @@ from .models import (
 from .roles import BUSINESS_ROLES, ROLES
 
 
+class PlaceMoveForm(forms.Form):
+    parent_code = forms.CharField(label=_("新上级代码"), max_length=24, required=False)
+    code = forms.CharField(label=_("新代码"), max_length=24, required=False)
+
+
 @admin.register(Place)
 class PlaceAdmin(admin.ModelAdmin):
+    """Code and parent are set when a place is created; afterwards they change only through
+    ``org.moves`` (the "move / recode" page here, or ``fengqiao place``), which rewrites every
+    stored path in the same transaction."""
+
     list_display = ("code", "name", "level", "parent")
     list_filter = ("level",)
     search_fields = ("code", "name")
     raw_id_fields = ("parent",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("code", "parent", "level", "move_link") if obj else ()
+
+    @admin.display(description=_("调整"))
+    def move_link(self, obj):
+        url = reverse("admin:org_place_move", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("迁移上级 / 更改代码"))
+
+    def get_urls(self):
+        move = self.admin_site.admin_view(self.move_view)
+        return [path("<int:pk>/move/", move, name="org_place_move"), *super().get_urls()]
+
+    def move_view(self, request, pk):
+        place = get_object_or_404(Place, pk=pk)
+        if not self.has_change_permission(request, place):
+            raise PermissionDenied
+        form = PlaceMoveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                place = _move_or_recode(place, form.cleaned_data, request.user)
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, _("已调整：%(path)s") % {"path": place.path})
+                return redirect("admin:org_place_change", place.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "original": place,
+            "form": form,
+            "title": _("迁移上级 / 更改代码：%(name)s") % {"name": place.name},
+        }
+        return TemplateResponse(request, "admin/org/place/move.html", context)
+
+
+def _move_or_recode(place, data, actor):
+    parent_code, code = data["parent_code"].strip(), data["code"].strip()
+    if not parent_code and not code:
+        raise ServiceError(_("请填写新上级代码或新代码"), code="required")
+    with transaction.atomic():
+        if parent_code:
+            parent = Place.objects.filter(code=parent_code).first()
+            if parent is None:
+                raise ServiceError(_("未知上级代码：%(code)s") % {"code": parent_code})
+            place = moves.move_place(place, parent, actor)
+        if code:
+            place = moves.recode_place(place, code, actor)
+    return place
 
 
 @admin.register(Station)
