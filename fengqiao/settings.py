@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "axes",
     "django_htmx",
+    "django_tables2",
+    "django_filters",
     "ninja",
     "django_tasks",
     "django_tasks_db",

@@ -2,58 +2,48 @@
 staff entry, grid QR codes and the figures."""
 
 from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from fengqiao.core.authz import authorize
 from fengqiao.core.errors import ServiceError
-from fengqiao.core.models import Attachment
+from fengqiao.core.models import Attachment, TimelineEntry
 from fengqiao.core.workflow import open_deadlines
 from fengqiao.org.models import Department, Place, Team
+from fengqiao.web.lists import staff_list
 
 from . import services, uploads
 from .actions import registry
 from .forms import SpawnDisputeForm, StaffReportForm
+from .lists import (
+    INCOMING,
+    CaseFilter,
+    CaseTable,
+    DispatchTable,
+    SupervisionFilter,
+    SupervisionTable,
+    case_facets,
+    console_order,
+)
 from .models import Case, DispatchRule, SupervisionCard
 from .presenters import CASES, full_timeline, map_context
 
-PAGE_SIZE = 30
 # Lists never show the reporter: not loading the encrypted columns saves two decryptions per row.
 PERSONAL = ("reporter_name", "reporter_phone")
 
 
-class Page:
-    """A page without a total count: counting 100 000 open cases costs more than showing 30."""
-
-    def __init__(self, rows, number):
-        start = (number - 1) * PAGE_SIZE
-        found = list(rows[start : start + PAGE_SIZE + 1])
-        self.object_list = found[:PAGE_SIZE]
-        self.number = number
-        self.has_next = len(found) > PAGE_SIZE
-        self.has_previous = number > 1
-        self.has_other_pages = self.has_next or self.has_previous
-        self.next_page_number = number + 1
-        self.previous_page_number = number - 1
-
-
-def _page(request, rows):
-    try:
-        number = max(1, min(int(request.GET.get("page", 1)), 10_000))
-    except ValueError:
-        number = 1
-    return Page(rows, number)
-
-
 @authorize(perm="cases.view_case")
 def queue(request):
-    """我的工单: what waits for me, nearest deadline first (live countdowns)."""
+    """我的工单: what waits for me, nearest deadline first (live countdowns), on the shared list."""
     user = request.user
     tab = request.GET.get("tab", "mine")
+    tab = tab if tab in ("mine", "all") else "mine"
     rows = Case.objects.restrict(user).filter(state__in=Case.OPEN_STATES)
     if tab == "mine":
         mine = Q(assignee_id=user.pk)
@@ -70,11 +60,15 @@ def queue(request):
         .defer(*PERSONAL)
         .order_by("next_due_at", "id")
     )
-    return render(
+    listing = staff_list(
         request,
-        "cases/queue.html",
-        {"page": _page(request, rows), "tab": tab, "now": timezone.now()},
+        CaseTable,
+        rows,
+        filterset_class=CaseFilter,
+        facets=case_facets(),
+        extra_query=("tab",),
     )
+    return render(request, "cases/queue.html", {"listing": listing, "tab": tab})
 
 
 def _suggest(cases):
@@ -93,59 +87,104 @@ def _suggest(cases):
 
 @authorize(perm="cases.dispatch_case")
 def dispatch_console(request):
-    """调度台: incoming cases, likely duplicates, single and bulk dispatch, extension requests."""
+    """调度台: extension requests and returned cases on top; then the incoming cases, new reports
+    first (then urgency, then time left), with filters and their counts, likely duplicates with
+    one-click merge, batch actions (keyboard: j/k move, x select, a select all)."""
     user = request.user
     scoped = Case.objects.restrict(user)
-    rows = (
-        scoped.filter(state__in=("reported", "accepted", "returned"))
+    rows = console_order(
+        scoped.filter(state__in=INCOMING)
         .select_related("category__parent", "place", "likely_duplicate_of")
         .defer(*PERSONAL, *(f"likely_duplicate_of__{f}" for f in PERSONAL))
-        .order_by("next_due_at", "id")
     )
-    page = _page(request, rows)
-    _suggest(page.object_list)
+    listing = staff_list(
+        request, DispatchTable, rows, filterset_class=CaseFilter, facets=case_facets()
+    )
+    _suggest(listing.rows)
     extensions = list(
         scoped.filter(extension_pending__isnull=False, state__in=("claimed", "in_progress"))
         .select_related("category", "department")
+        .defer(*PERSONAL)
         .order_by("handle_due_at")[:20]
     )
+    returned = list(
+        scoped.filter(state="returned")
+        .select_related("category", "place")
+        .defer(*PERSONAL)
+        .order_by("next_due_at", "id")[:20]
+    )
+    reasons = {}
+    if returned:
+        entries = TimelineEntry.objects.filter(
+            content_type=ContentType.objects.get_for_model(Case),
+            object_id__in=[c.pk for c in returned],
+            transition="return",
+        ).order_by("at", "id")
+        for entry in entries.only("object_id", "note", "data"):
+            reasons[entry.object_id] = entry.data.get("reason") or entry.note
+    for case in returned:
+        case.return_reason = reasons.get(case.pk, "")
     return render(
         request,
         "cases/dispatch.html",
         {
-            "page": page,
+            "listing": listing,
             "departments": Department.objects.order_by("code"),
             "extensions": extensions,
+            "returned": returned,
+            "batch_actions": BATCH_ACTIONS,
+            "results": request.session.pop("bulk_results", None),
         },
     )
+
+
+# Batch actions of the console: transition name → the payload's data built from the form.
+BATCH_ACTIONS = (("dispatch", gettext_lazy("批量派单")), ("accept", gettext_lazy("批量受理")))
 
 
 @authorize(perm="cases.dispatch_case")
 @require_POST
 def bulk_dispatch(request):
+    """Batch action on the ticked cases through the action registry: every case is loaded in the
+    user's scope and checked on its own locked row; one result per case (a failure of one never
+    undoes the others)."""
     ids = request.POST.getlist("ids")
+    back = request.POST.get("back", "")
+    target = reverse("cases:dispatch") + (back if back.startswith("?") else "")
     if not ids:
         messages.error(request, _("请先勾选要派单的事件"))
-        return redirect("cases:dispatch")
-    results = services.bulk_dispatch(
-        ids[:200],
-        request.user,
-        department=request.POST.get("department") or None,
-        note=request.POST.get("note", ""),
+        return redirect(target)
+    name = request.POST.get("action") or "dispatch"
+    if name not in dict(BATCH_ACTIONS):
+        messages.error(request, _("不支持的批量操作"))
+        return redirect(target)
+    data = {}
+    if name == "dispatch":
+        data = {"department": request.POST.get("department") or None}
+    results = services.bulk_act(
+        ids[:200], request.user, name, {"note": request.POST.get("note", ""), "data": data}
     )
     done = [r for r in results if r["ok"]]
     if done:
-        messages.success(request, _("已派单 %(n)d 件") % {"n": len(done)})
-    for failure in (r for r in results if not r["ok"]):
-        messages.error(request, f"#{failure['id']}: {failure['message']}")
-    return redirect("cases:dispatch")
+        messages.success(
+            request,
+            (_("已派单 %(n)d 件") if name == "dispatch" else _("已受理 %(n)d 件"))
+            % {"n": len(done)},
+        )
+    failed = [r for r in results if not r["ok"]]
+    if failed:
+        messages.error(request, _("%(n)d 件未完成，见下方逐件说明") % {"n": len(failed)})
+        request.session["bulk_results"] = [
+            {"number": r.get("number") or f"#{r['id']}", "message": str(r["message"])}
+            for r in failed
+        ]
+    return redirect(target)
 
 
 @authorize(perm="cases.view_supervisioncard")
 def supervision(request):
     """督办看板: cards by level; the town and county review lists (cases still open)."""
     user = request.user
-    level = request.GET.get("level", "")
     in_scope = Case.objects.restrict(user).values("pk")
     cards = SupervisionCard.objects.filter(case_id__in=in_scope)
     counts = dict(
@@ -154,19 +193,21 @@ def supervision(request):
         .annotate(n=Count("id"))
         .values_list("level", "n")
     )
-    rows = cards.filter(case__state__in=Case.OPEN_STATES)
-    if level.isdigit():
-        rows = rows.filter(level=int(level))
-    rows = rows.select_related("case__category", "case__place", "department").order_by(
-        "-level", "-issued_at", "-id"
+    rows = (
+        cards.filter(case__state__in=Case.OPEN_STATES)
+        .select_related("case__category", "case__place", "department")
+        .defer(*(f"case__{f}" for f in PERSONAL))
+        .order_by("-level", "-issued_at", "-id")
     )
+    listing = staff_list(request, SupervisionTable, rows, filterset_class=SupervisionFilter)
+    level = listing.query.get("level", "")
     levels = [
         (value, label, counts.get(value, 0)) for value, label in SupervisionCard.Level.choices
     ]
     return render(
         request,
         "cases/supervision.html",
-        {"page": _page(request, rows), "levels": levels, "level": level},
+        {"listing": listing, "levels": levels, "level": level},
     )
 
 

@@ -29,7 +29,15 @@ def home_panels(request):
     return panels
 
 
+# Short menu labels where an app's verbose name is long (the menu must fit 1366 px in both
+# languages); the pages of ``web`` other than home and inbox form the administration menu.
+GROUP_LABELS = {"registry": _("基础信息"), "admin": _("系统管理")}
+TOP_LEVEL = ("web:home", "web:inbox")
+
+
 def _group_label(namespace):
+    if namespace in GROUP_LABELS:
+        return GROUP_LABELS[namespace]
     try:
         return apps.get_app_config(namespace).verbose_name
     except LookupError:
@@ -37,8 +45,8 @@ def _group_label(namespace):
 
 
 def navigation(request):
-    """The entries the user may open, in order, each knowing its app group (for separators and
-    the home page's sections)."""
+    """The entries the user may open, in order, grouped by domain: ``nav_menu`` is the top bar
+    (home and inbox as links, one dropdown per domain), ``nav_groups`` the home page's sections."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
@@ -51,7 +59,7 @@ def navigation(request):
         except NoReverseMatch:
             continue
         namespace = name.split(":", 1)[0]
-        group = "" if namespace == "web" else namespace
+        group = "" if name in TOP_LEVEL else ("admin" if namespace == "web" else namespace)
         item = {"url": url, "label": label, "active": request.path == url, "group": group}
         item["first_of_group"] = bool(group) and group not in groups
         if group:
@@ -59,8 +67,18 @@ def navigation(request):
                 item
             )
         items.append(item)
+    menu, seen = [], {}
+    for item in items:
+        if not item["group"]:
+            menu.append({"link": item})
+        elif item["group"] not in seen:
+            entry = seen[item["group"]] = {"group": item["group"], **groups[item["group"]]}
+            menu.append(entry)
+    for entry in seen.values():
+        entry["active"] = any(i["active"] for i in entry["items"])
     return {
         "nav_items": items,
+        "nav_menu": menu,
         "nav_groups": list(groups.values()),
         "unread_count": notifications.unread_count(user),
     }

@@ -25,6 +25,7 @@ def sign_in(page, base, user):
 
 
 def sign_out(page):
+    page.click("#user-menu summary")
     page.click("#logout")
     page.wait_for_url("**/login/")
 

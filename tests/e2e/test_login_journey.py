@@ -25,6 +25,7 @@ def test_leader_logs_in_with_totp_and_out(page, live_server, county, users):
     page.wait_for_selector("#welcome")
     assert leader.display_name in page.inner_text("#welcome")
     shot(page, "login-3-home")
+    page.click("#user-menu summary")
     page.click("#logout")
     page.wait_for_url("**/login/")
     assert "已安全退出" in page.content()

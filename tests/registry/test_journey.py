@@ -68,6 +68,7 @@ def test_rental_house_tenants_visit_and_follow_up(page, live_server, county, use
     assert tenants[0][1] not in page.content()
     shot(page, "registry-3-tenants")
     assert Person.objects.filter(residence="floating").count() == 2
+    page.click("#user-menu summary")
     page.click("#logout")
     page.wait_for_url("**/login/")
 

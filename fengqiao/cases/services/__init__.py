@@ -58,6 +58,7 @@ from .staff import (  # noqa: F401
     accept,
     act,
     allowed_actions,
+    bulk_act,
     bulk_dispatch,
     claim,
     dispatch,

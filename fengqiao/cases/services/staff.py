@@ -135,15 +135,30 @@ def dispatch(case, actor, *, note="", data=None, attachments=()):
 def bulk_dispatch(ids, actor, *, department=None, team=None, note=""):
     """Dispatch several cases: to one unit, or each by its dispatch rule. One result per case;
     a failure of one never undoes the others."""
+    return bulk_act(
+        ids, actor, "dispatch", {"note": note, "data": {"department": department, "team": team}}
+    )
+
+
+def bulk_act(ids, actor, name, payload):
+    """One action of the registry on several cases, each loaded in ``actor``'s scope and checked
+    on its own locked row (the action's service runs the kernel). One result per case, in order:
+    ``{"id", "number", "ok"}`` and, on failure, ``code`` and ``message``; a failure of one never
+    undoes the others."""
+    from ..actions import registry
+
     results = []
-    data = {"department": department, "team": team}
     for pk in ids:
+        number = ""
         try:
             case = get_case(actor, _int(pk, "ids"), "change")
-            dispatch(case, actor, note=note, data=data)
-            results.append({"id": case.pk, "ok": True})
+            number = case.number
+            registry.act(case, name, actor, payload)
+            results.append({"id": case.pk, "number": number, "ok": True})
         except ServiceError as exc:
-            results.append({"id": pk, "ok": False, "code": exc.code, "message": exc.message})
+            results.append(
+                {"id": pk, "number": number, "ok": False, "code": exc.code, "message": exc.message}
+            )
     return results
 
 

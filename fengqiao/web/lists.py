@@ -1,0 +1,160 @@
+"""One list component for every staff queue: a ``django-tables2`` table (no total count: a lazy
+pager fetches one row more than a page) filtered by a ``django-filter`` filter set, with a count
+per filter option (facets), each facet one grouped query whatever the number of rows.
+
+    listing = staff_list(request, CaseTable, rows, filterset_class=ConsoleFilter, facets=FACETS)
+    render(request, "…", {"listing": listing})   # {% include "web/list.html" %}
+
+A facet is ``Facet(name, field, label)``: the filter's GET parameter, the field to group by and
+the field (or a dict value → label) giving each option's label; ``Facet(name, q=Q(…))`` is a
+yes/no filter counted with one conditional count. Counts follow the other active filters (the
+facet's own filter left out), so every number says how many rows clicking it would show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import django_tables2 as tables
+from django.core.paginator import EmptyPage
+from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
+from django_tables2.paginators import LazyPaginator
+
+PER_PAGE = 30
+
+
+class StaffTable(tables.Table):
+    """The base of every staff list: one look, no sorting by header (queues have their order),
+    rows addressable by ``id`` for keyboard and tests."""
+
+    class Meta:
+        template_name = "web/table.html"
+        attrs = {"class": "table"}
+        orderable = False
+        empty_text = _("暂无记录")
+
+
+@dataclass
+class Facet:
+    name: str
+    group_by: str = ""
+    label: str | dict = ""
+    title: str = ""
+    q: Q | None = None
+    options: list = field(default_factory=list)
+
+
+@dataclass
+class StaffList:
+    table: StaffTable
+    filterset: object = None
+    facets: list = field(default_factory=list)
+    query: dict = field(default_factory=dict)
+
+    @property
+    def rows(self):
+        return [row.record for row in self.table.page.object_list]
+
+    @property
+    def active(self):
+        return any(self.query.values())
+
+    @property
+    def errors(self):
+        return self.filterset.errors if self.filterset is not None else {}
+
+
+def _query(request, names):
+    return {n: request.GET.get(n, "").strip()[:64] for n in names if request.GET.get(n, "").strip()}
+
+
+def _link(query, name, value):
+    changed = {k: v for k, v in query.items() if k != name}
+    if value not in (None, ""):
+        changed[name] = value
+    return "?" + urlencode(changed) if changed else "?"
+
+
+def staff_list(
+    request,
+    table_class,
+    rows,
+    *,
+    filterset_class=None,
+    facets=(),
+    per_page=PER_PAGE,
+    extra_query=(),
+    **table_kwargs,
+):
+    """Filter ``rows`` (already scoped and ordered), count the facets, page without a total."""
+    filterset = None
+    names = list(extra_query)
+    if filterset_class is not None:
+        names += list(filterset_class.base_filters)
+    query = _query(request, names)
+    if filterset_class is not None:
+        filterset = filterset_class(query, queryset=rows, request=request)
+        data = filterset.qs
+    else:
+        data = rows
+    counted = []
+    for facet in facets:
+        facet = Facet(facet.name, facet.group_by, facet.label, facet.title, facet.q)
+        others = {k: v for k, v in query.items() if k != facet.name}
+        base = (
+            filterset_class(others, queryset=rows, request=request).qs
+            if filterset_class is not None
+            else rows
+        ).order_by()
+        current = query.get(facet.name, "")
+        if facet.q is not None:
+            n = base.aggregate(n=Count("pk", filter=facet.q))["n"]
+            facet.options = [
+                {
+                    "value": "1",
+                    "label": facet.title,
+                    "count": n,
+                    "active": current == "1",
+                    "url": _link(query, facet.name, "" if current == "1" else "1"),
+                }
+            ]
+        else:
+            label_field = facet.label if isinstance(facet.label, str) and facet.label else None
+            fields = [facet.group_by] + ([label_field] if label_field else [])
+            grouped = base.values(*fields).annotate(n=Count("pk")).order_by(*fields)
+            for row in grouped:
+                value = row[facet.group_by]
+                if value is None:
+                    continue
+                label = (
+                    row[label_field]
+                    if label_field
+                    else (facet.label or {}).get(value, value)
+                    if isinstance(facet.label, dict)
+                    else value
+                )
+                active = str(value) == current
+                facet.options.append(
+                    {
+                        "value": value,
+                        "label": label,
+                        "count": row["n"],
+                        "active": active,
+                        "url": _link(query, facet.name, "" if active else value),
+                    }
+                )
+        counted.append(facet)
+    table = table_class(data, **table_kwargs)
+    table.request = request  # what RequestConfig does, without letting ?per_page= grow a page
+    try:
+        number = max(1, min(int(request.GET.get("page", 1)), 10_000))
+    except ValueError:
+        number = 1
+    try:
+        table.paginate(LazyPaginator, per_page=per_page, page=number)
+    except EmptyPage:
+        table.paginate(LazyPaginator, per_page=per_page, page=1)
+    table.page.object_list = list(table.page.object_list)  # one query, rows reused by the view
+    return StaffList(table=table, filterset=filterset, facets=counted, query=query)
