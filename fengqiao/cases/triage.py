@@ -10,14 +10,13 @@ the normal flow starts. Only a point outside the whole jurisdiction is refused.
 from __future__ import annotations
 
 import math
-import time
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fengqiao.core import caching
 from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from fengqiao.core.models import Attachment
 from fengqiao.core.workflow import append_timeline, timeline
@@ -25,8 +24,6 @@ from fengqiao.org.models import Place
 
 from . import services
 from .models import Case, PendingReport, Urgency
-
-_CACHE = {"at": 0.0, "sig": None, "grids": [], "areas": [], "box": None}
 
 
 def _rings(geometry):
@@ -65,28 +62,35 @@ def _hit(shape, lat, lng):
 
 
 def _shapes():
-    """Grid polygons and county (or city) boundaries, cached while the places are unchanged."""
-    signature = tuple(Place.objects.aggregate(n=Count("id"), top=Max("id")).values())
-    if time.monotonic() - _CACHE["at"] > 300 or _CACHE["sig"] != signature:
-        with_boundary = Place.objects.exclude(boundary=None)
-        grids = [s for p in with_boundary.filter(level=Place.Level.GRID) if (s := _shape(p))]
-        areas = [
-            s
-            for p in with_boundary.filter(level__lte=Place.Level.COUNTY).order_by("-level")
-            if (s := _shape(p))
-        ]
-        box = None
-        if grids:
-            # Without a county boundary the jurisdiction is the grids' extent and a margin around
-            # it (10 % of its size, at least about 2 km).
-            x0 = min(g[0] for g in grids)
-            y0 = min(g[1] for g in grids)
-            x1 = max(g[2] for g in grids)
-            y1 = max(g[3] for g in grids)
-            mx, my = max((x1 - x0) * 0.1, 0.02), max((y1 - y0) * 0.1, 0.02)
-            box = (x0 - mx, y0 - my, x1 + mx, y1 + my)
-        _CACHE.update(at=time.monotonic(), sig=signature, grids=grids, areas=areas, box=box)
-    return _CACHE
+    """Grid polygons and county (or city) boundaries, from the one cache (``core.caching``):
+    dropped whenever a place changes (saved, moved, recoded), in every process."""
+    return caching.remember(
+        "cases.triage.shapes", _compute_shapes, timeout=3600, topics=("places",)
+    )
+
+
+def _compute_shapes():
+    with_boundary = Place.objects.exclude(boundary=None)
+    grids = [s for p in with_boundary.filter(level=Place.Level.GRID) if (s := _shape(p))]
+    areas = [
+        s
+        for p in with_boundary.filter(level__lte=Place.Level.COUNTY).order_by("-level")
+        if (s := _shape(p))
+    ]
+    return {"grids": grids, "areas": areas, "box": _extent(grids)}
+
+
+def _extent(grids):
+    """Without a county boundary the jurisdiction is the grids' extent and a margin around it
+    (10 % of its size, at least about 2 km)."""
+    if not grids:
+        return None
+    x0 = min(g[0] for g in grids)
+    y0 = min(g[1] for g in grids)
+    x1 = max(g[2] for g in grids)
+    y1 = max(g[3] for g in grids)
+    mx, my = max((x1 - x0) * 0.1, 0.02), max((y1 - y0) * 0.1, 0.02)
+    return (x0 - mx, y0 - my, x1 + mx, y1 + my)
 
 
 def grid_at(lat, lng):

@@ -57,3 +57,40 @@ def test_answers_change_drops_the_assistant_stamp(county, settings, tmp_path):
     )
     assert assistant.get_assistant() is not first
     assistant._state.clear()
+
+
+def test_a_grid_boundary_change_is_seen_at_once_by_the_locator(county):
+    """The Open311/API locator's grid polygons live in the one cache, dropped when a place
+    changes (it used to be a per-process dict checked by place count and highest id)."""
+    from fengqiao.cases import triage
+
+    far = [[121.0, 30.0], [121.04, 30.0], [121.04, 30.04], [121.0, 30.04], [121.0, 30.0]]
+    assert triage.grid_at(30.02, 121.02) is None
+    county.grid_c.boundary = {"type": "Polygon", "coordinates": [far]}
+    county.grid_c.save()
+    assert triage.grid_at(30.02, 121.02) == county.grid_c
+
+
+def test_a_moved_place_is_seen_at_once_by_the_locator_and_the_people_lookup(
+    county, make_user, users
+):
+    from fengqiao.cases import triage
+    from fengqiao.cases.models import Case
+    from fengqiao.org import moves
+
+    case = helpers.make_case(county.grid_b)
+    here = make_user("dispatcher", places=[county.village])
+    there = make_user("dispatcher", places=[county.other_village])
+    county.grid_b.boundary = {
+        "type": "Polygon",
+        "coordinates": [[[121.0, 30.0], [121.04, 30.0], [121.04, 30.04], [121.0, 30.0]]],
+    }
+    county.grid_b.save()
+    assert triage.grid_at(30.01, 121.03).path.startswith(county.village.path)
+    assert case_services.covering(case, "dispatcher") == [here]
+
+    moves.move_place(county.grid_b, county.other_village, users["system_admin"])
+
+    assert triage.grid_at(30.01, 121.03).path.startswith(county.other_village.path)
+    case = Case.objects.get(pk=case.pk)
+    assert case_services.covering(case, "dispatcher") == [there]
