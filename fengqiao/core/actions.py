@@ -61,9 +61,12 @@ class Action:
 class ActionRegistry:
     """The actions of one domain, in button order."""
 
-    def __init__(self, domain: str, *, flow=None, actions=()):
+    def __init__(self, domain: str, *, flow=None, actions=(), api_path="/{id}/actions/{name}"):
         self.domain = domain
         self.flow = flow
+        # Where each action's API operation lives on the router: ``{id}`` is the record's path
+        # parameter, ``{name}`` the action's name (e.g. ``"/joint-tasks/{id}/{name}"``).
+        self.api_path = api_path
         self._actions: dict[str, Action] = {}
         for action in actions:
             self.add(action)
@@ -180,8 +183,8 @@ class ActionRegistry:
         response=None,
         context: Callable | None = None,
     ):
-        """One ``POST /{<id_param>}/actions/<name>`` operation per action on ``router``, each with
-        its own request body (the action's schema) in the OpenAPI.
+        """One ``POST /{<id_param>}/actions/<name>`` operation per action on ``router`` (the path
+        from ``api_path``), each with its own request body (the action's schema) in the OpenAPI.
 
         ``load(request, id)`` returns the record in the caller's scope (404 otherwise);
         ``respond(request, id, result)`` the answer; ``context(request)`` extra service keywords.
@@ -190,7 +193,7 @@ class ActionRegistry:
             view = self._api_view(action, id_param, load, respond, context)
             options = {} if response is None else {"response": response}
             router.post(
-                f"/{{{id_param}}}/actions/{action.name}",
+                self._path(id_param, action.name),
                 **options,
                 operation_id=f"{self.domain}_action_{action.name}",
                 summary=self.label(action.name),
@@ -200,7 +203,10 @@ class ActionRegistry:
 
     def api_paths(self, prefix: str, id_param: str) -> list[str]:
         """The OpenAPI paths :meth:`add_api_operations` creates under ``prefix`` (scoping tests)."""
-        return [f"{prefix}/{{{id_param}}}/actions/{name}" for name in self._actions]
+        return [prefix + self._path(id_param, name) for name in self._actions]
+
+    def _path(self, id_param, name):
+        return self.api_path.format(id=f"{{{id_param}}}", name=name)
 
     def _api_view(self, action, id_param, load, respond, context):
         registry = self

@@ -1,17 +1,22 @@
 """The disputes vocabulary, written once: action name = transition name → service, input schema,
 permission. It drives the detail page's forms (``views.act``), the JSON API
-(``POST /api/v1/disputes/{id}/actions/<name>``, one OpenAPI operation each) and the buttons."""
+(``POST /api/v1/disputes/{id}/actions/<name>``, one OpenAPI operation each) and the buttons.
+
+Joint tasks (联席调) are their own small flow with their own registry, ``task_registry``: the
+board's claim/complete forms (``views.joint_task``) and
+``POST /api/v1/disputes/joint-tasks/{task_id}/<name>``."""
 
 from datetime import date
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from ninja import Schema
 
 from fengqiao.core.actions import Action, ActionRegistry, NoteIn, from_post
 from fengqiao.core.errors import ServiceError
 
 from . import services
-from .workflow import flow
+from .workflow import flow, task_flow
 
 
 class StartIn(Schema):
@@ -185,37 +190,50 @@ def _return_visit(dispute, actor, p):
     )
 
 
+def _at_level(level):
+    return lambda dispute, actor: dispute.level == level
+
+
 A = Action
+# In the detail page's order (its buttons are ``registry.available(dispute, user)``).
 registry = ActionRegistry(
     "disputes",
     flow=flow,
     actions=[
         A("start", _start, StartIn, "disputes.assign_dispute", from_form=_form(StartIn)),
-        A("assign", _assign, AssignIn, "disputes.assign_dispute", from_form=_form(AssignIn)),
+        A("progress", _progress, ProgressIn, "disputes.mediate_dispute"),
+        A("agree", _agree, NoteIn, "disputes.mediate_dispute"),
         A(
             "next_level",
             _next_level,
             NextLevelIn,
             "disputes.mediate_dispute",
             from_form=_form(NextLevelIn),
+            show=lambda dispute, actor: dispute.level < 5,
         ),
-        A("progress", _progress, ProgressIn, "disputes.mediate_dispute"),
-        A("agree", _agree, NoteIn, "disputes.mediate_dispute"),
+        A("assign", _assign, AssignIn, "disputes.assign_dispute", from_form=_form(AssignIn)),
+        A(
+            "joint_minutes",
+            _joint_minutes,
+            MinutesIn,
+            "disputes.coordinate_joint",
+            show=_at_level(5),
+        ),
         A("withdraw", _withdraw, NoteIn, "disputes.mediate_dispute"),
         A("refer", _refer, ReferIn, "disputes.mediate_dispute"),
-        A("supervise", _supervise, NoteIn, "disputes.supervise_dispute"),
-        A("joint_minutes", _joint_minutes, MinutesIn, "disputes.coordinate_joint"),
         A(
             "apply_confirmation",
             _apply_confirmation,
             ConfirmationIn,
             "disputes.follow_up_dispute",
         ),
+        # The page records the ruling with the application's form; API and form only.
         A(
             "record_confirmation",
             _record_confirmation,
             RulingIn,
             "disputes.follow_up_dispute",
+            button=False,
         ),
         A(
             "record_performance",
@@ -225,5 +243,30 @@ registry = ActionRegistry(
             transitions=("record_performance", "complete_performance"),
         ),
         A("return_visit", _return_visit, ReturnVisitIn, "disputes.follow_up_dispute"),
+        A("supervise", _supervise, NoteIn, "disputes.supervise_dispute"),
+    ],
+)
+
+
+# -- joint tasks (联席调): their own small flow ---------------------------------------------------
+class TaskResultIn(Schema):
+    result: str = ""
+
+
+def _claim(task, actor, p):
+    return services.claim_joint_task(task, actor)
+
+
+def _complete(task, actor, p):
+    return services.complete_joint_task(task, actor, result=p["result"])
+
+
+task_registry = ActionRegistry(
+    "disputes_joint_task",
+    flow=task_flow,
+    api_path="/joint-tasks/{id}/{name}",
+    actions=[
+        A("claim", _claim, NoteIn, "disputes.handle_joint_task", _l("签收")),
+        A("complete", _complete, TaskResultIn, "disputes.handle_joint_task", _l("反馈")),
     ],
 )

@@ -187,6 +187,12 @@ class Dispute(DeadlineTracked, ScopedModel):
             ("supervise_dispute", "督办矛盾纠纷"),
             ("view_dispute_figures", "查看矛盾纠纷统计"),
             ("verify_agreement", "核验调解协议书"),
+            ("serve_level_1", "担任第一级调解（乡贤/五老）"),
+            ("serve_level_2", "担任第二级调解（警务助理）"),
+            ("serve_level_3", "担任第三级调解（律师）"),
+            ("serve_level_4", "担任第四级调解（社区民警听证调）"),
+            ("serve_level_5", "担任第五级调解（联席调）"),
+            ("serve_any_pool", "可列入任一级调解员库"),
         ]
         indexes = [models.Index(fields=["state", "level"], name="dispute_state_level")]
 
@@ -332,12 +338,22 @@ class Hearing(models.Model):
     )
     recorded_at = models.DateTimeField(default=timezone.now)
 
+    objects = ScopedManager()
+    # In scope where its dispute is (core.authz.authorize / scoped).
+    scope_path_field = "attempt__dispute__place_path"
+
     class Meta:
         verbose_name = _("听证")
         verbose_name_plural = _("听证")
 
     def __str__(self):
         return f"{self.attempt} 听证 {self.held_at:%Y-%m-%d}"
+
+    @classmethod
+    def scope_assignment_q(cls, user, action="view"):
+        return Q(
+            attempt__dispute__in=Dispute.objects.filter(Dispute.scope_assignment_q(user, action))
+        )
 
 
 class HearingParticipant(models.Model):
@@ -404,9 +420,14 @@ class JointTask(DeadlineTracked, models.Model):
 
     @classmethod
     def scope_assignment_q(cls, user, action="view"):
+        """The tasks of the disputes given to the user, and their department's tasks; staff of a
+        department without a place jurisdiction see only their department's tasks."""
+        department_id = getattr(user, "department_id", None)
+        if department_id and not user.has_place_scope():
+            return Q(department_id=department_id)
         q = Q(attempt__dispute__in=Dispute.objects.filter(Dispute.scope_assignment_q(user, action)))
-        if getattr(user, "department_id", None):
-            q |= Q(department_id=user.department_id)
+        if department_id:
+            q |= Q(department_id=department_id)
         return q
 
     @property
@@ -455,6 +476,10 @@ class Agreement(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
+    objects = ScopedManager()
+    # In scope where its dispute is (core.authz.authorize / scoped).
+    scope_path_field = "dispute__place_path"
+
     class Meta:
         ordering = ["dispute_id", "version"]
         constraints = [
@@ -480,6 +505,10 @@ class Agreement(models.Model):
                 if changed:
                     raise SignedAgreementError(f"signed agreement {self.number}: {changed}")
         super().save(*args, **kwargs)
+
+    @classmethod
+    def scope_assignment_q(cls, user, action="view"):
+        return Q(dispute__in=Dispute.objects.filter(Dispute.scope_assignment_q(user, action)))
 
 
 class JudicialConfirmation(models.Model):

@@ -13,6 +13,7 @@ ROLE_PERMISSIONS = {
         "disputes.follow_up_dispute",
         "disputes.verify_agreement",
         "disputes.view_dispute_figures",
+        "disputes.serve_level_4",
     ],
     "auxiliary_officer": _VIEW,
     "police_assistant": _VIEW
@@ -23,9 +24,20 @@ ROLE_PERMISSIONS = {
         "disputes.follow_up_dispute",
         "disputes.verify_agreement",
         "disputes.view_dispute_figures",
+        "disputes.serve_level_2",
     ],
-    "mediator": ["disputes.view_dispute", "disputes.mediate_dispute"],
-    "lawyer": ["disputes.view_dispute", "disputes.mediate_dispute"],
+    "mediator": [
+        "disputes.view_dispute",
+        "disputes.mediate_dispute",
+        "disputes.serve_level_1",
+        "disputes.serve_any_pool",
+    ],
+    "lawyer": [
+        "disputes.view_dispute",
+        "disputes.mediate_dispute",
+        "disputes.serve_level_3",
+        "disputes.serve_any_pool",
+    ],
     "department_staff": ["disputes.view_dispute", "disputes.handle_joint_task"],
     "dispatcher": _VIEW
     + [
@@ -38,6 +50,7 @@ ROLE_PERMISSIONS = {
         "disputes.supervise_dispute",
         "disputes.verify_agreement",
         "disputes.view_dispute_figures",
+        "disputes.serve_level_5",
     ],
     # Reference data: the dispute types and their time limits (小事/大事, per level).
     "system_admin": [
@@ -53,5 +66,6 @@ ROLE_PERMISSIONS = {
         "disputes.supervise_dispute",
         "disputes.verify_agreement",
         "disputes.view_dispute_figures",
+        "disputes.serve_level_5",
     ],
 }

@@ -118,3 +118,123 @@ def test_next_due_at_is_the_earliest_open_deadline(county, users):
     assert Dispute.objects.get(pk=dispute.pk).next_due_at == mediation.due_at
     services.withdraw(dispute, users["community_officer"], note="撤回")
     assert Dispute.objects.get(pk=dispute.pk).next_due_at is None
+
+
+# -- one authorization point and the registry's buttons (issue 8) -------------------------------
+def _buttons(body):
+    """The action forms the detail page renders (``/act/<name>/``), in page order."""
+    import re
+
+    return re.findall(r"/act/([a-z_]+)/", body)
+
+
+def test_detail_buttons_are_the_registrys_available_actions(client, county, users):
+    dispute = helpers.mediating(county.grid_a, users)
+    for role in ("community_officer", "dispatcher", "grid_worker", "leader"):
+        user = users[role]
+        login(client, user)
+        body = client.get(f"/disputes/{dispute.pk}/").content.decode()
+        assert _buttons(body) == registry.available(dispute, user), role
+    login(client, users["grid_worker"])  # sees the dispute, may do nothing on it
+    assert registry.available(dispute, users["grid_worker"]) == []
+    assert 'id="actions"' not in client.get(f"/disputes/{dispute.pk}/").content.decode()
+
+
+def test_detail_shows_no_buttons_out_of_the_change_scope(client, county, users):
+    """A mediator of an earlier level still reads the dispute but acts on it no more."""
+    dispute = helpers.at_level(county.grid_a, users, 3)
+    first = dispute.attempts.order_by("level", "id").first().mediator
+    login(client, first)
+    response = client.get(f"/disputes/{dispute.pk}/")
+    assert response.status_code == 200
+    assert _buttons(response.content.decode()) == []
+
+
+def test_joint_minutes_button_only_at_the_joint_level(county, users):
+    three = helpers.at_level(county.grid_a, users, 3)
+    five = helpers.at_level(county.grid_a, users, 5)
+    assert "joint_minutes" not in registry.available(three, users["dispatcher"])
+    assert "joint_minutes" in registry.available(five, users["dispatcher"])
+
+
+def _task(county, users):
+    dispute = helpers.at_level(county.grid_a, users, 5)
+    [task] = services.dispatch_joint_tasks(
+        dispute,
+        users["dispatcher"],
+        [
+            {
+                "department": county.urban,
+                "task": "拆除违建围墙",
+                "due_at": timezone.now() + timedelta(days=2),
+            }
+        ],
+    )
+    return task
+
+
+def test_joint_task_operations_come_from_the_task_registry(client, county, users, users_b):
+    from fengqiao.disputes.actions import task_registry
+
+    paths = api.get_openapi_schema()["paths"]
+    assert task_registry.api_paths("/api/v1/disputes", "task_id") == [
+        "/api/v1/disputes/joint-tasks/{task_id}/claim",
+        "/api/v1/disputes/joint-tasks/{task_id}/complete",
+    ]
+    body = paths["/api/v1/disputes/joint-tasks/{task_id}/complete"]["post"]["requestBody"]
+    assert "TaskResultIn" in str(body)
+    assert "/api/v1/disputes/joint-tasks/{task_id}/{action}" not in paths
+    task = _task(county, users)
+    # out of scope: 404 for the API and the board's form, whatever the action
+    login(client, users_b["dispatcher"])  # the sibling grid's coordinator
+    for name in ("claim", "complete", "fly"):
+        response = client.post(
+            f"/api/v1/disputes/joint-tasks/{task.pk}/{name}",
+            {"result": "x"},
+            content_type="application/json",
+        )
+        assert response.status_code == 404, name
+    assert client.post(f"/disputes/joint/{task.pk}/claim/").status_code == 404
+    # in scope: an unknown name is a clear 400 naming the actions there are
+    login(client, users["department_staff"])
+    response = client.post(
+        f"/api/v1/disputes/joint-tasks/{task.pk}/fly", {}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["details"]["allowed"] == ["claim", "complete"]
+    # the board's form goes through the same registry (its permission included)
+    login(client, users["grid_worker"])  # sees the task, may not handle it
+    response = client.post(f"/disputes/joint/{task.pk}/claim/")
+    assert response.status_code in (302, 403)
+    assert JointTask.objects.get(pk=task.pk).state == "dispatched"
+    login(client, users["department_staff"])
+    assert client.post(f"/disputes/joint/{task.pk}/claim/").status_code == 302
+    assert JointTask.objects.get(pk=task.pk).state == "claimed"
+
+
+def test_department_staff_see_only_their_departments_tasks(county, users):
+    from fengqiao.org.models import Department
+
+    task = _task(county, users)
+    other = Department.objects.create(
+        code="DJX", name="另一部门", kind="justice", place=county.grid_a
+    )
+    staff = users["department_staff"]
+    assert list(JointTask.objects.restrict(staff)) == [task]
+    services.dispatch_joint_tasks(
+        task.attempt.dispute,
+        users["dispatcher"],
+        [{"department": other, "task": "另一任务", "due_at": timezone.now() + timedelta(days=2)}],
+    )
+    assert list(services.visible_tasks(staff)) == [task]
+    assert JointTask.objects.restrict(users["dispatcher"]).count() == 2
+
+
+def test_mediators_qualify_by_permission_not_role_name(county, users):
+    """A pick outside the pool must hold the level's ``serve_level_<n>`` permission."""
+    from fengqiao.disputes.services import LEVEL_PERMISSIONS
+
+    assert users["lawyer"].has_perm(LEVEL_PERMISSIONS[3])
+    assert not users["grid_worker"].has_perm(LEVEL_PERMISSIONS[3])
+    assert users["community_officer"].has_perm(LEVEL_PERMISSIONS[4])
+    assert users["leader"].has_perm(LEVEL_PERMISSIONS[5])

@@ -15,8 +15,9 @@ deadlines, notifications) in one transaction.
 from fengqiao.core import pii  # noqa: F401 — views use services.pii
 
 from ._common import (  # noqa: F401
+    ANY_POOL_PERMISSION,
     DEFAULT_TYPES,
-    LEVEL_ROLES,
+    LEVEL_PERMISSIONS,
     RISK_FLAGS,
     RISK_HIGH,
     RISK_MEDIUM,

@@ -33,14 +33,11 @@ DEFAULT_TYPES = [
     ("other", "其他纠纷"),
 ]
 
-# The role a level's mediator normally holds (used when checking a pick outside the pool).
-LEVEL_ROLES = {
-    1: ("mediator",),
-    2: ("police_assistant",),
-    3: ("lawyer",),
-    4: ("community_officer",),
-    5: ("dispatcher", "leader"),
-}
+# Who may serve as a level's mediator when picked outside the pool: one permission per level,
+# held by the level's role (disputes/permissions.py: L1 乡贤/五老 mediators, L2 警务助理, L3 律师,
+# L4 社区民警, L5 综治中心/领导). Professional mediators and lawyers may also sit in any level's pool.
+LEVEL_PERMISSIONS = {level: f"disputes.serve_level_{level}" for level in range(1, 6)}
+ANY_POOL_PERMISSION = "disputes.serve_any_pool"
 
 # 民转刑 risk: weights of yes/no factors, and the scales of the graded ones.
 RISK_FLAGS = {

@@ -12,13 +12,13 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit, pii
+from fengqiao.core.authz import scoped
 from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from fengqiao.core.workflow import apply, locked
 from fengqiao.org.models import Place
 
 from ..models import (
     Agreement,
-    Dispute,
     JudicialConfirmation,
     Performance,
     ReturnVisit,
@@ -235,13 +235,8 @@ def _agreement_number(dispute, version, now):
 
 
 def get_agreement(actor, pk, action="view"):
-    disputes = Dispute.objects.restrict(actor, action)
-    agreement = (
-        Agreement.objects.select_related("dispute").filter(pk=pk, dispute__in=disputes).first()
-    )
-    if agreement is None:
-        raise NotFound(_("调解协议书不存在或无权访问"))
-    return agreement
+    """The agreement ``pk`` where its dispute is in ``actor``'s scope (for ``action``), else 404."""
+    return scoped(Agreement.objects.select_related("dispute"), actor, pk, action)
 
 
 def revise_agreement(agreement, actor, *, now=None, **fields):

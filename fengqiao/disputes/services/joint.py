@@ -12,7 +12,6 @@ from fengqiao.core.workflow import apply, locked, start_deadline
 from fengqiao.org.models import Department, User
 
 from ..models import (
-    Dispute,
     JointTask,
 )
 from ._common import _need, _parse_datetime
@@ -69,15 +68,13 @@ def dispatch_joint_tasks(dispute, actor, tasks, *, now=None):
 
 
 def visible_tasks(actor):
-    disputes = Dispute.objects.restrict(actor)
-    rows = JointTask.objects.filter(attempt__dispute__in=disputes)
-    if actor.has_role("department_staff") and not actor.has_place_scope():
-        rows = rows.filter(department_id=actor.department_id)
-    return rows.select_related("department", "attempt__dispute")
+    """The joint tasks in ``actor``'s jurisdiction (``JointTask.objects.restrict``)."""
+    return JointTask.objects.restrict(actor).select_related("department", "attempt__dispute")
 
 
-def _task_for(actor, task_id):
-    task = visible_tasks(actor).filter(pk=task_id).first()
+def _task_for(actor, task):
+    """The task (or task id) in scope, which ``actor``'s department handles (or a coordinator)."""
+    task = visible_tasks(actor).filter(pk=getattr(task, "pk", task)).first()
     if task is None:
         raise NotFound(_("任务不存在或无权访问"))
     if actor.department_id != task.department_id and not actor.has_perm(
@@ -87,13 +84,14 @@ def _task_for(actor, task_id):
     return task
 
 
-def claim_joint_task(task_id, actor, *, now=None):
-    """签收 a joint task (its own small flow): of two staff claiming at once, the second waits
-    for the task's row lock and then gets a clear conflict (tests/disputes/test_race.py)."""
+def claim_joint_task(task, actor, *, now=None):
+    """签收 a joint task (its own small flow; ``task`` or its id): of two staff claiming at once,
+    the second waits for the task's row lock and then gets a clear conflict
+    (tests/disputes/test_race.py)."""
     _need(actor, "disputes.handle_joint_task")
     now = now or timezone.now()
     with transaction.atomic():
-        task, _entry = apply(_task_for(actor, task_id), "claim", actor, system=True, now=now)
+        task, _entry = apply(_task_for(actor, task), "claim", actor, system=True, now=now)
         apply(
             task.attempt.dispute,
             "joint_task",
@@ -105,7 +103,8 @@ def claim_joint_task(task_id, actor, *, now=None):
     return task
 
 
-def complete_joint_task(task_id, actor, *, result, now=None):
+def complete_joint_task(task, actor, *, result, now=None):
+    """反馈 a joint task (``task`` or its id) with the result."""
     _need(actor, "disputes.handle_joint_task")
     now = now or timezone.now()
     result = (result or "").strip()
@@ -113,7 +112,7 @@ def complete_joint_task(task_id, actor, *, result, now=None):
         raise ServiceError(_("请填写办理结果"), code="required")
     with transaction.atomic():
         task, _entry = apply(
-            _task_for(actor, task_id),
+            _task_for(actor, task),
             "complete",
             actor,
             system=True,

@@ -7,7 +7,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit, notifications, pii
-from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
+from fengqiao.core.authz import scoped
+from fengqiao.core.errors import Conflict, Forbidden, ServiceError
 from fengqiao.core.workflow import apply, locked
 
 from ..models import (
@@ -270,13 +271,8 @@ def record_hearing(
 
 
 def get_hearing(actor, pk):
-    hearing = (
-        Hearing.objects.select_related("attempt__dispute__place", "chair").filter(pk=pk).first()
-    )
-    if hearing is None:
-        raise NotFound(_("矛盾纠纷不存在或无权访问"))
-    _scoped(actor, hearing.attempt.dispute)
-    return hearing
+    """The hearing ``pk`` where its dispute is in ``actor``'s scope, else 404."""
+    return scoped(Hearing.objects.select_related("attempt__dispute__place", "chair"), actor, pk)
 
 
 def hearing_minutes_document(hearing, actor, fmt):

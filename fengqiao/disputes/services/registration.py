@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit, notifications, pii
+from fengqiao.core.authz import AnyOf, has_perm
 from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.core.workflow import append_timeline
 from fengqiao.org.models import Place, User
@@ -25,7 +26,14 @@ from ..models import (
     Party,
 )
 from ..workflow import setting
-from ._common import LEVEL_ROLES, RISK_FLAGS, RISK_HIGH, RISK_MEDIUM, _need
+from ._common import (
+    ANY_POOL_PERMISSION,
+    LEVEL_PERMISSIONS,
+    RISK_FLAGS,
+    RISK_HIGH,
+    RISK_MEDIUM,
+    _need,
+)
 
 
 # -- risk ------------------------------------------------------------------------------------
@@ -310,7 +318,7 @@ def set_pool_member(actor, *, username, place, level, active=True, speciality=""
         raise ServiceError(_("层级必须是1至5"), code="invalid_level") from None
     if level not in LEVELS:
         raise ServiceError(_("层级必须是1至5"), code="invalid_level")
-    if active and not user.has_role(*LEVEL_ROLES[level], "mediator", "lawyer"):
+    if active and not has_perm(user, AnyOf(LEVEL_PERMISSIONS[level], ANY_POOL_PERMISSION)):
         raise ServiceError(
             _("%(user)s 的角色不能担任第%(level)s级调解") % {"user": user, "level": level},
             code="invalid_mediator",
@@ -342,7 +350,7 @@ def _pick_mediator(dispute, level, mediator):
         return mediator
     if level == 3:
         raise ServiceError(_("第三级须从律师名册中选择律师"), code="not_on_roster")
-    if not mediator.has_role(*LEVEL_ROLES[level]):
+    if not has_perm(mediator, LEVEL_PERMISSIONS[level]):
         raise ServiceError(
             _("%(user)s 不在本地第%(level)s级调解员库中") % {"user": mediator, "level": level},
             code="invalid_mediator",

@@ -1,26 +1,23 @@
 """Agreements: draft/revise, preview, documents, signing, hearing minutes, verification."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from fengqiao.core.authz import authorize, require_perm
 from fengqiao.core.errors import ServiceError
 
 from .. import services
 from ..models import Agreement, Dispute
-from ._common import _agreement_or_404, _dispute, _perm
+from ._common import AGREEMENTS, DISPUTES, HEARINGS
 
 
-@login_required
+@authorize(DISPUTES, perm="disputes.view_dispute")
 @require_http_methods(["GET", "POST"])
-def agreement_edit(request, pk):
+def agreement_edit(request, dispute):
     """Draft the agreement of an agreed dispute, or edit it (a signed one becomes a new version)."""
-    _perm(request.user, "disputes.view_dispute")
-    dispute = _dispute(request, pk)
     current = (
         dispute.agreements.filter(state=Agreement.State.DRAFT).first()
         or dispute.agreements.filter(state=Agreement.State.SIGNED).first()
@@ -36,7 +33,7 @@ def agreement_edit(request, pk):
         }
     status = 200
     if request.method == "POST":
-        _perm(request.user, "disputes.mediate_dispute")
+        require_perm(request.user, "disputes.mediate_dispute")
         post = request.POST
         terms = [
             {"text": t, "due_on": d}
@@ -80,11 +77,9 @@ def agreement_edit(request, pk):
     )
 
 
-@login_required
-def agreement(request, agreement_id):
+@authorize(AGREEMENTS, perm="disputes.view_dispute", pk="agreement_id")
+def agreement(request, item):
     """Preview: the document's parts in HTML, with the number, version, state and code."""
-    _perm(request.user, "disputes.view_dispute")
-    item = _agreement_or_404(request, agreement_id)
     content = services.agreement_content(item)
     # The preview shows the parties masked; the clear values only go into the audited documents.
     masked = []
@@ -117,18 +112,13 @@ def agreement(request, agreement_id):
     )
 
 
-@login_required
-def agreement_download(request, agreement_id, fmt):
-    _perm(request.user, "disputes.view_dispute")
-    item = _agreement_or_404(request, agreement_id)
+@authorize(AGREEMENTS, perm="disputes.view_dispute", pk="agreement_id")
+def agreement_download(request, item, fmt):
+    """The docx/PDF with the parties' clear names: permission and audit in
+    ``services.document_for`` (a refusal is a 403 page)."""
     if fmt not in ("docx", "pdf"):
         raise Http404
-    try:
-        data = services.document_for(item, request.user, fmt)
-    except ServiceError as exc:
-        if exc.status == 404:
-            raise Http404 from None
-        raise PermissionDenied(exc.message) from None
+    data = services.document_for(item, request.user, fmt)
     content_type = (
         "application/pdf"
         if fmt == "pdf"
@@ -140,19 +130,12 @@ def agreement_download(request, agreement_id, fmt):
     return response
 
 
-@login_required
-def hearing_minutes(request, hearing_id, fmt):
+@authorize(HEARINGS, perm="disputes.view_dispute", pk="hearing_id")
+def hearing_minutes(request, hearing, fmt):
     """听证笔录 with the participants' clear names: audited (services.hearing_minutes_document)."""
-    _perm(request.user, "disputes.view_dispute")
     if fmt not in ("docx", "pdf"):
         raise Http404
-    try:
-        hearing = services.get_hearing(request.user, hearing_id)
-        data = services.hearing_minutes_document(hearing, request.user, fmt)
-    except ServiceError as exc:
-        if exc.status == 404:
-            raise Http404 from None
-        raise PermissionDenied(exc.message) from None
+    data = services.hearing_minutes_document(hearing, request.user, fmt)
     content_type = (
         "application/pdf"
         if fmt == "pdf"
@@ -165,10 +148,10 @@ def hearing_minutes(request, hearing_id, fmt):
     return response
 
 
-@login_required
+@authorize(AGREEMENTS, pk="agreement_id")
 @require_http_methods(["GET", "POST"])
-def agreement_sign(request, agreement_id):
-    item = _agreement_or_404(request, agreement_id)
+def agreement_sign(request, item):
+    """Sign (the permission is the service's: ``disputes.mediate_dispute`` on the change scope)."""
     if request.method == "GET":
         return redirect("disputes:agreement", agreement_id=item.pk)
     try:
@@ -182,11 +165,10 @@ def agreement_sign(request, agreement_id):
     return redirect("disputes:detail", pk=item.dispute_id)
 
 
-@login_required
+@authorize(perm="disputes.verify_agreement")
 @require_http_methods(["GET", "POST"])
 def verify(request):
     """Staff check a printed agreement: number + integrity code."""
-    _perm(request.user, "disputes.verify_agreement")
     result = None
     if request.method == "POST":
         result = services.verify_agreement(

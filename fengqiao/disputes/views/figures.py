@@ -1,18 +1,17 @@
 """Figures (moved to the command centre) and the mediator pools."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from fengqiao.core.authz import authorize, require_perm
 from fengqiao.core.errors import ServiceError
 from fengqiao.org.models import Place
 
 from .. import services
 from ..models import LEVELS, Dispute, MediatorPoolMember
-from ._common import _perm
 
 
 def figures(request):
@@ -22,16 +21,15 @@ def figures(request):
     return legacy_dispute_figures(request)
 
 
-@login_required
+@authorize(perm="disputes.view_mediatorpoolmember")
 @require_http_methods(["GET", "POST"])
 def pools(request):
     """Mediator pools of the places in my area, with each mediator's open workload; coordinators
     add or remove members."""
-    _perm(request.user, "disputes.view_mediatorpoolmember")
     places = Place.objects.restrict(request.user)
     status = 200
     if request.method == "POST":
-        _perm(request.user, "disputes.assign_dispute")
+        require_perm(request.user, "disputes.assign_dispute")
         try:
             services.set_pool_member(
                 request.user,

@@ -1,7 +1,6 @@
 """联席调: dispatch, the task board, claim and complete."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -9,23 +8,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from fengqiao.core.authz import authorize, require_perm
 from fengqiao.core.errors import ServiceError
 from fengqiao.org.models import Department
 
 from .. import services
+from ..actions import task_registry
 from ..models import JointTask
-from ._common import _dispute, _perm
+from ._common import DISPUTES, TASKS
 
 
-@login_required
+@authorize(DISPUTES, perm="disputes.view_dispute")
 @require_http_methods(["GET", "POST"])
-def joint_dispatch(request, pk):
+def joint_dispatch(request, dispute):
     """联席调: dispatch tasks to departments for a dispute at L5."""
-    _perm(request.user, "disputes.view_dispute")
-    dispute = _dispute(request, pk)
     status = 200
     if request.method == "POST":
-        _perm(request.user, "disputes.coordinate_joint")
+        require_perm(request.user, "disputes.coordinate_joint")
         depts = request.POST.getlist("department")
         texts = request.POST.getlist("task")
         dues = request.POST.getlist("due_at")
@@ -56,10 +55,9 @@ def joint_dispatch(request, pk):
     )
 
 
-@login_required
+@authorize(perm="disputes.handle_joint_task")
 def joint_board(request):
     """联席调 task board: dispatched / claimed / done columns, overdue marked."""
-    _perm(request.user, "disputes.handle_joint_task")
     tasks = list(services.visible_tasks(request.user).order_by("due_at", "id")[:300])
     columns = [
         (state, label, [t for t in tasks if t.state == state])
@@ -68,22 +66,17 @@ def joint_board(request):
     return render(request, "disputes/joint_board.html", {"columns": columns, "now": timezone.now()})
 
 
-@login_required
+@authorize(TASKS, pk="task_id")
 @require_http_methods(["GET", "POST"])
-def joint_task(request, task_id, action):
-    if not services.visible_tasks(request.user).filter(pk=task_id).exists():
+def joint_task(request, task, action):
+    """The board's 签收 / 反馈 forms, through ``disputes.actions.task_registry`` (which checks
+    the action's permission); a GET (after the scope check) goes back to the board."""
+    if action not in task_registry:
         raise Http404
     if request.method == "GET":
         return redirect("disputes:joint_board")
     try:
-        if action == "claim":
-            services.claim_joint_task(task_id, request.user)
-        elif action == "complete":
-            services.complete_joint_task(
-                task_id, request.user, result=request.POST.get("result", "")
-            )
-        else:
-            raise Http404
+        task_registry.handle_form(request, task, action)
     except ServiceError as exc:
         if exc.status == 404:
             raise Http404 from None

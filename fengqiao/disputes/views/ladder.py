@@ -1,7 +1,6 @@
 """The mediation ladder: workbench, register, detail with timeline and the buttons, hearing."""
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import F, Prefetch, Q
 from django.http import Http404
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_http_methods
 
 from fengqiao.core import workflow as kernel
+from fengqiao.core.authz import authorize, require_perm
 from fengqiao.core.errors import ServiceError
 from fengqiao.core.models import Deadline
 from fengqiao.org.models import Place
@@ -33,13 +33,12 @@ from ..models import (
 )
 from ..services import RISK_FLAGS
 from ..workflow import flow
-from ._common import _dispute, _perm
+from ._common import DISPUTES
 
 
-@login_required
+@authorize(perm="disputes.view_dispute")
 def workbench(request):
     """My disputes by deadline; place-scoped staff may switch to everything in their area."""
-    _perm(request.user, "disputes.view_dispute")
     user = request.user
     view = request.GET.get("view") or ("mine" if not user.has_place_scope() else "all")
     rows = Dispute.objects.restrict(user).select_related("type", "place", "mediator")
@@ -123,10 +122,9 @@ def _parties_from(post):
     return parties
 
 
-@login_required
+@authorize(perm="disputes.register_dispute")
 @require_http_methods(["GET", "POST"])
 def register(request):
-    _perm(request.user, "disputes.register_dispute")
     form = request.POST if request.method == "POST" else {}
     if request.method == "POST":
         post = request.POST
@@ -181,16 +179,22 @@ def _detail_context(request, dispute):
     signed = next((a for a in agreements if a.state == Agreement.State.SIGNED), None)
     draft = next((a for a in agreements if a.state == Agreement.State.DRAFT), None)
     confirmation = getattr(signed, "judicial_confirmation", None) if signed else None
-    available = {t.name for t in flow.available(dispute, user)}
-    can_change = (
-        available and Dispute.objects.restrict(user, "change").filter(pk=dispute.pk).exists()
-    )
-    if not can_change:
-        available = set()
+    # The buttons come from the action registry; the steps done on their own page (hearing,
+    # joint dispatch, the agreement) from the same kernel check. None out of the change scope.
+    actions = registry.available(dispute, user)
+    steps = [
+        name for name in PAGE_STEPS if flow.refusal(dispute, flow.transition(name), user) is None
+    ]
+    if (actions or steps) and not (
+        Dispute.objects.restrict(user, "change").filter(pk=dispute.pk).exists()
+    ):
+        actions, steps = [], []
     next_levels = list(range(dispute.level + 1, 6)) if dispute.level < 5 else []
     pools = {level: services.pool_for(dispute.place, level) for level in next_levels}
     pools_current = (
-        services.pool_for(dispute.place, dispute.level) if {"assign", "start"} & available else []
+        services.pool_for(dispute.place, dispute.level)
+        if {"assign", "start"} & set(actions)
+        else []
     )
     deadlines = list(kernel.open_deadlines(dispute))
     for row in deadlines:
@@ -210,7 +214,8 @@ def _detail_context(request, dispute):
         "draft": draft,
         "confirmation": confirmation,
         "timeline": _labelled(kernel.timeline(dispute)),
-        "available": available,
+        "actions": actions,
+        "steps": steps,
         "next_levels": next_levels,
         "pools": pools,
         "pools_current": pools_current,
@@ -228,6 +233,9 @@ def _detail_context(request, dispute):
         ),
     }
 
+
+# Kernel transitions done on a page of their own rather than one form on the detail page.
+PAGE_STEPS = ("hearing", "dispatch_joint", "draft_agreement")
 
 EXTRA_LABELS = {
     "register": _l("登记"),
@@ -256,19 +264,16 @@ DEADLINE_LABELS = {
 }
 
 
-@login_required
-def detail(request, pk):
-    _perm(request.user, "disputes.view_dispute")
-    dispute = _dispute(request, pk)
+@authorize(DISPUTES, perm="disputes.view_dispute")
+def detail(request, dispute):
     return render(request, "disputes/detail.html", _detail_context(request, dispute))
 
 
-@login_required
+@authorize(DISPUTES)
 @require_http_methods(["GET", "POST"])
-def act(request, pk, action):
-    """Every button of the detail page posts here (``disputes.actions.registry``); a GET (after
-    the scope check) goes back to the page."""
-    dispute = _dispute(request, pk)
+def act(request, dispute, action):
+    """Every button of the detail page posts here (``disputes.actions.registry``: the action's
+    permission is checked there); a GET (after the scope check) goes back to the page."""
     if request.method == "GET" or action not in registry:
         return redirect("disputes:detail", pk=dispute.pk)
     try:
@@ -277,7 +282,7 @@ def act(request, pk, action):
         if exc.status == 404:
             raise Http404 from None
         messages.error(request, exc.message)
-        context = _detail_context(request, _dispute(request, pk))
+        context = _detail_context(request, services.get_dispute(request.user, dispute.pk))
         context["form"] = request.POST
         context["failed_action"] = action
         return render(request, "disputes/detail.html", context, status=exc.status)
@@ -285,18 +290,16 @@ def act(request, pk, action):
     return redirect("disputes:detail", pk=dispute.pk)
 
 
-@login_required
+@authorize(DISPUTES, perm="disputes.view_dispute")
 @require_http_methods(["GET", "POST"])
-def hearing(request, pk):
+def hearing(request, dispute):
     """听证调 record form: participants with roles, statements, defence, deliberation, decision."""
-    _perm(request.user, "disputes.view_dispute")
-    dispute = _dispute(request, pk)
     attempt = dispute.attempts.filter(level=4).select_related("hearing").order_by("-id").first()
     existing = getattr(attempt, "hearing", None) if attempt else None
     form = request.POST if request.method == "POST" else {}
     status = 200
     if request.method == "POST":
-        _perm(request.user, "disputes.hold_hearing")
+        require_perm(request.user, "disputes.hold_hearing")
         names = request.POST.getlist("participant_name")
         roles = request.POST.getlist("participant_role")
         try:
