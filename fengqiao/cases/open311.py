@@ -48,6 +48,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from fengqiao.core import pii
 from fengqiao.core.errors import ServiceError
 from fengqiao.core.models import Attachment, TimelineEntry
 from fengqiao.core.services import authenticate_api_key
@@ -689,14 +690,31 @@ def _request(case, updated, media):
     }
 
 
-def _render_cases(request, fmt, cases):
+PUBLIC_DECIMALS = 3  # about 100 m
+
+
+def _for_public(row):
+    """What a caller outside any staff jurisdiction (no key, or a key without a place) sees of
+    a request or an update: free text through ``core.pii.mask_text``, coordinates to ~100 m."""
+    for field in ("description", "status_notes", "address"):
+        if row.get(field):
+            row[field] = pii.mask_text(row[field])
+    for field in ("lat", "long"):
+        if row.get(field) is not None:
+            row[field] = round(row[field], PUBLIC_DECIMALS)
+    return row
+
+
+def _render_cases(request, fmt, cases, scoped):
     updated, media = _extras(request, cases)
     data = [_request(c, updated, media) for c in cases]
+    if not scoped:
+        data = [_for_public(row) for row in data]
     return render(fmt, data, root="service_requests", item="request")
 
 
 def list_requests(request, fmt):
-    rows, _scoped = _visible(request)
+    rows, scoped = _visible(request)
     get = request.GET
     ids = _ids(_list(get, "service_request_id"), "service_request_id")
     if ids:
@@ -715,19 +733,19 @@ def list_requests(request, fmt):
         elif statuses == {"closed"}:
             rows = rows.filter(state__in=Case.FINAL_STATES)
     rows = rows.select_related("category", "place", "department").order_by("-reported_at", "-id")
-    return _render_cases(request, fmt, list(rows[:MAX_RESULTS]))
+    return _render_cases(request, fmt, list(rows[:MAX_RESULTS]), scoped)
 
 
 @open311_view()
 def get_request(request, fmt, request_id):
-    rows, _scoped = _visible(request)
+    rows, scoped = _visible(request)
     case = None
     if ID_RE.match(request_id) and int(request_id) <= MAX_ID:
         case = rows.select_related("category", "place", "department").filter(pk=int(request_id))
         case = case.first()
     if case is None:
         raise Open311Error(404, _("未找到服务请求"))
-    return _render_cases(request, fmt, [case])
+    return _render_cases(request, fmt, [case], scoped)
 
 
 def _uuid(value):
@@ -836,7 +854,7 @@ def _updates_media(request, entries, uids):
     return media
 
 
-def _render_updates(request, fmt, entries, status=200):
+def _render_updates(request, fmt, entries, scoped):
     uids = dict(Case.objects.filter(pk__in={e.object_id for e in entries}).values_list("pk", "uid"))
     media = _updates_media(request, entries, uids)
     data = [
@@ -850,14 +868,16 @@ def _render_updates(request, fmt, entries, status=200):
         }
         for e in entries
     ]
-    return render(fmt, data, root="service_request_updates", item="request_update", status=status)
+    if not scoped:
+        data = [_for_public(row) for row in data]
+    return render(fmt, data, root="service_request_updates", item="request_update")
 
 
 @open311_view(methods=("GET", "POST"))
 def request_updates(request, fmt):
     if request.method == "POST":
         return post_update(request, fmt)
-    rows, _scoped = _visible(request)
+    rows, scoped = _visible(request)
     start, end = window(request.GET)
     entries = list(
         TimelineEntry.objects.filter(
@@ -868,7 +888,7 @@ def request_updates(request, fmt):
             at__lte=end,
         ).order_by("at", "id")[:MAX_RESULTS]
     )
-    return _render_updates(request, fmt, entries)
+    return _render_updates(request, fmt, entries, scoped)
 
 
 def post_update(request, fmt):
