@@ -35,6 +35,10 @@ EXEMPT = {
     "registry:public_place": "public door-plate page: authority is the unguessable QR token; it shows only the address (tests/registry/test_stays.py)",
     "registry:public_stay": "public landlord/hotel report form of a door plate: token-addressed, throttled, shows no records (tests/registry/test_stays.py)",
     "web:role_request_decide": "role requests are account administration, not place records; the approver's coverage of every requested place is checked by org.services.decide_role_request (tests/security/test_separation.py)",
+    "web:settings_list": "settings are county-wide reference data (categories, dispatch rules, dispute types, holidays), not place records; each section needs its model's view permission (tests/core/test_settings.py)",
+    "web:settings_add": "settings are county-wide reference data; adding needs the model's add permission (tests/core/test_settings.py)",
+    "web:settings_edit": "settings are county-wide reference data, not place records; editing needs the model's change permission (tests/core/test_settings.py)",
+    "web:settings_delete": "settings are county-wide reference data; delete needs the model's delete permission (tests/core/test_settings.py)",
     "assistant:answer_edit": "standard answers are county-wide reference content, not per-grid records; edit needs assistant.change_standardanswer (tests/assistant/test_http.py)",
     "assistant:answer_delete": "standard answers are county-wide reference content, not per-grid records; delete needs assistant.delete_standardanswer (tests/assistant/test_http.py)",
 }

@@ -20,20 +20,36 @@ def map_tile_url() -> str:
     return str(_get("FENGQIAO_MAP_TILE_URL", "") or "")
 
 
+def _calendar() -> dict[str, frozenset]:
+    """The holiday calendar staff edit (``cases.Holiday``), cached until it changes."""
+    from fengqiao.core import caching
+
+    def compute():
+        from .models import Holiday
+
+        days = {"holiday": set(), "workday": set()}
+        for day, kind in Holiday.objects.values_list("day", "kind"):
+            days.setdefault(kind, set()).add(day)
+        return {kind: frozenset(values) for kind, values in days.items()}
+
+    return caching.remember("cases.holidays", compute, timeout=600, topics=("holidays",))
+
+
 def holidays() -> set[date]:
-    """Extra non-working days (ISO dates), e.g. ``FENGQIAO_HOLIDAYS=2026-10-01,2026-10-02``."""
+    """Non-working weekdays: the holiday calendar (settings page) plus the ISO dates of
+    ``FENGQIAO_HOLIDAYS=2026-10-01,2026-10-02``."""
     raw = _get("FENGQIAO_HOLIDAYS", ())
     if isinstance(raw, str):
         raw = [item for item in raw.split(",") if item.strip()]
-    return {date.fromisoformat(str(item).strip()) for item in raw}
+    return {date.fromisoformat(str(item).strip()) for item in raw} | set(_calendar()["holiday"])
 
 
 def working_days_extra() -> set[date]:
-    """Weekend days that are working days (调休), e.g. ``FENGQIAO_WORKDAYS=2026-09-27``."""
+    """Weekend days that are working days (调休): the calendar plus ``FENGQIAO_WORKDAYS``."""
     raw = _get("FENGQIAO_WORKDAYS", ())
     if isinstance(raw, str):
         raw = [item for item in raw.split(",") if item.strip()]
-    return {date.fromisoformat(str(item).strip()) for item in raw}
+    return {date.fromisoformat(str(item).strip()) for item in raw} | set(_calendar()["workday"])
 
 
 def duplicate_window_hours() -> float:

@@ -52,6 +52,9 @@ class Category(models.Model):
     keywords = models.CharField(_("关键词"), max_length=200, blank=True)
     active = models.BooleanField(_("启用"), default=True)
     sort = models.PositiveSmallIntegerField(_("排序"), default=0)
+    # The version of the deadline rule (``deadlines`` over the urgency defaults); a case keeps the
+    # version it started with (``Case.deadline_rule``). Bumped by ``core.versioning.save``.
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
 
     class Meta:
         ordering = ["sort", "code"]
@@ -60,6 +63,10 @@ class Category(models.Model):
 
     def __str__(self):
         return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
+
+    def deadline_rule(self):
+        """The rule a case starting now keeps for its whole life (its deadlines per urgency)."""
+        return {"version": self.version, "deadlines": self.deadlines or {}}
 
 
 class DispatchRule(models.Model):
@@ -109,6 +116,28 @@ class DispatchRule(models.Model):
     @property
     def unit(self):
         return self.department or self.team
+
+
+class Holiday(models.Model):
+    """The holiday calendar (节假日与调休): a day off on a weekday, or a working weekend day.
+    Working-day deadlines skip the days off and count the make-up days (``cases.workdays``);
+    the ``FENGQIAO_HOLIDAYS`` / ``FENGQIAO_WORKDAYS`` settings still add to it."""
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("休息日")
+        WORKDAY = "workday", _("调休上班日")
+
+    day = models.DateField(_("日期"), unique=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices, default=Kind.HOLIDAY)
+    name = models.CharField(_("名称"), max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["day"]
+        verbose_name = _("节假日")
+        verbose_name_plural = _("节假日")
+
+    def __str__(self):
+        return f"{self.day:%Y-%m-%d} {self.get_kind_display()} {self.name}".strip()
 
 
 class Case(DeadlineTracked, ScopedModel):
@@ -213,6 +242,9 @@ class Case(DeadlineTracked, ScopedModel):
     # The nearest open deadline (for "my queue" sorting and countdowns) and the handling one.
     # next_due_at (DeadlineTracked): the nearest open deadline, kept by the kernel.
     handle_due_at = models.DateTimeField(_("办结时限"), null=True, blank=True)
+    # The category's deadline rule when the case was reported ({"version": n, "deadlines": {...}}):
+    # every deadline of the case is computed from it, so later edits affect only new cases.
+    deadline_rule = models.JSONField(null=True, blank=True, editable=False)
     on_time = models.BooleanField(null=True, blank=True)
     rejected_reason = models.CharField(max_length=300, blank=True)
     result = models.TextField(_("处置结果"), blank=True)

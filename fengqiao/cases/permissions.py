@@ -39,6 +39,12 @@ ROLE_PERMISSIONS = {
         "cases.view_figures",
         "cases.view_supervisioncard",
     ],
-    # The three admin roles get nothing here (三员分立); categories are reference data edited by
-    # a superuser in admin.
+    # 三员分立: the system administrator keeps the reference data (categories and their deadline
+    # rules, dispatch rules, the holiday calendar) on the settings pages; no business records.
+    "system_admin": [
+        f"cases.{verb}_{model}"
+        for model in ("category", "dispatchrule", "holiday")
+        for verb in ("add", "change", "view", "delete")
+        if not (model == "category" and verb == "delete")
+    ],
 }

@@ -99,11 +99,17 @@ def due_after(start, span):
     return start + span
 
 
-def deadline_spec(category, urgency, kind):
-    override = (category.deadlines or {}).get(urgency, {}) if category else {}
+def deadline_spec(category, urgency, kind, rule=None):
+    """The span of deadline ``kind``: the category's override for the urgency, then a flat
+    override, then the urgency default. ``rule`` (a case's ``deadline_rule``) replaces the
+    category's current deadlines: a case keeps the rule version it started with."""
+    deadlines = rule.get("deadlines") if isinstance(rule, dict) else None
+    if deadlines is None:
+        deadlines = (category.deadlines or {}) if category else {}
+    override = deadlines.get(urgency, {}) if isinstance(deadlines, dict) else {}
     if not isinstance(override, dict):
         override = {}
-    flat = (category.deadlines or {}) if category else {}
+    flat = deadlines if isinstance(deadlines, dict) else {}
     value = override.get(kind) or (flat.get(kind) if isinstance(flat.get(kind), str) else None)
     value = value or DEFAULT_DEADLINES.get(urgency, {}).get(kind)
     return parse_span(value) if value else None
@@ -550,7 +556,9 @@ class CaseFlow(Workflow):
 
     # -- deadlines -----------------------------------------------------------------------
     def deadline_due(self, record, kind, now):
-        span = deadline_spec(record.category, record.urgency, kind)
+        span = deadline_spec(
+            record.category, record.urgency, kind, getattr(record, "deadline_rule", None)
+        )
         return due_after(now, span) if span is not None else None
 
     def deadline_policy(self, record, kind):

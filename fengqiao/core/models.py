@@ -281,3 +281,36 @@ class PeriodicJob(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class SettingVersion(AppendOnlyModel):
+    """One saved version of a setting staff can change (a category and its deadlines, a dispatch
+    rule, a dispute type, a holiday, a notification template): the full record as saved, who saved
+    it and when. Append-only; ``core.versioning.save`` writes it with the record and the audit row.
+    A case keeps the version of its category's deadline rule it started with (``Case.deadline_rule``)."""
+
+    target_type = models.CharField(max_length=100)
+    target_id = models.CharField(max_length=64)
+    version = models.PositiveIntegerField()
+    data = models.JSONField(default=dict, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("设置版本")
+        verbose_name_plural = _("设置版本")
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target_type", "target_id", "version"], name="setting_version_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="setting_version_target")]
+
+    def __str__(self):
+        return f"{self.target_type}:{self.target_id} v{self.version}"

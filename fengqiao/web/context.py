@@ -12,6 +12,7 @@ NAVIGATION = [
     ("web:inbox", _("消息"), None),
     ("web:audit", _("审计日志"), "core.view_auditevent"),
     ("web:role_requests", _("授权审批"), "org.approve_rolerequest"),
+    ("web:settings", _("系统设置"), "cases.view_category"),
 ]
 
 

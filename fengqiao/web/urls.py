@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import settings_views, views
 
 app_name = "web"
 
@@ -13,5 +13,14 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
     path("role-requests/", views.role_requests, name="role_requests"),
     path("role-requests/<int:pk>/decide/", views.role_request_decide, name="role_request_decide"),
+    path("settings/", settings_views.index, name="settings"),
+    path("settings/<slug:section>/", settings_views.section_list, name="settings_list"),
+    path("settings/<slug:section>/new/", settings_views.edit, name="settings_add"),
+    path("settings/<slug:section>/<int:pk>/", settings_views.edit, name="settings_edit"),
+    path(
+        "settings/<slug:section>/<int:pk>/delete/",
+        settings_views.delete,
+        name="settings_delete",
+    ),
     path("reveal/<str:model_label>/<int:pk>/<str:field>/", views.reveal, name="reveal"),
 ]

@@ -181,6 +181,7 @@ def report(
         client_id=key,
         created_by=actor if staff else None,
         reported_at=now,
+        deadline_rule=category.deadline_rule(),
     )
     case.reporter_name = reporter_name
     case.reporter_phone = reporter_phone
