@@ -42,7 +42,8 @@ def test_admin_changes_a_deadline_next_report_gets_it(chromium, live_server, cou
 
     # 1. The system administrator opens 系统设置 → 事件类别与时限 → 噪音扰民.
     admin = _sign_in(chromium, live_server, users["system_admin"], second_factor=True)
-    admin.click("nav >> text=系统设置")
+    admin.click("nav summary >> text=系统管理")  # the administration menu
+    admin.click("nav .menu-items >> text=系统设置")
     admin.click("#settings-categories")
     admin.wait_for_selector("#settings-list")
     shot(admin, "settings-1-categories")

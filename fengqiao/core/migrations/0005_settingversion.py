@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0003_append_only'),
+        ('core', '0004_apikey_role_place'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
