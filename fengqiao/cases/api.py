@@ -8,17 +8,19 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import PaginationBase, paginate
 
 from fengqiao.core.authz import authorize_api, require_perm
-from fengqiao.core.errors import ServiceError
+from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.core.workflow import timeline
 from fengqiao.insights import figures
 from fengqiao.org.models import Place
 
-from . import services
+from . import services, triage
 from .actions import registry
-from .models import Case, Category
+from .models import Case, Category, PendingReport
 from .presenters import CASES, transition_label
 
 router = Router(tags=["cases"])
+
+PENDING = PendingReport.objects.select_related("category", "place")
 
 
 class QueuePagination(PaginationBase):
@@ -113,9 +115,15 @@ class CaseDetailOut(CaseOut):
 
 
 class CaseIn(Schema):
+    """A report. Its location: ``grid`` (a grid code), else the grid containing ``lat``/``lng``;
+    a report that cannot be placed in a grid (only ``location_text`` / ``address_id``, a point
+    between grids) is accepted into the county's triage queue (待定位, answer 202). Only a point
+    outside the whole jurisdiction is a 400."""
+
     client_id: str | None = None
     category: str
-    grid: str
+    grid: str = ""
+    address_id: str = ""
     description: str
     location_text: str = ""
     lat: float | None = None
@@ -133,6 +141,59 @@ class CreatedOut(Schema):
     state: str
     tracking_code: str
     created: bool
+
+
+class PendingOut(Schema):
+    """A report waiting in the county's triage queue (待定位): no personal data."""
+
+    id: int
+    token: str
+    state: str
+    category: str
+    category_name: str
+    urgency: str
+    source: str
+    description: str
+    location_text: str
+    address_id: str
+    lat: float | None
+    lng: float | None
+    county_code: str
+    reported_at: datetime
+    case_id: int | None
+
+    @staticmethod
+    def resolve_token(obj):
+        return str(obj.uid)
+
+    @staticmethod
+    def resolve_category(obj):
+        return obj.category.code
+
+    @staticmethod
+    def resolve_category_name(obj):
+        return obj.category.name
+
+    @staticmethod
+    def resolve_county_code(obj):
+        return obj.place.code
+
+
+class HeldOut(Schema):
+    """202: accepted into the triage queue; the case is made when a dispatcher places it."""
+
+    pending_id: int
+    token: str
+    state: str
+    created: bool
+
+
+class PlaceIn(Schema):
+    """A grid code, or a point (the grid containing it)."""
+
+    grid: str = ""
+    lat: float | None = None
+    lng: float | None = None
 
 
 class EntryOut(Schema):
@@ -202,13 +263,31 @@ def list_cases(
     return rows.order_by("next_due_at", "id")
 
 
-@router.post("/", response={200: CreatedOut, 201: CreatedOut})
+@router.post("/", response={200: CreatedOut, 201: CreatedOut, 202: HeldOut})
 def create_case(request, payload: CaseIn):
-    """Report a case. ``client_id`` makes retries safe: the same id gives back the same case."""
+    """Report a case. ``client_id`` makes retries safe: the same id gives back the same case.
+
+    201 (200 for a replay): the case. 202: accepted into the county's triage queue (待定位), no
+    grid could be found for it; ``GET /triage`` lists the queue, ``POST /triage/{id}/place``
+    places it and the case is made."""
     require_perm(request.user, "cases.add_case")
-    grid = Place.objects.filter(code=payload.grid, level=Place.Level.GRID).first()
-    if grid is None:
-        raise ServiceError(_("网格不存在：%(g)s") % {"g": payload.grid[:30]}, code="invalid_place")
+    if (
+        payload.grid
+        and not Place.objects.filter(code=payload.grid[:24], level=Place.Level.GRID).exists()
+    ):
+        raise ServiceError(
+            _("网格不存在：%(g)s") % {"g": payload.grid[:30]},
+            code="invalid_place",
+            details={"field": "grid"},
+        )
+    if not (payload.grid or payload.address_id or payload.location_text.strip()) and (
+        payload.lat is None
+    ):
+        raise ServiceError(
+            _("需要提供位置：网格、经纬度、地址或地址编码"),
+            code="invalid_location",
+            details={"field": "grid"},
+        )
     api_key = getattr(request, "api_key", None)
     channel = f"k{api_key.pk}" if api_key is not None else f"u{request.user.pk}"
     if payload.source not in (
@@ -221,8 +300,9 @@ def create_case(request, payload: CaseIn):
         "patrol",
     ):
         raise ServiceError(_("未知的来源"), code="invalid_source", details={"field": "source"})
-    case, created = services.report(
-        place=grid,
+    result = triage.intake(
+        grid_code=payload.grid,
+        address_id=payload.address_id,
         category=payload.category,
         description=payload.description,
         source=payload.source,
@@ -237,6 +317,15 @@ def create_case(request, payload: CaseIn):
         anonymous=payload.anonymous,
         urgency=payload.urgency,
     )
+    if result.case is None:
+        held = {
+            "pending_id": result.pending.pk,
+            "token": str(result.pending.uid),
+            "state": result.pending.state,
+            "created": result.created,
+        }
+        return Status(202, held)
+    case, created = result.case, result.created
     body = {
         "id": case.pk,
         "number": case.number,
@@ -275,6 +364,37 @@ def get_figures(request, start: date, end: date, by: str = "department"):
         "total": figures.compute(rows, start, end, by=None)[0],
         "rows": figures.compute(rows, start, end, by=by),
     }
+
+
+@router.get("/triage", response=list[PendingOut])
+@paginate(QueuePagination)
+def list_triage(request):
+    """待定位: the reports of the caller's counties that wait to be placed, oldest first."""
+    require_perm(request.user, "cases.accept_case")
+    return triage.queue(request.user)
+
+
+@router.get("/triage/{pending_id}", response=PendingOut)
+def get_pending(request, pending_id: int):
+    return authorize_api(request, PENDING, pending_id, perm="cases.accept_case")
+
+
+@router.post("/triage/{pending_id}/place", response=CaseDetailOut)
+def place_pending(request, pending_id: int, payload: PlaceIn):
+    """Place a report of the triage queue: ``grid`` (a grid code), or ``lat``/``lng`` (the grid
+    containing the point). The case is made and the normal flow starts; placing twice is 409."""
+    pending = authorize_api(request, PENDING, pending_id, perm="cases.accept_case")
+    grid = None
+    if payload.grid:
+        grid = Place.objects.restrict(request.user).filter(code=payload.grid[:24]).first()
+        if grid is None:
+            raise NotFound(_("网格不存在或不在您的辖区内"))
+    elif (payload.lat is None) != (payload.lng is None) or payload.lat is None:
+        raise ServiceError(
+            _("请选择网格或给出坐标"), code="invalid_place", details={"field": "grid"}
+        )
+    case = triage.place(pending, request.user, grid=grid, lat=payload.lat, lng=payload.lng)
+    return _after_action(request, case.pk, case)
 
 
 @router.get("/{case_id}", response=CaseDetailOut)

@@ -430,6 +430,11 @@ class PendingReport(ScopedModel):
     placed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # a staff member who entered the report (JSON API, hotline, the assistant's hand-over); None
+    # for a resident's or an Open311 client's report
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["reported_at", "id"]

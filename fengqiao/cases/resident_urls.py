@@ -5,6 +5,8 @@ from . import resident_views as views
 app_name = "resident"
 
 urlpatterns = [
+    path("report/", views.report, name="report_any"),
+    path("p/<uuid:token>/", views.pending, name="pending"),
     path("g/<str:grid_code>/", views.report, name="report"),
     path("g/<str:grid_code>/qr.png", views.qr_png, name="qr"),
     re_path(r"^g/(?P<grid_code>[^/]+)/poster\.(?P<fmt>pdf|png)$", views.poster, name="poster"),

@@ -17,9 +17,9 @@ from fengqiao.core.models import Attachment
 from fengqiao.core.throttle import Throttle, client_ip
 from fengqiao.org.models import Place
 
-from . import conf, posters, services, uploads
+from . import conf, posters, services, triage, uploads
 from .forms import ReportForm, TrackForm
-from .models import Case
+from .models import Case, PendingReport
 from .presenters import map_context, public_timeline
 
 # Tracking codes are short (6–12 letters and digits): wrong codes from one address are throttled,
@@ -48,23 +48,44 @@ def grid_url(request, grid):
     return request.build_absolute_uri(reverse("resident:report", args=[grid.code]))
 
 
+def _location(grid, data):
+    """The grid code for ``triage.intake``: the QR code's grid, unless the resident pinned a
+    point outside it (then the point decides: another grid, the triage queue, or refused)."""
+    lat, lng = data["lat"], data["lng"]
+    if grid is None:
+        return ""
+    if lat is None or lng is None or triage.contains(grid, lat, lng):
+        return grid.code
+    return ""
+
+
 @never_cache
-def report(request, grid_code):
-    grid = _grid(grid_code)
+def report(request, grid_code=None):
+    """The report form: a grid's (opened from its QR code) or the county's (``/r/report/``, no
+    grid: the point or the address decides). One rule for every channel (``cases.triage``): a
+    report no grid can be found for waits in the county's triage queue (待定位)."""
+    grid = _grid(grid_code) if grid_code else None
+    county = None if grid else triage.default_county()
+    if grid is None and county is None:
+        raise Http404
     groups = services.categories()
     form = ReportForm(request.POST or None, groups=groups)
     status = 200
     if request.method == "POST":
         if form.is_valid():
             data = form.cleaned_data
+            no_point = data["lat"] is None or data["lng"] is None
+            if grid is None and no_point and not data["location_text"].strip():
+                form.add_error("location_text", _("请填写地点，或在地图上点选位置"))
+        if form.is_valid():
             attachments, rejected = uploads.process_files(
                 request.FILES.getlist("photos"),
                 request.FILES.get("voice"),
                 keep_location=data["share_location"],
             )
             try:
-                case, created = services.report(
-                    place=grid,
+                result = triage.intake(
+                    grid_code=_location(grid, data),
                     category=data["category"],
                     description=data["description"],
                     source=Case.Source.RESIDENT,
@@ -80,25 +101,47 @@ def report(request, grid_code):
                 )
             except ServiceError as exc:
                 field = exc.details.get("field")
+                if field == "lat":
+                    field = "location_text"
                 form.add_error(field if field in form.fields else None, exc.message)
             else:
-                if not created:
+                if not result.created:
                     messages.info(request, _("这份反映已经提交过了，无需重复提交。"))
                 for item in rejected:
                     messages.warning(request, _("文件未采用：%(item)s") % {"item": item})
-                if created:
+                if result.case is None:
+                    return redirect("resident:pending", token=result.pending.uid)
+                if result.created:
                     messages.success(request, _("提交成功！请记下您的查询码。"))
-                return redirect("resident:track", code=case.tracking_code)
+                return redirect("resident:track", code=result.case.tracking_code)
         status = 400
+    if grid is not None:
+        shown = [grid]
+    else:
+        shown = Place.objects.filter(level=Place.Level.GRID, path__startswith=county.path)
+        shown = shown.exclude(boundary=None).order_by("path")[:500]
     context = {
         "grid": grid,
+        "county": county,
         "form": form,
         "max_photos": conf.MAX_PHOTOS,
         "max_voice_seconds": conf.MAX_VOICE_SECONDS,
         "anonymous_codes": [c.code for c in services.leaf_categories() if c.allow_anonymous],
-        **map_context([grid]),
+        **map_context(shown),
     }
     return render(request, "cases/resident_report.html", context, status=status)
+
+
+@never_cache
+def pending(request, token):
+    """A report waiting in the triage queue (待定位): its token (an unguessable uuid, the
+    resident's capability) leads to the tracking page once a dispatcher placed it."""
+    row = PendingReport.objects.filter(uid=token).select_related("case").first()
+    if row is None:
+        raise Http404
+    if row.case_id is not None:
+        return redirect("resident:track", code=row.case.tracking_code)
+    return render(request, "cases/resident_pending.html", {"pending": row})
 
 
 def qr_png(request, grid_code):

@@ -10,13 +10,14 @@ the normal flow starts. Only a point outside the whole jurisdiction is refused.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.core import caching
+from fengqiao.core import caching, pii
 from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from fengqiao.core.models import Attachment
 from fengqiao.core.workflow import append_timeline, timeline
@@ -101,6 +102,12 @@ def grid_at(lat, lng):
     return None
 
 
+def contains(place, lat, lng):
+    """Whether ``place``'s own boundary contains the point."""
+    shape = _shape(place)
+    return shape is not None and _hit(shape, lat, lng)
+
+
 def default_county():
     """The county whose triage queue takes reports with no usable point."""
     code = getattr(settings, "FENGQIAO_TRIAGE_COUNTY", "") or ""
@@ -174,6 +181,12 @@ def _validate(category, *, description, description_required, reporter_phone, an
     phone = services.clean_text(reporter_phone, field=_("电话"), max_length=30)
     if phone and any_phone and not services.LOOSE_PHONE_RE.match(phone):
         raise ServiceError(_("电话号码格式不正确"), code="invalid_phone")
+    if not any_phone:
+        phone = pii.normalise(phone, "phone")
+        if phone and not pii.valid_phone(phone):
+            raise ServiceError(
+                _("手机号格式不正确"), code="invalid_phone", details={"field": "reporter_phone"}
+            )
     if anonymous and not category.allow_anonymous:
         raise ServiceError(_("该类事件不能匿名反映"), code="anonymous_not_allowed")
     if not anonymous and not phone and not category.allow_anonymous and not staff:
@@ -187,12 +200,30 @@ def _validate(category, *, description, description_required, reporter_phone, an
     return description, phone
 
 
+def _staff(actor):
+    return actor is not None and getattr(actor, "is_authenticated", False)
+
+
 def hold(*, county, category, description, source, channel, client_id=None, location_text="",
          address_id="", lat=None, lng=None, reporter_name="", reporter_phone="",
          reporter_email="", anonymous=False, urgency=None, attachments=(),
-         description_required=True, any_phone=False):  # fmt: skip
+         description_required=True, any_phone=False, actor=None):  # fmt: skip
     """Accept a report that has no grid into ``county``'s triage queue. Returns (pending, created);
-    a replay of ``client_id`` returns the first one (or the case it became)."""
+    a replay of ``client_id`` returns the first one (or the case it became).
+
+    ``actor`` is the staff member entering it (JSON API, hotline, the assistant's hand-over) or
+    None for a resident or an Open311 client; staff need ``cases.add_case`` and a jurisdiction
+    in the county."""
+    staff = _staff(actor)
+    if staff:
+        if not actor.has_perm("cases.add_case"):
+            raise Forbidden(_("您没有登记事件的权限"))
+        if not (
+            actor.covers(county) or any(p.startswith(county.path) for p in actor.scope_paths())
+        ):
+            raise NotFound(_("该位置不在您的辖区内"))
+    if isinstance(category, str):
+        category = services.category_by_code(category)
     client_id = str(client_id or "").strip()
     if client_id and not services.CLIENT_ID_RE.match(client_id):
         raise ServiceError(_("提交编号格式不正确"), code="invalid_client_id")
@@ -208,6 +239,7 @@ def hold(*, county, category, description, source, channel, client_id=None, loca
         anonymous=anonymous,
         urgency=urgency,
         any_phone=any_phone,
+        staff=staff,
     )
     pending = PendingReport(
         place=county,
@@ -222,6 +254,7 @@ def hold(*, county, category, description, source, channel, client_id=None, loca
         lat=lat,
         lng=lng,
         anonymous=bool(anonymous),
+        created_by=actor if staff else None,
     )
     if not anonymous:
         pending.reporter_name = services.clean_text(reporter_name, field=_("姓名"), max_length=50)
@@ -235,7 +268,8 @@ def hold(*, county, category, description, source, channel, client_id=None, loca
             append_timeline(
                 pending,
                 "report",
-                actor_name=_("反映人"),
+                actor=actor if staff else None,
+                actor_name="" if staff else _("反映人"),
                 to_state=pending.state,
                 note=description,
                 data={"source": source},
@@ -257,6 +291,71 @@ def hold(*, county, category, description, source, channel, client_id=None, loca
             return existing, False
         raise
     return pending, True
+
+
+class Intake(NamedTuple):
+    """What a channel's report became: a case (placed at once), or a report waiting in the
+    triage queue (``pending``; ``case`` is set once a dispatcher placed it)."""
+
+    case: Case | None
+    pending: PendingReport | None
+    created: bool
+
+
+def intake(*, category, source, grid_code="", address_id="", lat=None, lng=None, actor=None,
+           channel=None, client_id=None, location_text="", share_location=False,
+           **fields):  # fmt: skip
+    """One rule for every channel (the JSON API, the resident form, the assistant's hand-over;
+    Open311 does the same with its own answers): a named grid, or the grid containing the point,
+    gets the case at once (``services.report``); a report that cannot be placed in a grid (an
+    address only, a point between grid polygons, an address id that is not a grid code, no
+    location at all) is accepted into its county's triage queue (``hold``). Only a point
+    outside the whole jurisdiction (or an unknown grid code) is a ServiceError.
+
+    ``fields`` are passed on: description, reporter_name, reporter_phone, reporter_email,
+    anonymous, urgency, attachments, description_required, any_phone."""
+    if (lat is None) != (lng is None):
+        raise ServiceError(_("经纬度需同时填写"), code="invalid_location", details={"field": "lat"})
+    for value, low, high, name in ((lat, -90, 90, "lat"), (lng, -180, 180, "lng")):
+        if value is not None:
+            try:
+                ok = low <= float(value) <= high
+            except (TypeError, ValueError):
+                ok = False
+            if not ok or math.isnan(float(value)):
+                raise ServiceError(
+                    _("坐标超出范围"), code="invalid_location", details={"field": name}
+                )
+    lat = float(lat) if lat is not None else None
+    lng = float(lng) if lng is not None else None
+    staff = _staff(actor)
+    if channel is None:
+        channel = f"u{actor.pk}" if staff else "r"
+    client_key = str(client_id or "").strip()
+    if client_key:
+        earlier = PendingReport.objects.filter(channel=channel, client_id=client_key).first()
+        if earlier is not None:  # a replay of a report that went to the triage queue
+            return Intake(earlier.case, earlier, False)
+    grid, county = locate(grid_code=grid_code, address_id=address_id, lat=lat, lng=lng)
+    common = dict(
+        category=category,
+        source=source,
+        channel=channel,
+        client_id=client_id,
+        location_text=location_text,
+        lat=lat,
+        lng=lng,
+        **fields,
+    )
+    if grid is not None:
+        case, created = services.report(
+            place=grid, actor=actor, share_location=share_location, **common
+        )
+        return Intake(case, None, created)
+    if not location_text and address_id:
+        common["location_text"] = str(address_id)[:200]
+    pending, created = hold(county=county, address_id=address_id, actor=actor, **common)
+    return Intake(pending.case, pending, created)
 
 
 def queue(user):
@@ -322,6 +421,7 @@ def place(pending, actor, *, grid=None, lat=None, lng=None):
             attachments=files,
             description_required=False,
             any_phone=True,
+            entered_by=row.created_by,
         )
         Case.objects.filter(pk=case.pk).update(reported_at=row.reported_at)
         now = timezone.now()

@@ -66,6 +66,10 @@ SCOPED = [
             # POST only; a report of the county's triage queue out of scope → 404:
             # tests/cases/test_triage.py::test_out_of_scope_place_is_404.
             "cases:triage_place",
+            # A county's triage queue through the API: a grid's dispatcher neither reads nor places
+            # a report of the county's queue (404): test_triage.py::test_triage_api_lists_and_places.
+            "/api/v1/cases/triage/{pending_id}",
+            "/api/v1/cases/triage/{pending_id}/place",
             "/api/v1/cases/{case_id}",
             "/api/v1/cases/{case_id}/timeline",
             # POST only, one operation per action of cases.actions.registry; out of scope → 404
@@ -75,6 +79,9 @@ SCOPED = [
             # on the poster) and the tracking code / Open311 key is the capability. Their own
             # checks are tested in tests/cases/test_resident.py and test_open311.py.
             "resident:report",
+            "resident:report_any",  # the county's form: no id at all
+            # a report in the triage queue: its uuid token is the capability (test_triage.py)
+            "resident:pending",
             "resident:qr",
             "resident:poster",
             "resident:track",

@@ -100,6 +100,7 @@ def report(
     now=None,
     description_required=True,
     any_phone=False,
+    entered_by=None,
 ):
     """Create a case (采集建档). Returns (case, created). A replay of ``client_id`` returns the
     case the first submission made, unchanged.
@@ -108,6 +109,9 @@ def report(
     resident; staff need ``cases.add_case`` and the place in their jurisdiction.
     ``any_phone`` accepts any international number (checked loosely, stored as given; Open311);
     ``description_required=False`` lets a report through without a description (Open311).
+    ``entered_by`` is the staff member who entered a report that waited in the triage queue (its
+    placing dispatcher checked the grid): it is the case's ``created_by`` and, like any staff
+    entry, needs no phone.
     """
     now = now or timezone.now()
     if source not in Case.Source.values:
@@ -157,7 +161,7 @@ def report(
                 details={"field": "anonymous"},
             )
         reporter_name, reporter_phone, reporter_email = "", "", ""
-    elif not reporter_phone and not category.allow_anonymous and not staff:
+    elif not reporter_phone and not category.allow_anonymous and not staff and not entered_by:
         raise ServiceError(
             _("“%(name)s”类事件需要留下联系电话") % {"name": category.name},
             code="phone_required",
@@ -179,7 +183,7 @@ def report(
         share_location=bool(share_location),
         anonymous=anonymous,
         client_id=key,
-        created_by=actor if staff else None,
+        created_by=actor if staff else entered_by,
         reported_at=now,
         deadline_rule=category.deadline_rule(),
     )
