@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0007_pending_report'),
+        ('cases', '0008_settings_versioned'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
