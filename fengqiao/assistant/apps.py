@@ -10,14 +10,18 @@ class AssistantConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_delete, post_save
 
+        from fengqiao.core.workflow import on_transition
         from fengqiao.web.context import NAVIGATION
 
+        from .following import follow_case
         from .models import Category, StandardAnswer
 
         for model in (StandardAnswer, Category):
             uid = f"fengqiao.assistant.answers.{model.__name__}"
             post_save.connect(_answers_changed, sender=model, dispatch_uid=f"{uid}.save")
             post_delete.connect(_answers_changed, sender=model, dispatch_uid=f"{uid}.delete")
+
+        on_transition("cases.case", follow_case)
 
         entries = [
             ("assistant:handoffs", _("转人工咨询"), "assistant.view_handoff"),

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.cases import services as cases_services
+from fengqiao.cases.workflow import CONSULTATION_OPEN
 from fengqiao.core import audit, caching, notifications, pii
 from fengqiao.core.authz import require_perm
 from fengqiao.core.errors import Forbidden, ServiceError
@@ -461,13 +462,33 @@ def _consultation_case(handoff, place) -> str:
     return case.tracking_code
 
 
+def handoff_places():
+    """The grids a resident may pick when the chat was opened without one (the plain link)."""
+    from fengqiao.org.models import Place
+
+    return list(
+        Place.objects.filter(level=Place.Level.GRID)
+        .select_related("parent__parent")
+        .order_by("path")
+    )
+
+
 @transaction.atomic
 def request_handoff(question: str, place, *, contact="", assistant_answer="") -> Handoff:
-    """转人工: queue the question for the community officer(s) of the resident's grid and tell them."""
+    """转人工: queue the question for the community officer(s) of the resident's grid and tell them.
+
+    The resident gets the tracking code of the 咨询 case (``handoff.case_ref``): the officer's
+    reply shows on its tracking page. Without a grid the resident is asked for one."""
+    from fengqiao.org.models import Place
+
     if not question or not question.strip():
         raise ServiceError(_("问题不能为空"))
-    if place is None:
-        raise ServiceError(_("缺少所在网格"))
+    if place is None or place.level != Place.Level.GRID:
+        raise ServiceError(
+            _("请选择您所在的网格（社区），以便转给当地的社区民警"),
+            code="grid_required",
+            details={"field": "grid"},
+        )
     handoff = Handoff.objects.create(
         place=place,
         question=question.strip()[:MAX_TEXT],
@@ -490,15 +511,28 @@ def request_handoff(question: str, place, *, contact="", assistant_answer="") ->
     return handoff
 
 
+def _case_of(handoff):
+    from fengqiao.cases.models import Case
+
+    if not handoff.case_ref:
+        return None
+    return Case.objects.filter(tracking_code=handoff.case_ref).first()
+
+
 @transaction.atomic
 def answer_handoff(handoff: Handoff, reply: str, *, actor) -> Handoff:
+    """The officer's reply: kept on the hand-off, and it answers (resolves) the 咨询 case, so the
+    resident reads it on the case's tracking page and the dispatcher no longer sees it waiting."""
     require_perm(actor, "assistant.change_handoff")
     handoff = Handoff.objects.select_for_update().get_scoped(actor, "change", pk=handoff.pk)
-    if not reply.strip():
+    if not isinstance(reply, str) or not reply.strip():
         raise ServiceError(_("答复不能为空"))
     handoff.reply = reply.strip()[:MAX_TEXT]
     handoff.status = Handoff.Status.ANSWERED
     handoff.save(update_fields=["reply", "status"])
+    case = _case_of(handoff)
+    if case is not None and case.state in CONSULTATION_OPEN:
+        cases_services.answer_consultation(case, actor, data={"result": handoff.reply})
     audit.record("assistant.answer_handoff", user=actor, target=handoff)
     return handoff
 

@@ -37,11 +37,17 @@ def _shown(answer: str) -> str:
     return answer.replace("\n" + BASIS_PREFIX, "\n" + _(BASIS_PREFIX))
 
 
+def _places(grid):
+    """The grids to pick from when the chat has no grid (the plain link), else nothing."""
+    return [] if grid is not None else services.handoff_places()
+
+
 def chat(request):
+    grid = _grid(request.GET.get("grid"))
     return render(
         request,
         "assistant/chat.html",
-        {"grid": _grid(request.GET.get("grid")), "ai_label": _(AI_LABEL)},
+        {"grid": grid, "ai_label": _(AI_LABEL)},
     )
 
 
@@ -53,27 +59,40 @@ def chat_ask(request):
         result = services.ask(question)
     except ServiceError as exc:
         return render(request, "assistant/_reply.html", {"error": exc.message}, status=400)
+    # the grid code goes on to the hand-off form as given (checked there); without one the form
+    # asks for the place
+    grid_code = request.POST.get("grid", "")[:24]
     ctx = {
         "question": question,
         "result": result,
         "answer": _shown(result.answer),
         "ai_label": _(AI_LABEL),
-        "grid": request.POST.get("grid", ""),
+        "grid": grid_code,
+        "places": [] if grid_code else services.handoff_places(),
     }
     return render(request, "assistant/_reply.html", ctx)
 
 
 @require_POST
 def chat_handoff(request):
+    """转人工. Without a grid (the plain chat link) the form asks for one; an error re-renders the
+    form with its message (static/assistant/chat.js lets htmx show 4xx answers)."""
     grid = _grid(request.POST.get("grid"))
+    question = request.POST.get("question", "")
+    contact = request.POST.get("contact", "")
     services.HANDOFFS.consume(client_ip(request))
     try:
-        services.request_handoff(
-            request.POST.get("question", ""), grid, contact=request.POST.get("contact", "")
-        )
+        handoff = services.request_handoff(question, grid, contact=contact)
     except ServiceError as exc:
-        return render(request, "assistant/_handoff.html", {"error": exc.message}, status=400)
-    return render(request, "assistant/_handoff.html", {"ok": True})
+        ctx = {
+            "error": exc.message,
+            "question": question,
+            "contact": contact,
+            "grid": grid.code if grid else "",
+            "places": _places(grid),
+        }
+        return render(request, "assistant/_handoff.html", ctx, status=400)
+    return render(request, "assistant/_handoff.html", {"ok": True, "handoff": handoff})
 
 
 # ------------------------------------------------------------------------------------------ staff
@@ -82,6 +101,15 @@ def chat_handoff(request):
 # Alerts and hand-offs: the record in the user's jurisdiction (404 otherwise), via core.authz.
 ALERTS = Alert.objects.select_related("place__parent")
 HANDOFFS = Handoff.objects.select_related("place__parent")
+
+
+def _linked_case(user, tracking_code):
+    """The case a hand-off or alert became, when the user may open it (else only the code)."""
+    from fengqiao.cases.models import Case
+
+    if not tracking_code or not user.has_perm("cases.view_case"):
+        return None
+    return Case.objects.restrict(user).filter(tracking_code=tracking_code).first()
 
 
 @authorize(perm="assistant.view_standardanswer")
@@ -269,13 +297,21 @@ def alert_detail(request, alert):
         try:
             if action == "case":
                 alert = services.alert_to_case(alert, actor=request.user)
-                messages.success(request, _("已转为事件 %(ref)s") % {"ref": alert.case_ref})
+                case = _linked_case(request.user, alert.case_ref)
+                messages.success(
+                    request,
+                    _("已转为事件 %(ref)s") % {"ref": case.number if case else alert.case_ref},
+                )
             elif action == "dismiss":
                 services.dismiss_alert(alert, actor=request.user)
         except ServiceError as exc:
             messages.error(request, exc.message)
         return redirect("assistant:alert", pk=pk)
-    return render(request, "assistant/alert_detail.html", {"alert": alert})
+    return render(
+        request,
+        "assistant/alert_detail.html",
+        {"alert": alert, "case": _linked_case(request.user, alert.case_ref)},
+    )
 
 
 @authorize(perm="assistant.view_handoff")
@@ -297,5 +333,9 @@ def handoff_detail(request, handoff):
     return render(
         request,
         "assistant/handoff_detail.html",
-        {"handoff": handoff, "can_reveal": request.user.has_perm("core.reveal_personal_data")},
+        {
+            "handoff": handoff,
+            "case": _linked_case(request.user, handoff.case_ref),
+            "can_reveal": request.user.has_perm("core.reveal_personal_data"),
+        },
     )

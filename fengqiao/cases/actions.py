@@ -103,6 +103,7 @@ SERVICES = {
     "verify": (_service(services.verify), VerifyData),
     "return_visit": (_service(services.return_visit), SatisfactionData),
     "spawn_dispute": (_service(services.spawn_action), SpawnData),
+    "answer": (_service(services.answer_consultation), ResultData),
 }
 # Moves the resident makes with the tracking code, and the one the dispute link makes.
 NOT_STAFF = {"add_info", "confirm", "rate", "dispute_settled"}

@@ -16,8 +16,9 @@ def qr_svg(url, scale=4) -> str:
     return segno.make(url, error="m", micro=False).svg_inline(scale=scale)
 
 
-def poster_png(grid, url) -> bytes:
-    """A portrait poster: title, grid name, the code, the address underneath."""
+def poster_png(grid, url, assistant_url="") -> bytes:
+    """A portrait poster: title, grid name, the code, the address underneath (and the
+    assistant's address: residents' questions, with a hand-off to the community officer)."""
     from PIL import Image, ImageDraw, ImageFont
 
     qr = Image.open(io.BytesIO(qr_png(url, scale=14))).convert("RGB")
@@ -37,6 +38,8 @@ def poster_png(grid, url) -> bytes:
         _("扫码反映，凭查询码跟踪办理进度并评价"),
         url,
     ]
+    if assistant_url:
+        lines += [_("有疑问？问智能助手（可转社区民警）"), assistant_url]
     for index, line in enumerate(lines):
         _centre(draw, width, 1300 + index * 70, line, font_small, "black")
     out = io.BytesIO()
@@ -63,7 +66,7 @@ def _centre(draw, width, y, text, font, fill):
     draw.text(((width - (box[2] - box[0])) / 2, y), text, font=font, fill=fill)
 
 
-def poster_pdf(grid, url) -> bytes:
+def poster_pdf(grid, url, assistant_url="") -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfbase import pdfmetrics
@@ -101,6 +104,11 @@ def poster_pdf(grid, url) -> bytes:
         y -= 24
     pdf.setFont("Helvetica", 11)
     pdf.drawCentredString(width / 2, y - 6, url)
+    if assistant_url:
+        pdf.setFont("STSong-Light", 14)
+        pdf.drawCentredString(width / 2, y - 40, _("有疑问？问智能助手（可转社区民警）"))
+        pdf.setFont("Helvetica", 11)
+        pdf.drawCentredString(width / 2, y - 60, assistant_url)
     pdf.showPage()
     pdf.save()
     return out.getvalue()

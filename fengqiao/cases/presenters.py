@@ -55,6 +55,8 @@ def public_timeline(case):
             "report",
             "add_info",
             "resolve",
+            "answer",
+            "request_reopen",
             "dispute_settled",
             "reject",
             "merge",

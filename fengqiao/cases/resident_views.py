@@ -149,13 +149,18 @@ def qr_png(request, grid_code):
     return HttpResponse(posters.qr_png(grid_url(request, grid)), content_type="image/png")
 
 
+def assistant_url(request, grid):
+    return request.build_absolute_uri(f"{reverse('assistant:chat')}?grid={grid.code}")
+
+
 def poster(request, grid_code, fmt):
     grid = _grid(grid_code)
     url = grid_url(request, grid)
+    chat = assistant_url(request, grid)
     if fmt == "pdf":
-        response = HttpResponse(posters.poster_pdf(grid, url), content_type="application/pdf")
+        response = HttpResponse(posters.poster_pdf(grid, url, chat), content_type="application/pdf")
     else:
-        response = HttpResponse(posters.poster_png(grid, url), content_type="image/png")
+        response = HttpResponse(posters.poster_png(grid, url, chat), content_type="image/png")
     response["Content-Disposition"] = f'inline; filename="poster-{grid.code}.{fmt}"'
     return response
 

@@ -134,6 +134,8 @@ PUBLIC_TRANSITIONS = {
     "add_info",
     "confirm",
     "dispute_settled",
+    "answer",
+    "request_reopen",
 }
 
 
@@ -317,6 +319,27 @@ def _may_spawn_dispute(case, move):
         "disputes.register_dispute"
     ):
         raise Forbidden(_("您没有将事件转为矛盾纠纷调解的权限"))
+
+
+# 咨询 (a resident's question handed off by the assistant): answered by an officer, which resolves
+# it; the reporter confirms on the tracking page (or a verifier checks) and it closes.
+CONSULTATION_CATEGORY = "consultation"
+CONSULTATION_OPEN = ("reported", "accepted", "returned", "dispatched", "claimed", "in_progress")
+ANSWER_PERMISSIONS = ("cases.handle_case", "cases.accept_case")
+
+
+def _may_answer(case, move):
+    """答复咨询: only a 咨询 case, by whoever handles or accepts cases in its place."""
+    if case.category.code != CONSULTATION_CATEGORY:
+        raise ServiceError(_("只有“咨询”类事件可以直接答复"), code="not_a_consultation")
+    if not move.system and not any(move.actor.has_perm(p) for p in ANSWER_PERMISSIONS):
+        raise Forbidden(_("您没有答复咨询的权限"))
+
+
+def _answered(case, move):
+    if not case.accepted_at:
+        case.accepted_at = move.now
+    _resolved(case, move)
 
 
 class CaseFlow(Workflow):
@@ -541,6 +564,19 @@ class CaseFlow(Workflow):
             starts=("verify",),
             effect=_resolved,
         ),
+        # A 咨询 answered (the assistant's hand-off reply, or from the case page).
+        Transition(
+            "answer",
+            CONSULTATION_OPEN,
+            "resolved",
+            gettext_lazy("答复咨询"),
+            None,
+            required=("result",),
+            stops=("accept", "dispatch", *HANDLING_KINDS),
+            starts=("verify",),
+            guard=_may_answer,
+            effect=_answered,
+        ),
         # Reporter-side moves (tracking code; applied with system=True).
         Transition("add_info", OPEN, None, gettext_lazy("补充情况"), required=("note",)),
         Transition("confirm", ("resolved",), "verified", gettext_lazy("反映人确认解决")),
@@ -589,7 +625,7 @@ class CaseFlow(Workflow):
             recipients = services.dispatchers_for(record)
             if name == "escalate":
                 recipients += services.leaders_for(record)
-        elif name in ("resolve", "dispute_settled"):
+        elif name in ("resolve", "dispute_settled", "answer"):
             recipients = services.verifiers_for(record)
         elif name in ("rework", "approve_extension", "deny_extension", "supervise"):
             recipients = [record.assignee] if record.assignee_id else services.unit_staff(record)

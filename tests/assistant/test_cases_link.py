@@ -109,7 +109,10 @@ def test_alert_one_click_makes_a_case(client, county, users, login_as):
     case = Case.objects.get(tracking_code=alert.case_ref)
     assert alert.status == "case" and case.source == "assistant"
     assert case.place_id == county.grid_a.pk and case.description == alert.text
-    assert alert.case_ref in r.content.decode()
+    # a link to the case, not a bare tracking code
+    html = r.content.decode()
+    assert f'href="/cases/{case.pk}/"' in html and case.number in html
+    assert alert.case_ref not in html
 
 
 def test_alert_page_shows_the_refusal(client, county, users, login_as):

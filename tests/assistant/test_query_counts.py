@@ -56,10 +56,10 @@ def pages(made):
     handoff, alert = made["handoffs"][0], made["alerts"][0]
     return {
         "/assistant/handoffs/": 14,
-        f"/assistant/handoffs/{handoff.pk}/": 13,
+        f"/assistant/handoffs/{handoff.pk}/": 15,  # + the linked case (permission, row)
         "/assistant/alerts/": 14,
         "/assistant/alerts/?status=all": 14,
-        f"/assistant/alerts/{alert.pk}/": 13,
+        f"/assistant/alerts/{alert.pk}/": 13,  # an open alert: no case to link
         "/assistant/answers/": 12,
         "/assistant/answers/qc-0/": 11,
         "/assistant/unanswered/": 12,

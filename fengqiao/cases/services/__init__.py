@@ -36,6 +36,7 @@ from .intake import (  # noqa: F401
     suggested_rule,
 )
 from .links import (  # noqa: F401
+    answer_consultation,
     create_case_from_alert,
     create_consultation,
 )

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from fengqiao.core import pii
+from fengqiao.core.workflow import apply
 
 from ..models import Case
+from ._common import clean_text
 from .intake import report
+
+MAX_REPLY = 2000
 
 
 # -- cases made by other apps ------------------------------------------------------------------
@@ -35,5 +41,17 @@ def create_case_from_alert(*, place, description, category, actor):
         source=Case.Source.ASSISTANT,
         actor=actor,
         anonymous=True,
+    )
+    return case
+
+
+def answer_consultation(case, actor, *, note="", data=None, attachments=()):
+    """答复咨询: the officer's reply resolves a 咨询 case (transition ``answer``); the reply is
+    the case's result and shows on the reporter's tracking page. Returns the case."""
+    reply = clean_text(
+        (data or {}).get("result") or note, field=_("答复"), required=True, max_length=MAX_REPLY
+    )
+    case, _entry = apply(
+        case, "answer", actor, note=reply, data={"result": reply}, attachments=attachments
     )
     return case
