@@ -106,7 +106,7 @@ SERVICES = {
     "answer": (_service(services.answer_consultation), ResultData),
 }
 # Moves the resident makes with the tracking code, and the one the dispute link makes.
-NOT_STAFF = {"add_info", "confirm", "rate", "dispute_settled"}
+NOT_STAFF = {"add_info", "confirm", "rate", "request_reopen", "dispute_settled"}
 
 registry = ActionRegistry("cases", flow=flow)
 for transition in flow.transitions:

@@ -60,6 +60,11 @@ def duplicate_radius_m() -> float:
     return float(_get("FENGQIAO_CASE_DUPLICATE_METRES", 150))
 
 
+def reopen_window_days() -> int:
+    """Days after closure within which the reporter may ask to reopen (``FENGQIAO_CASE_REOPEN_DAYS``)."""
+    return int(_get("FENGQIAO_CASE_REOPEN_DAYS", 7))
+
+
 MAX_PHOTOS = 6
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_VOICE_BYTES = 4 * 1024 * 1024

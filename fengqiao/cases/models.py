@@ -55,6 +55,14 @@ class Category(models.Model):
     # The version of the deadline rule (``deadlines`` over the urgency defaults); a case keeps the
     # version it started with (``Case.deadline_rule``). Bumped by ``core.versioning.save``.
     version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+    # Separation of duties (核查): who may verify what someone resolved. The one who resolved a
+    # case never verifies it; "role" also asks for a verifier holding none of the resolver's roles.
+    verification = models.CharField(
+        _("核查要求"),
+        max_length=10,
+        choices=[("person", _("另一人核查")), ("role", _("另一角色核查"))],
+        default="person",
+    )
 
     class Meta:
         ordering = ["sort", "code"]
@@ -248,6 +256,15 @@ class Case(DeadlineTracked, ScopedModel):
     on_time = models.BooleanField(null=True, blank=True)
     rejected_reason = models.CharField(max_length=300, blank=True)
     result = models.TextField(_("处置结果"), blank=True)
+    # who resolved it (处置完毕 / 答复咨询): the verifier must be someone else (Category.verification)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("处置人"),
+    )
     rework_count = models.PositiveSmallIntegerField(default=0)
     extension_count = models.PositiveSmallIntegerField(default=0)
     extension_pending = models.JSONField(null=True, blank=True)

@@ -25,6 +25,8 @@ from .presenters import map_context, public_timeline
 # Tracking codes are short (6–12 letters and digits): wrong codes from one address are throttled,
 # 20 within 15 minutes lock that address out of the tracking pages for 15 minutes.
 TRACK_FAILURES = Throttle("cases.track", limit=20, window=15 * 60)
+# Asking to reopen a closed case (申请重新办理): 3 requests per address within an hour.
+REOPEN = Throttle("cases.reopen", limit=3, window=60 * 60)
 
 
 def by_code(request, code):
@@ -202,9 +204,21 @@ def track(request, code):
             "shown": shown,
             "entries": entries,
             "satisfaction_choices": Case.Satisfaction.choices,
+            "can_reopen": _may_reopen(case),
+            "reopen_days": conf.reopen_window_days(),
             "max_photos": 3,
         },
     )
+
+
+def _may_reopen(case):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    if case.state != "closed" or case.closed_at is None:
+        return False
+    return timezone.now() <= case.closed_at + timedelta(days=conf.reopen_window_days())
 
 
 @require_POST
@@ -225,6 +239,10 @@ def track_action(request, code, action):
             messages.success(
                 request, _("感谢确认，事件已办结。") if solved else _("已退回重新处理。")
             )
+        elif action == "reopen":
+            REOPEN.consume(client_ip(request))
+            services.resident_reopen(case, reason=request.POST.get("reason", ""))
+            messages.success(request, _("已申请重新办理，工作人员会重新处理。"))
         elif action == "rate":
             services.resident_rate(
                 case,

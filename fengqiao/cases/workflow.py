@@ -262,8 +262,38 @@ def _spawned(case, move):
 def _resolved(case, move):
     case.result = str(move.data["result"])
     case.resolved_at = move.now
+    staff = not move.system and getattr(move.actor, "is_authenticated", False)
+    case.resolved_by = move.actor if staff else None
     in_time = case.handle_due_at is None or move.now <= case.handle_due_at
     case.on_time = in_time and case.on_time is not False  # late once, late for good
+
+
+def _separate_duties(case, move):
+    """核查 by someone other than whoever resolved it; with the category's "role" rule, by a
+    verifier holding none of the resolver's roles. Checked on the locked row; the reporter's own
+    confirmation (a system move) is not a staff verification."""
+    if move.system or case.resolved_by_id is None:
+        return
+    actor = move.actor
+    if actor.pk == case.resolved_by_id:
+        raise Forbidden(_("处置人不能核查自己处置的事件，请由其他人员核查"), code="same_person")
+    if case.category.verification == "role":
+        mine = set(actor.groups.values_list("name", flat=True))
+        theirs = set(case.resolved_by.groups.values_list("name", flat=True))
+        if mine & theirs:
+            raise Forbidden(_("该类事件须由与处置人不同角色的人员核查"), code="same_role")
+
+
+def _may_reopen(case, move):
+    """The reporter's 申请重新办理: only within the configured window after closure."""
+    from . import conf
+
+    days = conf.reopen_window_days()
+    if case.closed_at is None or move.now > case.closed_at + timedelta(days=days):
+        raise ServiceError(
+            _("已超过结案后 %(days)d 天的申请期限，不能再申请重新办理") % {"days": days},
+            code="reopen_window_passed",
+        )
 
 
 def _reworked(case, move):
@@ -502,6 +532,7 @@ class CaseFlow(Workflow):
             gettext_lazy("核查通过"),
             "cases.verify_case",
             stops=("verify",),
+            guard=_separate_duties,
         ),
         Transition(
             "rework",
@@ -512,6 +543,7 @@ class CaseFlow(Workflow):
             required=("note",),
             stops=("verify",),
             starts=("handle",),
+            guard=_separate_duties,
             effect=_reworked,
         ),
         Transition(
@@ -581,6 +613,16 @@ class CaseFlow(Workflow):
         Transition("add_info", OPEN, None, gettext_lazy("补充情况"), required=("note",)),
         Transition("confirm", ("resolved",), "verified", gettext_lazy("反映人确认解决")),
         Transition(
+            "request_reopen",
+            ("closed",),
+            "accepted",
+            gettext_lazy("反映人申请重新办理"),
+            required=("note",),
+            starts=("dispatch",),
+            guard=_may_reopen,
+            effect=_reopened,
+        ),
+        Transition(
             "rate",
             ("closed",),
             None,
@@ -621,7 +663,15 @@ class CaseFlow(Workflow):
                 "number": record.number,
                 "category": record.category.name,
             }
-        elif name in ("return", "request_extension", "escalate", "reopen", "confirm", "add_info"):
+        elif name in (
+            "return",
+            "request_extension",
+            "escalate",
+            "reopen",
+            "request_reopen",
+            "confirm",
+            "add_info",
+        ):
             recipients = services.dispatchers_for(record)
             if name == "escalate":
                 recipients += services.leaders_for(record)

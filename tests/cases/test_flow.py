@@ -412,6 +412,7 @@ def test_every_transition_is_tested_somewhere():
         "add_info", "confirm", "rate",
         "spawn_dispute", "dispute_settled",  # tests/cases/test_dispute_link.py
         "answer",  # tests/assistant/test_handoff_loop.py
+        "request_reopen",  # tests/cases/test_loops.py
     }  # fmt: skip
 
 

@@ -54,6 +54,7 @@ from .resident import (  # noqa: F401
     resident_add_info,
     resident_confirm,
     resident_rate,
+    resident_reopen,
 )
 from .staff import (  # noqa: F401
     accept,

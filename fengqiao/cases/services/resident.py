@@ -6,6 +6,7 @@ import re
 
 from django.utils.translation import gettext as _
 
+from fengqiao.core import audit
 from fengqiao.core.errors import Conflict, NotFound, ServiceError
 from fengqiao.core.workflow import apply, locked
 
@@ -84,4 +85,16 @@ def resident_rate(case, *, satisfaction, comment=""):
             note=comment,
             data={"satisfaction": satisfaction, "comment": comment},
         )
+    return case
+
+
+def resident_reopen(case, *, reason):
+    """申请重新办理: the reporter reopens a closed case with a reason, within the configured
+    window after closure (``conf.reopen_window_days``); back to the dispatcher. Audited."""
+    reason = clean_text(reason, field=_("重新办理的理由"), required=True, max_length=500)
+    with locked(case) as case:
+        case, _entry = apply(
+            case, "request_reopen", None, system=True, actor_name=_("反映人"), note=reason
+        )
+        audit.record("cases.resident_reopen", target=case, data={"reopen_count": case.reopen_count})
     return case
