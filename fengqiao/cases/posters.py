@@ -1,9 +1,11 @@
-"""The printable QR poster of a grid: PNG (segno + Pillow) and PDF (reportlab, STSong-Light)."""
+"""The printable QR poster of a grid: PNG (segno + Pillow) and PDF (reportlab, the embedded CJK font of ``core.pdf``)."""
 
 import io
 
 import segno
 from django.utils.translation import gettext as _
+
+from fengqiao.core.pdf import font_path, register_cjk_font
 
 
 def qr_png(url, scale=10) -> bytes:
@@ -49,6 +51,7 @@ def poster_png(grid, url, assistant_url="") -> bytes:
 
 def _cjk_font(ImageFont, size):
     for path in (
+        font_path(),
         "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
         "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc",
         "/usr/share/fonts/opentype/noto/NotoSerifCJK-Regular.ttc",
@@ -69,22 +72,19 @@ def _centre(draw, width, y, text, font, fill):
 def poster_pdf(grid, url, assistant_url="") -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.utils import ImageReader
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
     from reportlab.pdfgen import canvas
 
-    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    font = register_cjk_font()
     out = io.BytesIO()
-    pdf = canvas.Canvas(out, pagesize=A4)
+    pdf = canvas.Canvas(out, pagesize=A4, initialFontName=font)
     width, height = A4
     pdf.setTitle(f"{grid.name} — {_('扫码反映')}")
     pdf.setFillColorRGB(0.72, 0.2, 0.16)
     pdf.rect(0, height - 20, width, 20, fill=1, stroke=0)
-    pdf.setFont("STSong-Light", 34)
+    pdf.setFont(font, 34)
     pdf.drawCentredString(width / 2, height - 90, _("有事扫一扫 · 随手拍"))
     pdf.setFillColorRGB(0, 0, 0)
-    pdf.setFont("STSong-Light", 22)
+    pdf.setFont(font, 22)
     pdf.drawCentredString(width / 2, height - 135, grid.full_name if grid.parent_id else grid.name)
     side = 360
     pdf.drawImage(
@@ -94,7 +94,7 @@ def poster_pdf(grid, url, assistant_url="") -> bytes:
         side,
         side,
     )
-    pdf.setFont("STSong-Light", 14)
+    pdf.setFont(font, 14)
     y = height - 210 - side
     for line in (
         _("矛盾纠纷、安全隐患、市容环境、噪音扰民……"),
@@ -102,7 +102,7 @@ def poster_pdf(grid, url, assistant_url="") -> bytes:
     ):
         pdf.drawCentredString(width / 2, y, line)
         y -= 24
-    pdf.setFont("Helvetica", 11)
+    pdf.setFont(font, 11)
     pdf.drawCentredString(width / 2, y - 6, url)
     if assistant_url:
         pdf.setFont("STSong-Light", 14)

@@ -1,12 +1,16 @@
-"""The mediation agreement (调解协议书) as docx (python-docx) and PDF (reportlab, CID font).
+"""The mediation agreement (调解协议书) as docx (python-docx) and PDF (reportlab, the embedded CJK
+font of ``core.pdf``).
 
 Both carry every part 人民调解法 第二十九条 names: the parties' basic information; the main facts,
 the matters in dispute and each party's responsibility; the agreed terms; how and by when they are
 performed; plus signature lines for the parties and the mediator, the committee's seal place, the
-unique number and the integrity code. Everything is generated offline (built-in CID font).
+unique number and the integrity code. Everything is generated offline (the embedded CJK font of ``core.pdf``).
 """
 
 from io import BytesIO
+
+from fengqiao.core.pdf import FONT as CJK_FONT
+from fengqiao.core.pdf import register_cjk_font
 
 SECTION_PARTIES = "一、当事人基本情况"
 SECTION_FACTS = "二、纠纷的主要事实、争议事项及各方当事人的责任"
@@ -137,16 +141,11 @@ def _docx(block_list, title, identifier, footer_code) -> bytes:
     return buffer.getvalue()
 
 
-FONT = "STSong-Light"
+FONT = CJK_FONT
 
 
 def _font():
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
+    return register_cjk_font()  # embedded TrueType subset (core.pdf)
 
 
 def pdf_bytes(content, info) -> bytes:
@@ -197,6 +196,7 @@ def _pdf(block_list, title, footer_text, author) -> bytes:
 
     doc = SimpleDocTemplate(
         buffer,
+        initialFontName=font,
         pagesize=A4,
         leftMargin=22 * mm,
         rightMargin=22 * mm,

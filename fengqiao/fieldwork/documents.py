@@ -1,6 +1,6 @@
 """The monthly security bulletin (治安简报) of a community as docx or PDF, built from its figures.
 
-It reuses the disputes app's document writers (python-docx; reportlab with the built-in CID font,
+It reuses the disputes app's document writers (python-docx; reportlab with the embedded CJK font of ``core.pdf``,
 so Chinese prints offline without font files). The bulletin is a Chinese document."""
 
 from fengqiao.disputes.documents import _docx, _pdf

@@ -1,4 +1,4 @@
-"""The figures as a workbook (openpyxl) and a PDF (reportlab, CID font built into reportlab, so
+"""The figures as a workbook (openpyxl) and a PDF (reportlab, the embedded CJK font of ``core.pdf``, so
 nothing is fetched). One ``collect`` feeds both, so they show the same numbers as the board."""
 
 from io import BytesIO
@@ -6,12 +6,14 @@ from io import BytesIO
 from django.utils.translation import gettext as _
 
 from fengqiao.core import exports as core_exports
+from fengqiao.core.pdf import FONT as CJK_FONT
+from fengqiao.core.pdf import register_cjk_font
 
 from . import figures, services
 from .templatetags.insights_tags import fmt_change, fmt_value
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-FONT = "STSong-Light"
+FONT = CJK_FONT
 
 TABLE_COLUMNS = (
     ("accepted", _("立案数"), "count"),
@@ -148,12 +150,7 @@ def xlsx_bytes(report) -> bytes:
 
 
 def _font():
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(UnicodeCIDFont(FONT))
-    return FONT
+    return register_cjk_font()  # embedded TrueType subset (core.pdf)
 
 
 def pdf_bytes(report) -> bytes:
@@ -172,6 +169,7 @@ def pdf_bytes(report) -> bytes:
     out = BytesIO()
     doc = SimpleDocTemplate(
         out,
+        initialFontName=font,
         pagesize=landscape(A4),
         leftMargin=14 * mm,
         rightMargin=14 * mm,
@@ -187,6 +185,7 @@ def pdf_bytes(report) -> bytes:
         table.setStyle(
             TableStyle(
                 [
+                    ("FONTNAME", (0, 0), (-1, -1), font),
                     ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
                     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f1f3f5")),
                     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),

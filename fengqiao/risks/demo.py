@@ -10,6 +10,7 @@ from io import BytesIO
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from fengqiao.core.pdf import register_cjk_font
 from fengqiao.org.models import Department, Place, User
 from fengqiao.org.services import staff_for_place
 
@@ -76,9 +77,11 @@ def _officer(place):
 def _pdf():
     from reportlab.pdfgen import canvas
 
+    font = register_cjk_font()
     buffer = BytesIO()
-    pdf = canvas.Canvas(buffer)
-    pdf.drawString(72, 720, "Evidence of resolution (demo)")
+    pdf = canvas.Canvas(buffer, initialFontName=font)
+    pdf.setFont(font, 12)
+    pdf.drawString(72, 720, "化解证明（演示） · Evidence of resolution (demo)")
     pdf.save()
     return SimpleUploadedFile("化解证明.pdf", buffer.getvalue(), content_type="application/pdf")
 

@@ -1,5 +1,5 @@
 """The weekly review pack (会商材料: docx and PDF, same writers as the dispute documents, built
-offline with the CID CJK font) and the register as xlsx. Downloads are audited; personal data is
+offline with the embedded CJK font of ``core.pdf``) and the register as xlsx. Downloads are audited; personal data is
 never in them (people appear only as counts), and spreadsheet cells cannot start a formula."""
 
 from io import BytesIO

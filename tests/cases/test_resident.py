@@ -215,6 +215,9 @@ def test_qr_and_posters(client, county):
 
     text = PdfReader(io.BytesIO(pdf.content)).pages[0].extract_text()
     assert county.grid_a.name in text and f"/r/g/{code}/" in text
+    from tests.pdfcheck import assert_embedded_pdf
+
+    assert_embedded_pdf(pdf.content, "有事扫一扫 · 随手拍", county.grid_a.name)
     poster = client.get(f"/r/g/{code}/poster.png")
     assert poster.status_code == 200 and poster.content.startswith(b"\x89PNG")
 

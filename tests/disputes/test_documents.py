@@ -12,6 +12,7 @@ from fengqiao.core.models import AuditEvent
 from fengqiao.disputes import services
 from tests.conftest import login
 from tests.disputes import helpers
+from tests.pdfcheck import assert_embedded_pdf
 
 pytestmark = pytest.mark.django_db
 
@@ -79,9 +80,10 @@ def test_document_has_every_required_part(agreement, users, fmt):
     assert event.user == users["community_officer"] and event.data["format"] == fmt
 
 
-def test_pdf_uses_the_builtin_cid_font(agreement, users):
+def test_pdf_embeds_its_cjk_font(agreement, users):
     data = services.document_for(agreement, users["community_officer"], "pdf")
-    assert data.startswith(b"%PDF") and b"STSong-Light" in data
+    assert data.startswith(b"%PDF") and b"STSong-Light" not in data
+    assert_embedded_pdf(data, "人民调解协议书", f"{agreement.number} · ")
 
 
 def test_draft_is_marked_as_draft(county, users):

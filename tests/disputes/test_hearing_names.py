@@ -81,6 +81,9 @@ def test_minutes_document_carries_clear_names_and_is_audited(client, county, use
     else:
         pages = PdfReader(io.BytesIO(response.content)).pages
         text = _flat("\n".join(page.extract_text() for page in pages))
+        from tests.pdfcheck import assert_embedded_pdf
+
+        assert_embedded_pdf(response.content, "听证笔录")
     for part in ("听证笔录", "村（社区）干部：王书记", "邻居：赵阿姨", "李四夜间控制噪音"):
         assert part in text
     assert "王书记（签名）" in text

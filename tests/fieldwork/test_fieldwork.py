@@ -182,6 +182,9 @@ def test_activity_and_monthly_bulletin(client, county, users):
 
     pdf, kind = documents.bulletin(figures, "pdf")
     assert pdf.startswith(b"%PDF") and kind == "application/pdf"
+    from tests.pdfcheck import assert_embedded_pdf
+
+    assert_embedded_pdf(pdf, figures["place"].name)
     docx, _kind = documents.bulletin(figures, "docx")
     assert docx[:2] == b"PK"
 

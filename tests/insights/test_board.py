@@ -175,6 +175,9 @@ def test_exports(client, world, county, users):
     assert county.grid_a.name in cells and "66.7%" in cells
     pdf = client.get("/insights/export.pdf", query)
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    from tests.pdfcheck import assert_embedded_pdf
+
+    assert_embedded_pdf(pdf.content)
     assert AuditEvent.objects.filter(action="insights.export").count() == 2
     login(client, users["grid_worker"])
     assert client.get("/insights/export.xlsx").status_code == 403

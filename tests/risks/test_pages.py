@@ -126,6 +126,9 @@ def test_pack_and_export(client, county, users):
     login(client, users["dispatcher"])
     pdf = client.get(f"/risks/reviews/{session.pk}/pack/pdf/")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+    from tests.pdfcheck import assert_embedded_pdf
+
+    assert_embedded_pdf(pdf.content, "风险会商材料")
     docx = client.get(f"/risks/reviews/{session.pk}/pack/docx/")
     assert docx.status_code == 200 and docx.content.startswith(b"PK")
     response = client.get("/risks/export.xlsx")
