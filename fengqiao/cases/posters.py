@@ -105,9 +105,9 @@ def poster_pdf(grid, url, assistant_url="") -> bytes:
     pdf.setFont(font, 11)
     pdf.drawCentredString(width / 2, y - 6, url)
     if assistant_url:
-        pdf.setFont("STSong-Light", 14)
+        pdf.setFont(font, 14)
         pdf.drawCentredString(width / 2, y - 40, _("有疑问？问智能助手（可转社区民警）"))
-        pdf.setFont("Helvetica", 11)
+        pdf.setFont(font, 11)
         pdf.drawCentredString(width / 2, y - 60, assistant_url)
     pdf.showPage()
     pdf.save()
