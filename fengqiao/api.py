@@ -60,7 +60,75 @@ class HeaderKey(APIKeyHeader):
 
 AUTH = [BearerKey(), HeaderKey(), StaffSession()]
 
-api = NinjaAPI(
+# The error responses each operation can give, listed in the OpenAPI (issue 14, finding 10). All
+# share one body: {"error": {"code", "message", "details"}}.
+ERROR_RESPONSES = {
+    "400": "请求内容不正确（业务校验）/ Bad request (a rule of the domain)",
+    "401": "需要登录或有效的接口密钥 / Sign-in or a valid API key needed",
+    "403": "没有权限 / Not allowed for this role",
+    "404": "不存在或不在您的辖区内 / Not found or outside your jurisdiction",
+    "409": "与当前状态冲突 / Conflicts with the record's current state",
+    "413": "请求体过大 / Request body too large",
+    "422": "提交的数据格式不正确 / Malformed or missing fields",
+    "429": "请求过于频繁 / Too many requests (Retry-After)",
+    "503": "服务暂不可用 / Temporarily unavailable (Retry-After)",
+}
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "details": {},
+            },
+        }
+    },
+}
+WRITE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def error_codes(method, operation):
+    """The error statuses an operation can answer, from its shape: auth → 401/403; an id in the
+    path or any read of scoped rows → 404; a body or parameters → 400/422; writes → 409; a body
+    → 413; everything → 429/503 (throttles, database outages)."""
+    codes = {"400", "404", "429", "503"}
+    if operation.get("security"):
+        codes |= {"401", "403"}
+    if operation.get("parameters") or operation.get("requestBody"):
+        codes.add("422")
+    if method in WRITE_METHODS:
+        codes |= {"409", "422"}
+    if operation.get("requestBody"):
+        codes.add("413")
+    return codes
+
+
+def add_error_responses(schema):
+    """Add the shared error responses to every operation of an OpenAPI schema (in place)."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for item in schema.get("paths", {}).values():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            for code in sorted(error_codes(method, operation)):
+                operation["responses"].setdefault(
+                    code, {"description": ERROR_RESPONSES[code], "content": ref}
+                )
+    return schema
+
+
+class FengqiaoAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs):
+        return add_error_responses(super().get_openapi_schema(**kwargs))
+
+
+api = FengqiaoAPI(
     title="Fengqiao API",
     version="1",
     description="枫桥 基层治理平台接口。所有 4xx 错误统一为 {error: {code, message, details}}。",

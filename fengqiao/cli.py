@@ -8,12 +8,19 @@ command. Both honour FENGQIAO_HOME and FENGQIAO_DATABASE_URL.
 import os
 import sys
 
+# Commands that change the schema or grants: run as the owner when FENGQIAO_MIGRATE_DATABASE_URL
+# is set (the application itself connects as a role without TRUNCATE/TRIGGER/DDL rights).
+OWNER_COMMANDS = {"migrate", "createcachetable", "flush", "db grant"}
+
 
 def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fengqiao.settings")
     if argv and argv[0] == "manage":
         argv = argv[1:]
+    if argv and (argv[0] in OWNER_COMMANDS or " ".join(argv[:2]) in OWNER_COMMANDS):
+        # Schema changes run as the database owner (FENGQIAO_MIGRATE_DATABASE_URL, if set).
+        os.environ["FENGQIAO_AS_OWNER"] = "1"
     if not argv:
         argv = ["help", "--commands"]
         print(

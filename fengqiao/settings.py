@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tables2",
     "django_filters",
+    "csp",
     "ninja",
     "django_tasks",
     "django_tasks_db",
@@ -73,6 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "fengqiao.core.middleware.RequestContextMiddleware",
     "fengqiao.core.hostile.HostileInputMiddleware",
@@ -113,7 +115,20 @@ TEMPLATES = [
 
 # Database: SQLite under FENGQIAO_HOME by default; PostgreSQL in production.
 DATABASE_URL = env("DATABASE_URL") or f"sqlite:///{HOME / 'fengqiao.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+# PostgreSQL: the application connects as a role that owns nothing (FENGQIAO_DATABASE_URL) and
+# migrations run as the owner (FENGQIAO_MIGRATE_DATABASE_URL, same database). `fengqiao migrate`
+# and `fengqiao db …` switch to the owner (FENGQIAO_AS_OWNER=1, set by fengqiao.cli) and grant the
+# application role only what it needs — no TRUNCATE, no TRIGGER, no DDL (docs/security.md).
+MIGRATE_DATABASE_URL = env("MIGRATE_DATABASE_URL") or ""
+AS_OWNER = env_bool("AS_OWNER") and bool(MIGRATE_DATABASE_URL)
+APP_DATABASE_ROLE = (
+    dj_database_url.parse(DATABASE_URL).get("USER", "") if MIGRATE_DATABASE_URL else ""
+)
+DATABASES = {
+    "default": dj_database_url.parse(
+        MIGRATE_DATABASE_URL if AS_OWNER else DATABASE_URL, conn_max_age=60
+    )
+}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL + a busy timeout let the web process and the worker share the file.
     DATABASES["default"]["OPTIONS"] = {
@@ -189,6 +204,37 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = SECURE_HSTS_SECONDS > 0
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+
+def _origin(url):
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url or "")
+    netloc = parts.netloc.replace("{s}", "*")  # Leaflet subdomains: https://{s}.tiles.intra/…
+    return (
+        f"{parts.scheme}://{netloc}" if parts.scheme in ("http", "https") and parts.netloc else None
+    )
+
+
+# Content-Security-Policy on every response (django-csp): scripts and styles only from our own
+# static files — no inline <script>, no inline event handler, no style attribute, no eval —
+# nothing from another origin except the internal map tile server (FENGQIAO_MAP_TILE_URL).
+_TILES = [o for o in [_origin(env("MAP_TILE_URL"))] if o]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *_TILES],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 OTP_TOTP_ISSUER = "Fengqiao 枫桥"
 
 LANGUAGE_CODE = "zh-hans"

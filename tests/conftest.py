@@ -182,6 +182,53 @@ CHROMIUM_ARGS = [
 ]
 
 
+# Every page a journey opens is watched for Content-Security-Policy violations (issue 14, finding 5):
+# the page reports each `securitypolicyviolation` event to the test, and Chromium's console
+# "Refused to …" errors are collected too. Any violation fails the journey (see `csp_violations`).
+CSP_VIOLATIONS: list[str] = []
+_CSP_WATCH = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  window.__fqCspViolation([e.effectiveDirective || e.violatedDirective, e.blockedURI,
+    e.sourceFile + ":" + e.lineNumber, (e.sample || "").slice(0, 80)].join(" | "));
+}, true);
+"""
+
+
+def watch_csp(context):
+    """Report every CSP violation in ``context``'s pages into ``CSP_VIOLATIONS``."""
+
+    def on_violation(source, text):
+        CSP_VIOLATIONS.append(f"{source['frame'].url}: {text}")
+
+    def on_console(message):
+        if message.type == "error" and "Content Security Policy" in message.text:
+            CSP_VIOLATIONS.append(f"console: {message.text}")
+
+    context.expose_binding("__fqCspViolation", on_violation)
+    context.add_init_script(_CSP_WATCH)
+    context.on("page", lambda page: page.on("console", on_console))
+    return context
+
+
+class CSPWatchedBrowser:
+    """The Playwright browser, whose every new context (and page) is watched for CSP violations."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def new_context(self, **kwargs):
+        return watch_csp(self._browser.new_context(**kwargs))
+
+    def new_page(self, **kwargs):
+        context = self.new_context(**kwargs)
+        page = context.new_page()
+        page.on("close", lambda _page: context.close())
+        return page
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+
 @pytest.fixture(scope="session")
 def chromium():
     """Debian's Chromium driven by Playwright (never Playwright's own browser download)."""
@@ -194,8 +241,26 @@ def chromium():
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield browser
+        yield CSPWatchedBrowser(browser)
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request):
+    """A browser journey fails on any Content-Security-Policy violation in any of its pages."""
+    if not request.node.get_closest_marker("browser"):
+        yield None
+        return
+    CSP_VIOLATIONS.clear()
+    yield CSP_VIOLATIONS
+    found, seen = [], set()
+    for item in CSP_VIOLATIONS:
+        if item not in seen:
+            seen.add(item)
+            found.append(item)
+    CSP_VIOLATIONS.clear()
+    if found:
+        pytest.fail("Content-Security-Policy violations:\n" + "\n".join(found[:20]), pytrace=False)
 
 
 @pytest.fixture

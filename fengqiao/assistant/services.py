@@ -473,6 +473,14 @@ def handoff_places():
     )
 
 
+def _labelled(text: str) -> str:
+    """Assistant text as stored: prefixed with the AI label (the Chinese source text)."""
+    from .engine import AI_LABEL
+
+    text = (text or "").strip()
+    return text if not text or text.startswith(AI_LABEL) else f"{AI_LABEL}{text}"
+
+
 @transaction.atomic
 def request_handoff(question: str, place, *, contact="", assistant_answer="") -> Handoff:
     """转人工: queue the question for the community officer(s) of the resident's grid and tell them.
@@ -493,7 +501,8 @@ def request_handoff(question: str, place, *, contact="", assistant_answer="") ->
         place=place,
         question=question.strip()[:MAX_TEXT],
         contact=str(contact or "")[:100],
-        assistant_answer=assistant_answer[:MAX_TEXT],
+        # stored with its label (2025 labelling measures): whoever reads it later knows it is AI
+        assistant_answer=_labelled(assistant_answer)[:MAX_TEXT],
     )
     # 转人工 → a 咨询 case in the case flow for the officers of the grid, linked to this row
     handoff.case_ref = _consultation_case(handoff, place)

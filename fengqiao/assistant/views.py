@@ -337,5 +337,6 @@ def handoff_detail(request, handoff):
             "handoff": handoff,
             "case": _linked_case(request.user, handoff.case_ref),
             "can_reveal": request.user.has_perm("core.reveal_personal_data"),
+            "ai_label": _(AI_LABEL),
         },
     )

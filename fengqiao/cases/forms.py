@@ -38,6 +38,11 @@ class ReportForm(forms.Form):
         label=_("我已阅读上方个人信息告知"),
         error_messages={"required": _("请先阅读并勾选个人信息告知")},
     )
+    # PIPL Art. 29: sensitive personal information (a precise location, voice, images of people)
+    # needs its own, separate consent; asked only when such data is sent (checked in the view).
+    sensitive_consent = forms.BooleanField(
+        label=_("我单独同意处理我提供的敏感个人信息（地图位置、照片、语音）"), required=False
+    )
 
     def __init__(self, *args, groups=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -62,6 +67,7 @@ class StaffReportForm(ReportForm):
     )
     grid = forms.TypedChoiceField(label=_("网格"), coerce=int)
     consent = None
+    sensitive_consent = None
 
     def __init__(self, *args, grids=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -24,6 +24,7 @@ EXTRA_LABELS = {
     "supervise": _("督办"),
     "escalate": _("提请上级协调"),
     "dispute_outcome": _("矛盾纠纷调解结果"),
+    "consent_withdrawn": _("撤回个人信息处理同意"),
 }
 
 
@@ -46,7 +47,11 @@ def full_timeline(case):
 
 def public_timeline(case):
     """What the reporter sees: public steps only, no staff names, internal notes hidden."""
-    entries = [e for e in full_timeline(case) if e.transition in PUBLIC_TRANSITIONS]
+    entries = [
+        e
+        for e in full_timeline(case)
+        if e.transition in PUBLIC_TRANSITIONS or e.transition == "consent_withdrawn"
+    ]
     for entry in entries:
         if entry.transition in ("dispatch",):
             unit = (entry.data or {}).get("unit")
@@ -61,6 +66,7 @@ def public_timeline(case):
             "reject",
             "merge",
             "rate",
+            "consent_withdrawn",
         ):
             entry.public_note = entry.note
         else:

@@ -74,6 +74,17 @@ def report(request, grid_code=None):
     form = ReportForm(request.POST or None, groups=groups)
     status = 200
     if request.method == "POST":
+        sensitive = bool(
+            request.FILES.getlist("photos")
+            or request.FILES.get("voice")
+            or request.POST.get("lat")
+            or request.POST.get("lng")
+        )
+        if sensitive and request.POST.get("sensitive_consent") not in ("on", "1", "true"):
+            form.add_error(
+                "sensitive_consent",
+                _("您提供了地图位置、照片或语音，请单独勾选同意处理这些敏感个人信息，或去掉它们"),
+            )
         if form.is_valid():
             data = form.cleaned_data
             no_point = data["lat"] is None or data["lng"] is None
@@ -100,6 +111,7 @@ def report(request, grid_code=None):
                     anonymous=data["anonymous"],
                     share_location=data["share_location"],
                     attachments=attachments,
+                    consent={"notice": True, "sensitive": bool(data["sensitive_consent"])},
                 )
             except ServiceError as exc:
                 field = exc.details.get("field")
@@ -243,6 +255,13 @@ def track_action(request, code, action):
             REOPEN.consume(client_ip(request))
             services.resident_reopen(case, reason=request.POST.get("reason", ""))
             messages.success(request, _("已申请重新办理，工作人员会重新处理。"))
+        elif action == "withdraw":
+            if request.POST.get("confirm") != "1":
+                raise ServiceError(_("请勾选确认撤回同意"), code="required")
+            services.withdraw_consent(case, contact=request.POST.get("contact", ""))
+            messages.success(
+                request, _("已撤回同意，您的个人信息已从本事件中删除；事件仍会继续办理。")
+            )
         elif action == "rate":
             services.resident_rate(
                 case,

@@ -337,6 +337,10 @@ def new(request):
     """Staff entry: a call or a walk-in, entered by a grid worker, hotline operator or dispatcher."""
     grids = _grids(request.user)
     form = StaffReportForm(request.POST or None, groups=services.categories(), grids=grids)
+    # Only the channels the user's roles work (a grid worker cannot record a 110 transfer).
+    form.fields["source"].choices = [
+        c for c in form.fields["source"].choices if services.source_allowed(request.user, c[0])
+    ]
     status = 200
     if request.method == "POST":
         if form.is_valid():

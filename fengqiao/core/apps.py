@@ -13,6 +13,11 @@ class CoreConfig(AppConfig):
         from . import signals  # noqa: F401  (login/logout/role-change audit)
 
         post_migrate.connect(_cache_table, sender=self, dispatch_uid="fengqiao.core.cache_table")
+        from .dbroles import grant_after_migrate
+
+        post_migrate.connect(
+            grant_after_migrate, sender=self, dispatch_uid="fengqiao.core.grant_app_role"
+        )
 
 
 def _cache_table(using="default", **kwargs):

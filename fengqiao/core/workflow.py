@@ -24,6 +24,7 @@ is due and applies the deadline's escalation policy, one step at a time.
 
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -366,6 +367,24 @@ def _check_required(move, note, data):
         )
 
 
+# Bounds of one timeline entry: the services' own text limits (4,000 characters of a description,
+# 2,000 of a note) fit with room; anything past these is a bug or an attack.
+MAX_ENTRY_NOTE = 20_000  # characters
+MAX_ENTRY_DATA = 32_768  # bytes of JSON
+MAX_ENTRY_FILES = 20
+
+
+def _check_entry_size(note, data, attachments):
+    size = len(json.dumps(data or {}, ensure_ascii=False, default=str).encode("utf-8"))
+    files = len(attachments) if hasattr(attachments, "__len__") else 0
+    if len(note or "") > MAX_ENTRY_NOTE or size > MAX_ENTRY_DATA or files > MAX_ENTRY_FILES:
+        raise ServiceError(
+            _("提交的内容过大，请精简后重试"),
+            code="entry_too_large",
+            details={"note": len(note or ""), "data_bytes": size, "files": files},
+        )
+
+
 def append_timeline(
     record,
     transition,
@@ -379,7 +398,11 @@ def append_timeline(
     attachments=(),
     now=None,
 ):
-    """Append one entry (and its files) to a record's timeline. The only writer of the timeline."""
+    """Append one entry (and its files) to a record's timeline. The only writer of the timeline.
+
+    One entry is bounded (issue 14, finding 10): its note, its data (as JSON) and its number of
+    files; more is refused with a 400 ``entry_too_large`` and the transaction saves nothing."""
+    _check_entry_size(note, data, attachments)
     entry = TimelineEntry.objects.create(
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,

@@ -2,6 +2,7 @@
 the community officer of that grid finds it in the hand-off queue."""
 
 import pytest
+from playwright.sync_api import expect
 
 from fengqiao.assistant.engine import AI_LABEL, HANDOFF_TEXT
 from fengqiao.assistant.models import Handoff
@@ -69,9 +70,8 @@ def test_resident_asks_hands_off_and_officer_sees_it(page, live_server, loaded, 
     assert "晚上七点后打电话" not in page.inner_text("main")
     page.fill("#reveal-contact-form input[name=reason]", "回电答复群众咨询")
     page.click("#reveal-contact-form button")
-    page.wait_for_function(
-        "document.querySelector('#reveal-contact').innerText.includes('晚上七点后打电话')"
-    )
+    # (a locator wait: a string predicate would be eval'd, which the page's CSP refuses)
+    expect(page.locator("#reveal-contact")).to_contain_text("晚上七点后打电话")
     shot(page, "assistant-5-contact-revealed")
     page.fill("#handoff-reply textarea[name=reply]", "老年食堂每天11点开饭，我们已转告社区。")
     with page.expect_navigation():

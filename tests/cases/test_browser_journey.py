@@ -50,6 +50,7 @@ def test_resident_report_to_rating(chromium, live_server, county, users, tmp_pat
     assert page.input_value("#id_lat")
     page.set_input_files("#photos", str(photo))
     page.check("#id_consent")
+    page.check("#id_sensitive_consent")  # PIPL: separate consent for location and photos
     shot(page, "case-1-resident-form")
     page.click("#submit")
     page.wait_for_selector("#tracking-code")

@@ -22,6 +22,7 @@ def form(**extra):
         "reporter_name": "李四",
         "reporter_phone": "13812345678",
         "consent": "on",
+        "sensitive_consent": "on",  # PIPL: separate consent for location, photos, voice
     }
     data.update(extra)
     return {k: v for k, v in data.items() if v is not None}

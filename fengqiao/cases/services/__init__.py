@@ -31,8 +31,11 @@ from .disputes import (  # noqa: F401
     spawn_dispute,
 )
 from .intake import (  # noqa: F401
+    SOURCE_ROLES,
+    allowed_sources,
     find_duplicate,
     report,
+    source_allowed,
     suggested_rule,
 )
 from .links import (  # noqa: F401
@@ -55,6 +58,7 @@ from .resident import (  # noqa: F401
     resident_confirm,
     resident_rate,
     resident_reopen,
+    withdraw_consent,
 )
 from .staff import (  # noqa: F401
     accept,

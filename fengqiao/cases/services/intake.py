@@ -20,8 +20,40 @@ from ..workflow import flow
 from ._common import CLIENT_ID_RE, LOOSE_PHONE_RE, _coord, category_by_code, clean_text
 from .people import _place, covering
 
-
 # -- intake -----------------------------------------------------------------------------------
+# Which staff roles may record a case as coming from which channel (issue 14, finding 9): the
+# source is a fact about who reported, so a role records only the channels it works. ``None`` =
+# any staff member with ``cases.add_case``. Resident, Open311 and assistant hand-offs are set by
+# their own paths (no staff actor, or the system's own call with ``trusted_source``).
+_POLICE = frozenset({"community_officer", "auxiliary_officer", "police_assistant"})
+_FIELD = _POLICE | {"grid_worker"}
+_INTEGRATION = "integration"
+SOURCE_ROLES = {
+    Case.Source.GRID_WORKER: _FIELD | {"dispatcher"},
+    Case.Source.PATROL: _FIELD | {"volunteer"},
+    Case.Source.WALK_IN: _FIELD | {"dispatcher"},
+    Case.Source.HOTLINE: _FIELD | {"dispatcher", _INTEGRATION},
+    Case.Source.TRANSFER_110: _POLICE | {"dispatcher", _INTEGRATION},
+    Case.Source.ASSISTANT: frozenset({_INTEGRATION}),
+    Case.Source.API: None,
+    Case.Source.RESIDENT: frozenset(),
+    Case.Source.OPEN311: frozenset(),
+}
+
+
+def source_allowed(actor, source) -> bool:
+    """May staff ``actor`` record a case with this ``source``?"""
+    roles = SOURCE_ROLES.get(source, frozenset())
+    if roles is None or getattr(actor, "is_superuser", False):
+        return True
+    return bool(actor.role_codes & roles)
+
+
+def allowed_sources(actor) -> list[str]:
+    """The sources ``actor`` may choose (the staff form offers only these)."""
+    return [s for s in Case.Source.values if source_allowed(actor, s)]
+
+
 def _client_key(channel, client_id):
     if client_id in (None, ""):
         return None
@@ -101,6 +133,8 @@ def report(
     description_required=True,
     any_phone=False,
     entered_by=None,
+    trusted_source=False,
+    consent=None,
 ):
     """Create a case (采集建档). Returns (case, created). A replay of ``client_id`` returns the
     case the first submission made, unchanged.
@@ -112,11 +146,19 @@ def report(
     ``entered_by`` is the staff member who entered a report that waited in the triage queue (its
     placing dispatcher checked the grid): it is the case's ``created_by`` and, like any staff
     entry, needs no phone.
+    ``source`` must be one the staff actor's roles may record (``SOURCE_ROLES``) unless the
+    system itself sets it (``trusted_source``: triage of an Open311 report, an assistant alert).
     """
     now = now or timezone.now()
     if source not in Case.Source.values:
         raise ServiceError(_("未知的来源"), code="invalid_source")
     staff = actor is not None and getattr(actor, "is_authenticated", False)
+    if staff and not trusted_source and not source_allowed(actor, source):
+        raise Forbidden(
+            _("您的角色不能登记来源为“%(source)s”的事件") % {"source": Case.Source(source).label},
+            code="source_not_allowed",
+            details={"field": "source"},
+        )
     if channel is None:
         channel = f"u{actor.pk}" if staff else "r"
     key = _client_key(channel, client_id)
@@ -201,7 +243,8 @@ def report(
                 actor_name="" if staff else _("反映人"),
                 to_state=case.state,
                 note=description,
-                data={"source": source},
+                # the reporter's consents, as given (PIPL processing record)
+                data={"source": source, **({"consent": consent} if consent else {})},
                 attachments=attachments,
                 now=now,
             )

@@ -41,6 +41,7 @@ def create_case_from_alert(*, place, description, category, actor):
         source=Case.Source.ASSISTANT,
         actor=actor,
         anonymous=True,
+        trusted_source=True,  # the system's own hand-off, whatever the clicking role
     )
     return case
 

@@ -6,9 +6,10 @@ import re
 
 from django.utils.translation import gettext as _
 
-from fengqiao.core import audit
-from fengqiao.core.errors import Conflict, NotFound, ServiceError
-from fengqiao.core.workflow import apply, locked
+from fengqiao.core import audit, pii
+from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
+from fengqiao.core.models import Attachment
+from fengqiao.core.workflow import append_timeline, apply, locked
 
 from ..models import Case
 from ._common import clean_text
@@ -98,3 +99,69 @@ def resident_reopen(case, *, reason):
         )
         audit.record("cases.resident_reopen", target=case, data={"reopen_count": case.reopen_count})
     return case
+
+
+# -- PIPL: the reporter withdraws consent (Art. 15, 47) ------------------------------------------
+RESIDENT_UPLOADS = ("report", "add_info")
+
+
+def withdraw_consent(case, *, contact=""):
+    """撤回同意: the reporter (tracking code + the phone number they gave) withdraws consent; their
+    personal data is removed from the case — name, phone, e-mail, the map point, the photos and
+    voice notes they uploaded — while the unit keeps the case itself (category, place, description,
+    timeline). Returns the list of what was removed. A wrong contact is 403; an anonymous report
+    (no phone kept) needs only the code."""
+    from django.contrib.contenttypes.models import ContentType
+
+    with locked(case) as row:
+        stored = row.reporter_phone.clear if row.reporter_phone else ""
+        if stored:
+            given = pii.normalise(clean_text(contact, field=_("联系电话"), max_length=30), "phone")
+            if given != stored:
+                raise Forbidden(
+                    _("联系电话与反映时留下的不一致"),
+                    code="contact_mismatch",
+                    details={"field": "contact"},
+                )
+        removed = []
+        for field, label in (
+            ("reporter_name", "name"),
+            ("reporter_phone", "phone"),
+            ("reporter_email", "email"),
+        ):
+            if getattr(row, field):
+                setattr(row, field, "")
+                removed.append(label)
+        if row.lat is not None or row.lng is not None:
+            row.lat, row.lng = None, None
+            removed.append("location")
+        files = Attachment.objects.filter(
+            entry__content_type=ContentType.objects.get_for_model(row),
+            entry__object_id=row.pk,
+            entry__actor__isnull=True,
+            entry__transition__in=RESIDENT_UPLOADS,
+        )
+        count = 0
+        for item in files:
+            item.file.delete(save=False)
+            item.delete()
+            count += 1
+        if count:
+            removed.append("files")
+        row.anonymous, row.share_location = True, False
+        row.save()
+        append_timeline(
+            row,
+            "consent_withdrawn",
+            actor_name=_("反映人"),
+            to_state=row.state,
+            from_state=row.state,
+            note=_("反映人撤回个人信息处理同意，其个人信息已删除，事件继续办理"),
+            data={"removed": removed, "files": count},
+        )
+        audit.record(
+            "resident.consent_withdrawn",
+            target=row,
+            data={"removed": removed, "files": count},
+        )
+    return removed

@@ -167,6 +167,7 @@ def register_dispute(
     clean_parties = _clean_parties(parties)
     amount = _clean_amount(amount)
     factors, score, level = assess_risk(risk)
+    source_case_id = _source_case(actor, source_case_id)
     with transaction.atomic():
         dispute = Dispute.objects.create(
             number=f"tmp-{secrets.token_hex(8)}",
@@ -255,6 +256,24 @@ def _find_recurrence(dispute, parties, now):
     # Same place: the same kind of dispute again in the same grid (or village) it was filed in.
     same_place = Q(place=dispute.place, type=dispute.type)
     return earlier.filter(same_people | same_place).order_by("-registered_at").first()
+
+
+def _source_case(actor, source_case_id):
+    """The case a dispute comes from, resolved through the jurisdiction filter (issue 14,
+    finding 9): a case the actor cannot see is 404, never linked."""
+    if source_case_id in (None, ""):
+        return None
+    from fengqiao.cases.models import Case
+
+    try:
+        pk = int(source_case_id)
+    except (TypeError, ValueError):
+        raise ServiceError(
+            _("关联事件编号不正确"), code="invalid", details={"field": "source_case_id"}
+        ) from None
+    if not 0 < pk < 2**63 or not Case.objects.restrict(actor).filter(pk=pk).exists():
+        raise NotFound(_("关联的事件不存在或不在您的辖区内"))
+    return pk
 
 
 def register_from_case(case, actor, *, parties, type="neighbour", title="", facts="", **extra):

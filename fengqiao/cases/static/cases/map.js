@@ -1,6 +1,12 @@
 /* Offline map: grid polygons on a plain background, or an internal tile layer when configured.
    <div class="case-map" data-map="id-of-json-script" data-pick="lat-input-id,lng-input-id"> */
 (function () {
+  // Leaflet renders a string tooltip as HTML: names from the records go in as text nodes only.
+  function label(value) {
+    var node = document.createElement("span");
+    node.textContent = value == null ? "" : String(value);
+    return node;
+  }
   function init(el) {
     if (!window.L || el.dataset.ready) return;
     el.dataset.ready = "1";
@@ -9,12 +15,12 @@
     var bounds = L.latLngBounds([]), layers = [];
     data.places.forEach(function (p) {
       if (p.boundary) {
-        var layer = L.geoJSON(p.boundary, { style: { color: "#b8322a", weight: 2, fillOpacity: 0.08 } }).bindTooltip(p.name);
+        var layer = L.geoJSON(p.boundary, { style: { color: "#b8322a", weight: 2, fillOpacity: 0.08 } }).bindTooltip(label(p.name));
         layers.push(layer); bounds.extend(layer.getBounds());
       } else if (p.centre) { bounds.extend(p.centre); }
     });
     data.points.forEach(function (pt) {
-      layers.push(L.circleMarker([pt.lat, pt.lng], { radius: 7, color: "#1565c0" }).bindTooltip(pt.label));
+      layers.push(L.circleMarker([pt.lat, pt.lng], { radius: 7, color: "#1565c0" }).bindTooltip(label(pt.label)));
       bounds.extend([pt.lat, pt.lng]);
     });
     function fit() {

@@ -4,6 +4,12 @@
   var source = document.getElementById("level-data");
   if (!holder || !source || typeof echarts === "undefined") return;
   var points = JSON.parse(source.textContent);
+  // ECharts renders tooltips as HTML: every value is escaped first.
+  function esc(value) {
+    return String(value == null ? "" : value).replace(/[&<>"'`]/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;", "`": "&#96;" }[c];
+    });
+  }
   if (!points.length) return;
   var colours = { none: "#9e9e9e", green: "#2e7d32", blue: "#1565c0", orange: "#ef6c00", red: "#c62828" };
   var names = JSON.parse(holder.getAttribute("data-names"));
@@ -15,7 +21,7 @@
       trigger: "axis",
       formatter: function (params) {
         var p = points[params[0].dataIndex];
-        return p.at + "<br>" + p.label;
+        return esc(p.at) + "<br>" + esc(p.label);
       },
     },
     xAxis: { type: "category", data: points.map(function (p) { return p.at.slice(5); }) },

@@ -2,6 +2,9 @@
 accounts, then serve web + worker on http://127.0.0.1:PORT until Ctrl-C."""
 
 import base64
+import os
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management import call_command
@@ -25,7 +28,15 @@ class Command(BaseCommand):
         if not settings.DEMO_MODE:
             raise CommandError("demo accounts exist only in demo mode (FENGQIAO_DEMO=1)")
         settings.FENGQIAO_HOME.mkdir(parents=True, exist_ok=True)
-        call_command("migrate", interactive=False, verbosity=0)
+        if settings.MIGRATE_DATABASE_URL:
+            # PostgreSQL with the role split: migrate (and grant) as the owner, in its own
+            # process; this process goes on as the application's role (docs/deploy.md).
+            env = {**os.environ, "FENGQIAO_AS_OWNER": "1"}
+            cmd = [sys.executable, "-m", "fengqiao.cli", "migrate", "--no-input", "-v", "0"]
+            if subprocess.run(cmd, env=env, check=False).returncode != 0:
+                raise CommandError("migrate as the owner (FENGQIAO_MIGRATE_DATABASE_URL) failed")
+        else:
+            call_command("migrate", interactive=False, verbosity=0)
         accounts = seed_all(stdout=self.stdout)
         self.stdout.write(
             "demo county seeded" if accounts else "database already seeded; kept as is"

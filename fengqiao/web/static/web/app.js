@@ -20,3 +20,29 @@
     });
   });
 })();
+
+/* Small behaviours shared by every page, declared with data attributes so that no template needs an
+   inline script or event handler (the Content-Security-Policy allows scripts from 'self' only):
+   <select data-autosubmit>            submits its form on change
+   <input type="checkbox" data-check-all="NAME">  ticks every checkbox named NAME
+   <form data-reset-after-request>     htmx form cleared after a successful request
+   <form data-disable-on-submit="ID">  the button #ID is disabled once the form is sent */
+(function () {
+  "use strict";
+  document.addEventListener("change", function (e) {
+    var el = e.target;
+    if (el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.submit();
+    if (el.matches && el.matches("input[data-check-all]")) {
+      document.querySelectorAll('input[type=checkbox][name="' + el.dataset.checkAll.replace(/["\\]/g, "") + '"]')
+        .forEach(function (box) { box.checked = el.checked; });
+    }
+  });
+  document.addEventListener("submit", function (e) {
+    var form = e.target, id = form.dataset && form.dataset.disableOnSubmit;
+    if (id && document.getElementById(id)) document.getElementById(id).disabled = true;
+  });
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var form = e.detail && e.detail.elt;
+    if (form && form.matches && form.matches("form[data-reset-after-request]") && e.detail.successful) form.reset();
+  });
+})();
