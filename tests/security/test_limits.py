@@ -25,3 +25,28 @@ def test_a_timeline_entry_is_bounded(county, users):
     assert TimelineEntry.objects.count() == before
     ok = append_timeline(case, "comment", actor=users["dispatcher"], data={"n": "x" * 1000})
     assert ok.pk
+
+
+@pytest.mark.parametrize("media_url", ["javascript:alert(1)", "ftp://x/y.jpg", "http://a b"])
+def test_a_bad_media_url_is_refused_before_anything_is_saved_and_a_retry_finds_the_case(
+    client, county, media_url
+):
+    """Finding 8: a bad ``media_url`` used to fail after the case was saved. It is now checked
+    before saving (nothing saved, Open311 error); the client's retry with the same ``client_id``
+    then creates the case once, and a further retry answers with the saved record's id."""
+    from fengqiao.cases.models import Case
+    from fengqiao.core.services import create_api_key
+    from fengqiao.org.models import User
+
+    account = User.objects.create(username="integration-limits", display_name="limits")
+    key = create_api_key("limits", account)[1]
+    data = {"api_key": key, "service_code": "cityscape", "lat": "29.72", "long": "120.52",
+            "description": "路灯不亮", "phone": "13512345678", "client_id": "retry-0001"}  # fmt: skip
+    bad = client.post("/open311/v2/requests.json", {**data, "media_url": media_url})
+    assert bad.status_code == 400 and bad.json()[0]["code"] == 400
+    assert not Case.objects.exists()
+    first = client.post("/open311/v2/requests.json", data)
+    again = client.post("/open311/v2/requests.json", data)
+    assert first.status_code == 201 and again.status_code == 200
+    assert first.json()[0]["service_request_id"] == again.json()[0]["service_request_id"]
+    assert Case.objects.count() == 1
