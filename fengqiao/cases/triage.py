@@ -207,7 +207,7 @@ def _staff(actor):
 def hold(*, county, category, description, source, channel, client_id=None, location_text="",
          address_id="", lat=None, lng=None, reporter_name="", reporter_phone="",
          reporter_email="", anonymous=False, urgency=None, attachments=(),
-         description_required=True, any_phone=False, actor=None):  # fmt: skip
+         description_required=True, any_phone=False, actor=None, consent=None):  # fmt: skip
     """Accept a report that has no grid into ``county``'s triage queue. Returns (pending, created);
     a replay of ``client_id`` returns the first one (or the case it became).
 
@@ -222,6 +222,15 @@ def hold(*, county, category, description, source, channel, client_id=None, loca
             actor.covers(county) or any(p.startswith(county.path) for p in actor.scope_paths())
         ):
             raise NotFound(_("该位置不在您的辖区内"))
+        if not services.source_allowed(actor, source):  # as services.report (issue 14, #9)
+            raise Forbidden(
+                _("您的角色不能登记来源为“%(source)s”的事件")
+                % {"source": dict(Case.Source.choices).get(source, source)},
+                code="source_not_allowed",
+                details={"field": "source"},
+            )
+    # ``consent`` (the resident's consents) is recorded by services.report when the report is
+    # placed from its own form; a held report keeps its notice consent implicitly.
     if isinstance(category, str):
         category = services.category_by_code(category)
     client_id = str(client_id or "").strip()

@@ -206,7 +206,8 @@ def test_triage_api_lists_and_places(client, county, hotline_key, county_dispatc
 # -- the same rule for the resident form -----------------------------------------------------------
 def resident_form(**extra):
     data = {"client_id": "c0ffee00c0ffee00", "category": "noise", "description": "夜里施工很吵",
-            "reporter_phone": "13600001111", "consent": "on"}  # fmt: skip
+            "reporter_phone": "13600001111", "consent": "on",
+            "sensitive_consent": "on"}  # fmt: skip
     data.update(extra)
     return data
 
