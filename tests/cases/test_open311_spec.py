@@ -270,7 +270,8 @@ def test_date_only_dates_the_90_day_window_and_repeated_parameters(client, count
     case = _open311_case(county)
     noise = _open311_case(county, location_text="别处")
     Case.objects.filter(pk=noise.pk).update(category=Category.objects.get(code="noise"))
-    today = timezone.localdate()
+    # The local day the report was made (two hours ago may still be yesterday, local time).
+    today = timezone.localdate(case.reported_at)
     rows = client.get("/open311/v2/requests.json", {"start_date": str(today)}).json()
     assert {r["service_request_id"] for r in rows} >= {str(case.pk)}
     rows = client.get("/open311/v2/requests.json", {"end_date": str(today - timedelta(days=1))})
