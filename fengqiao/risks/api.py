@@ -22,6 +22,7 @@ router = Router(tags=["risks"])
 class CategoryOut(Schema):
     code: str
     name: str
+    label: str  # the name in the request's language
 
 
 class RiskOut(Schema):

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.models import DeadlineTracked
@@ -36,8 +37,30 @@ RANK = {"none": 0, "green": 1, "blue": 2, "orange": 3, "red": 4}
 COLOURS = ("red", "orange", "blue", "green")
 
 
+# The default categories' names (migration 0002) as msgids, so the English catalog translates
+# them; a category an administrator adds shows its name as entered.
+DEFAULT_CATEGORY_NAMES = (
+    gettext_noop("涉稳群体性苗头"),
+    gettext_noop("个人极端倾向"),
+    gettext_noop("严重精神障碍肇事肇祸风险"),
+    gettext_noop("非正常上访"),
+    gettext_noop("矛盾纠纷激化"),
+    gettext_noop("涉众型经济/金融风险"),
+    gettext_noop("电信网络诈骗高发"),
+    gettext_noop("安全生产"),
+    gettext_noop("消防"),
+    gettext_noop("道路交通"),
+    gettext_noop("校园及周边"),
+    gettext_noop("重点人员漏管失控"),
+    gettext_noop("网络舆情"),
+    gettext_noop("公共卫生"),
+    gettext_noop("其他"),
+)
+
+
 class RiskCategory(models.Model):
-    """Reference data (default 15, editable in admin by the system admin)."""
+    """Reference data (default 15, editable in admin by the system admin). ``name`` is stored in
+    Chinese; ``label`` (and ``str()``) is the name in the active language (msgid mapping)."""
 
     code = models.CharField(_("代码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=50)
@@ -50,7 +73,11 @@ class RiskCategory(models.Model):
         verbose_name_plural = _("风险类别")
 
     def __str__(self):
-        return self.name
+        return self.label
+
+    @property
+    def label(self):
+        return gettext(self.name) if self.name else ""
 
 
 class Risk(ScopedModel, DeadlineTracked):

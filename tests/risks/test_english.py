@@ -42,3 +42,16 @@ def test_refusals_in_english(client, county, users):
         **EN,
     )
     assert "needs evidence" in response.json()["error"]["message"]
+
+
+def test_category_names_in_english(client, county, users):
+    """Categories are data: the 15 defaults are msgids of the catalog (``RiskCategory.label``)."""
+    risk = helpers.filed(county.grid_a, users, level="orange")
+    login(client, users["leader"])
+    chinese = risk.category.name
+    english = client.get(f"/risks/{risk.pk}/", **EN).content.decode()
+    assert chinese not in english
+    rows = client.get("/api/v1/risks/categories", **EN).json()
+    assert {"code": "fire", "name": "消防", "label": "Fire safety"} in rows
+    assert all(r["label"] and r["label"] != r["name"] for r in rows)
+    assert chinese in client.get(f"/risks/{risk.pk}/").content.decode()
