@@ -79,6 +79,9 @@ def test_the_dispatcher_places_it_and_the_normal_flow_starts(
     login(client, county_dispatcher)
     page = client.get("/cases/triage/")
     assert page.status_code == 200 and "菜市场东门" in page.content.decode()
+    html = page.content.decode()  # the map picker: static JS only, the row's inputs as targets
+    assert 'id="triage-map"' in html and f'data-pick-row="{pending.pk}"' in html
+    assert f'id="lat-{pending.pk}"' in html and "cases/triage.js" in html and "<script>" not in html
     placed = client.post(f"/cases/triage/{pending.pk}/place/", {"grid": county.grid_c.code})
     assert placed.status_code == 302
     case = Case.objects.get()

@@ -39,10 +39,14 @@
       }).observe(el);
     }
     if (el.dataset.pick) {
+      // data-pick is read on every click: a page may point it at another pair of inputs
+      // (the triage queue: the row being placed).
       var ids = el.dataset.pick.split(","), lat = document.getElementById(ids[0]), lng = document.getElementById(ids[1]);
       var marker = null;
-      if (lat.value && lng.value) marker = L.marker([+lat.value, +lng.value]).addTo(map);
+      if (lat && lng && lat.value && lng.value) marker = L.marker([+lat.value, +lng.value]).addTo(map);
       map.on("click", function (e) {
+        ids = el.dataset.pick.split(","); lat = document.getElementById(ids[0]); lng = document.getElementById(ids[1]);
+        if (!lat || !lng) return;
         lat.value = e.latlng.lat.toFixed(6); lng.value = e.latlng.lng.toFixed(6);
         if (marker) marker.setLatLng(e.latlng); else marker = L.marker(e.latlng).addTo(map);
         var note = document.getElementById("pin-note"); if (note) note.hidden = false;
