@@ -32,6 +32,22 @@ def register_channel(name, adapter):
 
 def notify(recipients, *, kind, title, body="", url="", target=None, channel="inapp"):
     """Queue one notification per distinct active recipient. Returns the rows created."""
+    return Notification.objects.bulk_create(
+        build(
+            recipients,
+            kind=kind,
+            title=title,
+            body=body,
+            url=url,
+            target=target,
+            channel=channel,
+        )
+    )
+
+
+def build(recipients, *, kind, title, body="", url="", target=None, channel="inapp"):
+    """The unsaved rows :func:`notify` would insert (one per distinct active recipient), for
+    callers that insert many batches at once (the escalation sweep)."""
     target_type = target._meta.label_lower if target is not None else ""
     target_id = str(target.pk) if target is not None else ""
     seen, rows = set(), []
@@ -51,7 +67,7 @@ def notify(recipients, *, kind, title, body="", url="", target=None, channel="in
                 target_id=target_id,
             )
         )
-    return Notification.objects.bulk_create(rows)
+    return rows
 
 
 def deliver_pending(now=None, batch=200) -> int:

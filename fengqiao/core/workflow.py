@@ -129,6 +129,9 @@ class Workflow:
     model = None
     state_field = "state"
     transitions: tuple[Transition, ...] = ()
+    # Related rows the escalation sweep loads with each batch of records (``select_related``),
+    # so ``escalate`` reads them without a query per record (e.g. the dispute's mediator).
+    escalation_related: tuple[str, ...] = ()
 
     def __init__(self):
         self._by_name = {t.name: t for t in self.transitions}
@@ -561,8 +564,12 @@ class EscalationBatch:
         for callback in self._flushers.values():
             callback()
         TimelineEntry.objects.bulk_create(self.entries)
-        for recipients, kwargs in self.notes:
-            notifications.notify(recipients, **kwargs)
+        # every notification of the batch in one insert
+        notifications.Notification.objects.bulk_create(
+            row
+            for recipients, kwargs in self.notes
+            for row in notifications.build(recipients, **kwargs)
+        )
         self.entries, self.notes = [], []
 
 
@@ -632,6 +639,10 @@ def _records_for(deadlines):
     found = {}
     for type_id, ids in by_type.items():
         model = ContentType.objects.get_for_id(type_id).model_class()
-        for pk, record in model._default_manager.in_bulk(ids).items():
+        rows = model._default_manager.all()
+        flow = WORKFLOWS.get(model._meta.label_lower)
+        if flow is not None and flow.escalation_related:
+            rows = rows.select_related(*flow.escalation_related)
+        for pk, record in rows.in_bulk(ids).items():
             found[(type_id, pk)] = record
     return found

@@ -91,6 +91,7 @@ def _closed(record, move):
 
 class DisputeFlow(Workflow):
     model = Dispute
+    escalation_related = ("mediator",)  # told of every step: no query per dispute
     transitions = (
         T(
             "start",
@@ -404,6 +405,7 @@ class JointTaskFlow(Workflow):
     The ``feedback`` deadline is the task's own; an overdue task is chased by the sweep."""
 
     model = JointTask
+    escalation_related = ("department", "attempt__dispute")
     transitions = (
         T(
             "claim",
@@ -435,13 +437,18 @@ class JointTaskFlow(Workflow):
 
         if record.state == JointTask.State.DONE:
             return
-        task = JointTask.objects.select_related("department", "attempt__dispute").get(pk=record.pk)
+        task = record  # loaded with its department and dispute (``escalation_related``)
         dispute = task.attempt.dispute
         title = _("联席调任务超期：%(number)s %(dept)s") % {
             "number": dispute.number,
             "dept": task.department.name,
         }
-        staff = list(User.objects.filter(department_id=task.department_id, is_active=True))
+        key = ("department_staff", task.department_id)
+        if key not in batch.memo:  # a department's staff once per batch
+            batch.memo[key] = list(
+                User.objects.filter(department_id=task.department_id, is_active=True)
+            )
+        staff = list(batch.memo[key])
         batch.timeline(
             dispute, "remind", note=title, data={"deadline": "joint_task", "task": task.pk}
         )
