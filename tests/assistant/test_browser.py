@@ -59,6 +59,8 @@ def test_resident_asks_hands_off_and_officer_sees_it(page, live_server, loaded, 
     page.fill("#password", PASSWORD)
     page.click("#login")
     page.wait_for_selector("#welcome")
+    # the menu groups links in dropdowns: open the one holding 转人工咨询, then follow it
+    page.locator("header nav details.menu:has(a:text-is('转人工咨询')) > summary").click()
     page.locator("header nav").get_by_role("link", name="转人工咨询").click()
     page.wait_for_url("**/assistant/handoffs/")
     queue = page.locator("#handoff-queue")

@@ -38,6 +38,8 @@ def test_board_and_map(chromium, live_server, county, users):
 
     page = staff_page(chromium, live_server, users["dispatcher"])
     # 1. The KPI board: tiles with 环比/同比, two charts, the table beside them.
+    # the menu groups links in dropdowns: open the one holding 统计分析, then follow it
+    page.click("nav details.menu:has(a:text-is('统计分析')) > summary")
     page.click("nav >> text=统计分析")
     page.wait_for_selector("#totals .kpi")
     assert "%" in page.inner_text("#totals")
