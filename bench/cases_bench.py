@@ -48,8 +48,12 @@ def prepare():
 
     stamp = uuid.uuid4().hex[:6]
     dispatcher, dept = User.objects.get(username="dispatcher"), User.objects.get(username="dept")
-    intake_key = create_api_key(f"bench-intake-{stamp}", dispatcher)[1]
-    dept_key = create_api_key(f"bench-dept-{stamp}", dept)[1]
+    # keys with their own role (issue 15): the permissions come from the code, no query
+    county = Place.objects.filter(level=Place.Level.COUNTY).order_by("path").first()
+    intake_key = create_api_key(
+        f"bench-intake-{stamp}", dispatcher, role="dispatcher", place=county
+    )[1]
+    dept_key = create_api_key(f"bench-dept-{stamp}", dept, role="department_staff")[1]
     session = SessionStore()
     session[SESSION_KEY] = str(dept.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"

@@ -79,7 +79,7 @@ def generate(n, due, batch=200_000):
                   description, location_text, lat, lng, share_location, anonymous,
                   reporter_name, reporter_phone, reporter_phone_hash, place_id, place_path,
                   department_id, assignee_id, reported_at, accepted_at, dispatched_at,
-                  closed_at, due_at, handle_due_at, on_time, rejected_reason, result,
+                  closed_at, next_due_at, handle_due_at, on_time, rejected_reason, result,
                   rework_count, extension_count, reopen_count, supervision_level,
                   satisfaction, satisfaction_note, reporter_email)
                 SELECT g,

@@ -11,9 +11,10 @@ from fengqiao.core.authz import authorize_api, require_perm
 from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.core.workflow import timeline
 from fengqiao.insights import figures
+from fengqiao.org.lookups import place_by_code
 from fengqiao.org.models import Place
 
-from . import services, triage
+from . import queries, services, triage
 from .actions import registry
 from .models import Case, Category, PendingReport
 from .presenters import CASES, transition_label
@@ -37,12 +38,16 @@ class QueuePagination(PaginationBase):
     def paginate_queryset(self, queryset, pagination: Input, **params):
         size = 50
         start = (pagination.page - 1) * size
-        rows = list(queryset[start : start + size + 1])
+        if queryset.model is Case:  # plain rows, labels precomputed (cases.queries)
+            rows = queries.page_rows(queryset, start, start + size + 1)
+        else:
+            rows = list(queryset[start : start + size + 1])
         return {"items": rows[:size], "page": pagination.page, "has_next": len(rows) > size}
 
 
 class CaseListOut(Schema):
-    """A row of a list: no personal data at all (not even masked)."""
+    """A row of a list: no personal data at all (not even masked). Lists fill it from the plain
+    rows of ``cases.queries.page_rows`` (labels precomputed); :class:`CaseOut` from a case."""
 
     id: int
     number: str
@@ -68,6 +73,10 @@ class CaseListOut(Schema):
     duplicate_of_id: int | None
     likely_duplicate_of_id: int | None
 
+
+class CaseOut(CaseListOut):
+    """One case: the list row plus the masked reporter and the outcome figures."""
+
     @staticmethod
     def resolve_state_label(obj):
         return str(obj.get_state_display())
@@ -88,10 +97,6 @@ class CaseListOut(Schema):
     @staticmethod
     def resolve_place_code(obj):
         return obj.place.code
-
-
-class CaseOut(CaseListOut):
-    """One case: the list row plus the masked reporter and the outcome figures."""
 
     anonymous: bool
     reporter_name: str
@@ -243,11 +248,7 @@ def list_cases(
 ):
     """Cases in the caller's jurisdiction, nearest deadline first."""
     require_perm(request.user, "cases.view_case")
-    rows = (
-        Case.objects.restrict(request.user)
-        .select_related("category", "place")
-        .defer("reporter_name", "reporter_phone")
-    )
+    rows = Case.objects.restrict(request.user)  # plain rows, see QueuePagination
     if state:
         rows = rows.filter(state__in=state.split(","))
     if open:
@@ -271,10 +272,7 @@ def create_case(request, payload: CaseIn):
     grid could be found for it; ``GET /triage`` lists the queue, ``POST /triage/{id}/place``
     places it and the case is made."""
     require_perm(request.user, "cases.add_case")
-    if (
-        payload.grid
-        and not Place.objects.filter(code=payload.grid[:24], level=Place.Level.GRID).exists()
-    ):
+    if payload.grid and place_by_code(payload.grid[:24], level=Place.Level.GRID) is None:
         raise ServiceError(
             _("网格不存在：%(g)s") % {"g": payload.grid[:30]},
             code="invalid_place",

@@ -458,7 +458,7 @@ def _category(code):
         raise Open311Error(400, _("缺少 service_code"))
     if not CODE_RE.match(code):
         raise Open311Error(404, _("未知的服务代码"))
-    category = next((c for c in services.leaf_categories() if c.code == code), None)
+    category = services.leaf_category(code)  # cached reference data
     if category is None:
         raise Open311Error(404, _("未知的服务代码"))
     return category

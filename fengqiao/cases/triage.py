@@ -21,6 +21,7 @@ from fengqiao.core import caching, pii
 from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
 from fengqiao.core.models import Attachment
 from fengqiao.core.workflow import append_timeline, timeline
+from fengqiao.org.lookups import ancestor_at, place_by_code
 from fengqiao.org.models import Place
 
 from . import services
@@ -116,9 +117,9 @@ def default_county():
 
 
 def _county_of(place):
-    while place is not None and place.level > Place.Level.COUNTY:
-        place = place.parent
-    return place
+    if place is None or place.level <= Place.Level.COUNTY:
+        return place
+    return ancestor_at(place, Place.Level.COUNTY)  # from the cached place tree
 
 
 def county_at(lat, lng):
@@ -146,14 +147,14 @@ def locate(*, grid_code="", address_id="", lat=None, lng=None):
     """(grid, county): the grid when one is named or contains the point, else (None, the county
     whose triage queue takes it). A point outside the jurisdiction is a ServiceError."""
     if grid_code:
-        grid = Place.objects.filter(code=str(grid_code)[:24], level=Place.Level.GRID).first()
+        grid = place_by_code(str(grid_code)[:24], level=Place.Level.GRID)
         if grid is None:
             raise ServiceError(
                 _("不是已知的网格代码"), code="unknown_grid", details={"field": "grid"}
             )
         return grid, _county_of(grid)
     if address_id:
-        grid = Place.objects.filter(code=str(address_id)[:24], level=Place.Level.GRID).first()
+        grid = place_by_code(str(address_id)[:24], level=Place.Level.GRID)
         if grid is not None:
             return grid, _county_of(grid)
     if lat is not None and lng is not None:
@@ -340,12 +341,14 @@ def intake(*, category, source, grid_code="", address_id="", lat=None, lng=None,
     staff = _staff(actor)
     if channel is None:
         channel = f"u{actor.pk}" if staff else "r"
-    client_key = str(client_id or "").strip()
-    if client_key:
-        earlier = PendingReport.objects.filter(channel=channel, client_id=client_key).first()
-        if earlier is not None:  # a replay of a report that went to the triage queue
-            return Intake(earlier.case, earlier, False)
     grid, county = locate(grid_code=grid_code, address_id=address_id, lat=lat, lng=lng)
+    client_key = str(client_id or "").strip()
+    if client_key and grid is None:
+        # a replay of a report that went to the triage queue (the same location finds no grid
+        # again); a report placed at once is found by the case's unique client id instead
+        earlier = PendingReport.objects.filter(channel=channel, client_id=client_key).first()
+        if earlier is not None:
+            return Intake(earlier.case, earlier, False)
     common = dict(
         category=category,
         source=source,

@@ -9,7 +9,12 @@ every process (old entries simply expire). Topics in use:
 
 * ``roles``  — role memberships, jurisdictions, active flags (who covers which place);
 * ``places`` — the place tree and its reference data (codes, paths, boundaries);
-* ``assistant.answers`` — the standard answers the assistant's engine was built from.
+* ``assistant.answers`` — the standard answers the assistant's engine was built from;
+* ``categories`` — the case categories (intake's category check, list labels);
+* ``dispatch_rules`` — the dispatch rules and the departments/teams they name.
+
+Invalidation rides on model signals: a queryset ``update()``/``bulk_create`` bypasses them, so
+code that changes reference data that way calls ``invalidate`` itself.
 
 Each process keeps the generations and values it read for at most ``LOCAL_SECONDS`` (2 s), so
 hot paths (the deadline sweep, Open311 lookups) do not pay a cache round trip per call; a change

@@ -70,6 +70,27 @@ def build(recipients, *, kind, title, body="", url="", target=None, channel="ina
     return rows
 
 
+def notify_ids(recipient_ids, *, kind, title, body="", url="", target=None, channel="inapp"):
+    """Like :func:`notify` for recipients known by id (already known to be active, e.g. from a
+    cached role lookup): one INSERT, no read of the users."""
+    target_type = target._meta.label_lower if target is not None else ""
+    target_id = str(target.pk) if target is not None else ""
+    rows = [
+        Notification(
+            recipient_id=pk,
+            channel=channel,
+            kind=kind,
+            title=str(title)[:200],
+            body=str(body),
+            url=url[:300],
+            target_type=target_type,
+            target_id=target_id,
+        )
+        for pk in dict.fromkeys(recipient_ids)
+    ]
+    return Notification.objects.bulk_create(rows) if rows else []
+
+
 def deliver_pending(now=None, batch=200) -> int:
     """Deliver what is due; failures retry with exponential back-off, then give up."""
     now = now or timezone.now()

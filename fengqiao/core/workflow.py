@@ -435,12 +435,17 @@ def timeline(record):
 
 
 # -- deadlines ------------------------------------------------------------------------------
-def start_deadline(record, kind, due_at, *, policy="default", now=None):
-    """Start (or restart) the ``kind`` deadline of a record."""
+def start_deadline(record, kind, due_at, *, policy="default", now=None, new_record=False):
+    """Start (or restart) the ``kind`` deadline of a record.
+
+    ``new_record=True``: the record was created in this transaction and has no deadline yet, so
+    there is nothing to stop; when its ``next_due_at`` was already set to this due time before
+    the insert (intake does), nothing else is written — one INSERT in all."""
     now = now or timezone.now()
     if policy not in POLICIES:
         raise ServiceError(f"unknown escalation policy {policy!r}")
-    stop_deadlines(record, (kind,), now=now)
+    if not new_record:
+        stop_deadlines(record, (kind,), now=now)
     first = POLICIES[policy].steps[0].after if POLICIES[policy].steps else None
     deadline = Deadline.objects.create(
         content_type=ContentType.objects.get_for_model(record),
@@ -452,7 +457,8 @@ def start_deadline(record, kind, due_at, *, policy="default", now=None):
         next_check_at=due_at + first if first is not None else None,
         place_path=getattr(record, "place_path", ""),
     )
-    _deadlines_changed(record)
+    if not (new_record and getattr(record, "next_due_at", None) == due_at):
+        _deadlines_changed(record)
     return deadline
 
 

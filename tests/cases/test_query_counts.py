@@ -103,3 +103,81 @@ def test_open311_list_query_count(client, county, users, django_assert_num_queri
         rows = client.get("/open311/v2/requests.json", {"api_key": key}).json()
     assert len(rows) == 12
     assert json.dumps(rows)
+
+
+# -- intake (issue 15): at most 6 statements per report on both APIs -----------------------------
+def statements(ctx):
+    """The statements of a request, without the SAVEPOINT pair the test's own outer transaction
+    turns the service's transaction into (a real request runs BEGIN … COMMIT instead)."""
+    return [q["sql"] for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]]
+
+
+@pytest.fixture
+def intake_key(county):
+    from fengqiao.core.services import create_api_key
+    from fengqiao.org.models import User
+
+    account = User.objects.create(username="integration-intake")
+    return create_api_key("intake", account, role="dispatcher", place=county.county)[1]
+
+
+def api_report(client, key, n):
+    body = {"client_id": f"count-{n:08d}", "category": "noise", "grid": "339901001001001",
+            "description": f"广场舞音响太吵{n}", "reporter_phone": "13600001111", "source": "hotline"}  # fmt: skip
+    return client.post("/api/v1/cases/", json.dumps(body), content_type="application/json",
+                       HTTP_AUTHORIZATION=f"Bearer {key}")  # fmt: skip
+
+
+def open311_report(client, key, n):
+    data = {"api_key": key, "service_code": "noise", "address_string": f"南门口{n}",
+            "attribute[grid]": "339901001001001", "description": f"路灯不亮{n}",
+            "phone": "13512345678", "client_id": f"o311-{n:08d}"}  # fmt: skip
+    return client.post("/open311/v2/requests.json", data)
+
+
+@pytest.mark.parametrize("send", [api_report, open311_report], ids=["json_api", "open311"])
+def test_report_costs_at_most_six_statements(client, county, users, intake_key, send):
+    """The key (1), the duplicate search (1), the case, its timeline entry, its accept deadline
+    and the dispatchers' notifications (1 insert each). The category, the grid, the dispatch
+    rules, the key's permissions and who covers the place are cached reference data."""
+    from fengqiao.cases.models import Case
+    from fengqiao.core.models import Deadline, Notification
+
+    assert send(client, intake_key, 1).status_code == 201  # warms the caches
+    with CaptureQueriesContext(connection) as ctx:
+        response = send(client, intake_key, 2)
+    assert response.status_code == 201, response.content
+    sql = statements(ctx)
+    assert len(sql) <= 6, "\n".join(sql)
+    case = Case.objects.latest("id")
+    assert case.next_due_at == Deadline.objects.get(object_id=case.pk, kind="accept").due_at
+    assert Notification.objects.filter(target_id=str(case.pk), recipient=users["dispatcher"])
+    # a replay answers the first case and costs no more
+    with CaptureQueriesContext(connection) as ctx:
+        again = send(client, intake_key, 2)
+    assert again.status_code == 200 and len(statements(ctx)) <= 6
+    assert Case.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("send", [api_report, open311_report], ids=["json_api", "open311"])
+def test_acknowledged_only_after_commit(client, county, users, intake_key, send, monkeypatch):
+    """The answer (201 with the id) is produced after the report's transaction committed: the
+    case, its deadline and the outbox rows are durable before the client hears of them."""
+    from fengqiao.cases.models import Case
+    from fengqiao.core.models import Notification
+
+    commits = []
+    real_commit = connection.commit
+
+    def commit():
+        real_commit()
+        commits.append(connection.in_atomic_block)
+
+    monkeypatch.setattr(connection, "commit", commit)
+    response = send(client, intake_key, 7)
+    assert response.status_code == 201
+    assert commits, "the report's transaction committed before the answer"
+    assert not connection.in_atomic_block
+    case = Case.objects.get()
+    assert Notification.objects.filter(target_id=str(case.pk)).exists()

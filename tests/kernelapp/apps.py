@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class KernelAppConfig(AppConfig):
     name = "tests.kernelapp"
     label = "kernelapp"
+
+    def ready(self):
+        from fengqiao.core import notifications
+
+        from .tasks import RecordingChannel
+
+        # A channel whose every send leaves an append-only trace (an audit row with the sending
+        # process): the multi-worker test counts deliveries per notification.
+        notifications.register_channel("record", RecordingChannel())

@@ -19,6 +19,7 @@ from ._common import (  # noqa: F401
     category_by_code,
     clean_text,
     leaf_categories,
+    leaf_category,
 )
 from .disputes import (  # noqa: F401
     DISPUTE_OUTCOMES,

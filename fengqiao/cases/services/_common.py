@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 
 from django.utils.translation import gettext as _
 
+from fengqiao.core import caching
 from fengqiao.core.errors import ServiceError
 
 from ..models import Category
@@ -50,21 +52,41 @@ def _coord(value, low, high, field):
     return number
 
 
+CATEGORY_TTL = 300  # seconds; any change to a category drops it at once (cases.apps signals)
+
+
+def _active_categories():
+    """Every active category (parents selected) and the ids of those with active children."""
+    rows = list(Category.objects.filter(active=True).select_related("parent"))
+    parents = {row.parent_id for row in rows if row.parent_id}
+    return {"rows": rows, "parents": parents}
+
+
+def _category_table():
+    """The active categories as reference data, through ``core.caching`` (topic ``categories``)."""
+    return caching.remember(
+        "cases.categories", _active_categories, timeout=CATEGORY_TTL, topics=("categories",)
+    )
+
+
 def category_by_code(code):
-    category = Category.objects.filter(code=str(code or "").strip(), active=True).first()
+    """The active leaf category with ``code`` (a copy: callers may attach it to a new case)."""
+    code = str(code or "").strip()
+    table = _category_table()
+    category = next((row for row in table["rows"] if row.code == code), None)
     if category is None:
         raise ServiceError(
             _("未知的事件类别：%(code)s") % {"code": str(code)[:40]},
             code="unknown_category",
             details={"field": "category"},
         )
-    if category.children.filter(active=True).exists():
+    if category.pk in table["parents"]:
         raise ServiceError(
             _("请选择具体的类别（%(name)s 下的小类）") % {"name": category.name},
             code="category_not_leaf",
             details={"field": "category"},
         )
-    return category
+    return copy.copy(category)
 
 
 def categories():
@@ -78,6 +100,17 @@ def categories():
 
 
 def leaf_categories():
+    """Active leaf categories, read fresh (pages, the Open311 catalogue and its changeset)."""
     rows = list(Category.objects.filter(active=True).select_related("parent"))
     parents = {row.parent_id for row in rows if row.parent_id}
     return [row for row in rows if row.pk not in parents]
+
+
+def leaf_category(code):
+    """The active leaf category with ``code`` or None, from the cached table (intake)."""
+    table = _category_table()
+    code = str(code or "").strip()
+    for row in table["rows"]:
+        if row.code == code and row.pk not in table["parents"]:
+            return copy.copy(row)
+    return None

@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.core import pii
+from fengqiao.core import caching, notifications, pii
 from fengqiao.core.errors import Forbidden, NotFound, ServiceError
 from fengqiao.core.workflow import append_timeline, apply, start_deadline
 from fengqiao.org.models import Place
@@ -18,7 +18,8 @@ from .. import conf
 from ..models import Case, DispatchRule, Urgency
 from ..workflow import flow
 from ._common import CLIENT_ID_RE, LOOSE_PHONE_RE, _coord, category_by_code, clean_text
-from .people import _place, covering
+from .people import _covering_ids as covering_ids
+from .people import _place
 
 # -- intake -----------------------------------------------------------------------------------
 # Which staff roles may record a case as coming from which channel (issue 14, finding 9): the
@@ -95,19 +96,35 @@ def find_duplicate(case):
     return None
 
 
+RULES_TTL = 300  # seconds; a change to a rule, a department or a team drops it at once
+
+
+def _all_rules():
+    return list(DispatchRule.objects.select_related("place", "department", "team"))
+
+
 def suggested_rule(case):
-    """The most specific dispatch rule for the case's category (or its parent) and place."""
-    cat_ids = [case.category_id] + ([case.category.parent_id] if case.category.parent_id else [])
-    paths = _place(case).ancestor_paths()
-    rules = list(
-        DispatchRule.objects.filter(category_id__in=cat_ids, place__path__in=paths).select_related(
-            "place", "department", "team"
-        )
+    """The most specific dispatch rule for the case's category (or its parent) and place.
+
+    The rules are reference data: remembered through ``core.caching`` (topic ``dispatch_rules``,
+    dropped by every change to a rule, a department, a team or a place)."""
+    rules = caching.remember(
+        "cases.dispatch_rules", _all_rules, timeout=RULES_TTL, topics=("dispatch_rules", "places")
     )
     if not rules:
         return None
-    rules.sort(key=lambda r: (r.category_id == case.category_id, len(r.place.path)), reverse=True)
-    return rules[0]
+    parent_id = case.category.parent_id
+    paths = set(_place(case).ancestor_paths())
+    found = [
+        r
+        for r in rules
+        if (r.category_id == case.category_id or (parent_id and r.category_id == parent_id))
+        and r.place.path in paths
+    ]
+    if not found:
+        return None
+    found.sort(key=lambda r: (r.category_id == case.category_id, len(r.place.path)), reverse=True)
+    return found[0]
 
 
 def report(
@@ -162,10 +179,30 @@ def report(
     if channel is None:
         channel = f"u{actor.pk}" if staff else "r"
     key = _client_key(channel, client_id)
-    if key:
-        existing = Case.objects.filter(client_id=key).first()
-        if existing is not None:
-            return existing, False
+    # A replay of ``client_id`` is found by the unique index on the insert (no query up front);
+    # input refused below is checked against earlier submissions only then (a replay of a report
+    # accepted earlier returns it, even if the categories changed since).
+    try:
+        return _report(
+            key=key, place=place, category=category, description=description, source=source,
+            actor=actor, staff=staff, location_text=location_text, lat=lat, lng=lng,
+            reporter_name=reporter_name, reporter_phone=reporter_phone,
+            reporter_email=reporter_email, anonymous=anonymous, share_location=share_location,
+            urgency=urgency, attachments=attachments, now=now,
+            description_required=description_required, any_phone=any_phone,
+            entered_by=entered_by, consent=consent,
+        )  # fmt: skip
+    except (ServiceError, IntegrityError):
+        if key:
+            existing = Case.objects.filter(client_id=key).first()
+            if existing is not None:
+                return existing, False
+        raise
+
+
+def _report(*, key, place, category, description, source, actor, staff, location_text, lat, lng,
+            reporter_name, reporter_phone, reporter_email, anonymous, share_location, urgency,
+            attachments, now, description_required, any_phone, entered_by, consent):  # fmt: skip
     if isinstance(category, str):
         category = category_by_code(category)
     if place is None or place.level != Place.Level.GRID:
@@ -232,57 +269,49 @@ def report(
     case.reporter_name = reporter_name
     case.reporter_phone = reporter_phone
     case.reporter_email = clean_text(reporter_email, field=_("电子邮箱"), max_length=254)
-    try:
-        with transaction.atomic():
-            case.likely_duplicate_of = find_duplicate(case)
-            case.save()
-            append_timeline(
+    span_due = flow.deadline_due(case, "accept", now)
+    case.next_due_at = span_due  # the kernel's value for a record whose only deadline is this one
+    with transaction.atomic():
+        case.likely_duplicate_of = find_duplicate(case)
+        case.save()
+        append_timeline(
+            case,
+            "report",
+            actor=actor if staff else None,
+            actor_name="" if staff else _("反映人"),
+            to_state=case.state,
+            note=description,
+            # the reporter's consents, as given (PIPL processing record)
+            data={"source": source, **({"consent": consent} if consent else {})},
+            attachments=attachments,
+            now=now,
+        )
+        if span_due is not None:
+            start_deadline(case, "accept", span_due, policy="case_step", now=now, new_record=True)
+        rule = suggested_rule(case)
+        if rule is not None and rule.auto_dispatch:
+            case, _entry = apply(case, "accept", None, system=True, actor_name=_("系统"), now=now)
+            case, _entry = apply(
                 case,
-                "report",
-                actor=actor if staff else None,
-                actor_name="" if staff else _("反映人"),
-                to_state=case.state,
-                note=description,
-                # the reporter's consents, as given (PIPL processing record)
-                data={"source": source, **({"consent": consent} if consent else {})},
-                attachments=attachments,
+                "dispatch",
+                None,
+                system=True,
+                actor_name=_("系统（派单规则）"),
+                data=_target_data(rule.department, rule.team),
                 now=now,
             )
-            span_due = flow.deadline_due(case, "accept", now)
-            if span_due is not None:  # the kernel keeps next_due_at
-                start_deadline(case, "accept", span_due, policy="case_step", now=now)
-            rule = suggested_rule(case)
-            if rule is not None and rule.auto_dispatch:
-                case, _entry = apply(
-                    case, "accept", None, system=True, actor_name=_("系统"), now=now
-                )
-                case, _entry = apply(
-                    case,
-                    "dispatch",
-                    None,
-                    system=True,
-                    actor_name=_("系统（派单规则）"),
-                    data=_target_data(rule.department, rule.team),
-                    now=now,
-                )
-            else:
-                from fengqiao.core import notifications
-
-                notifications.notify(
-                    covering(case, "dispatcher"),
-                    kind="case.report",
-                    title=_("新事件：%(number)s %(category)s")
-                    % {"number": case.number, "category": category.name},
-                    body=description[:200],
-                    url=f"/cases/{case.pk}/",
-                    target=case,
-                )
-    except IntegrityError:
-        if key:
-            existing = Case.objects.filter(client_id=key).first()
-            if existing is not None:
-                return existing, False
-        raise
+        else:
+            # one insert: who covers the place is cached (core.caching); the rows are the outbox
+            # the worker delivers from, written in this transaction so none is lost
+            notifications.notify_ids(
+                covering_ids(case, "dispatcher"),
+                kind="case.report",
+                title=_("新事件：%(number)s %(category)s")
+                % {"number": case.number, "category": category.name},
+                body=description[:200],
+                url=f"/cases/{case.pk}/",
+                target=case,
+            )
     return case, True
 
 
