@@ -132,8 +132,27 @@ def test_agreement_resolves_the_case_and_it_continues(county, users):
     assert case.state == "accepted"  # a state-keeping move changes nothing on the case
     dispute = disputes.agree(dispute, users["mediator"], note="双方达成一致")
     case.refresh_from_db()
+    # agreed but not yet signed: a step on the case's timeline, not its outcome (issue 16)
+    assert case.state == "accepted" and not case.result
+    assert transitions(case)[-1] == "dispute_outcome"
+    # the case → dispute form left ID numbers and addresses out: the checklist names them, and
+    # the parties are completed mid-way (issue 16: no dead end before the agreement)
+    from fengqiao.disputes.models import Party
+
+    parties = list(Party.objects.filter(dispute=dispute).order_by("order"))
+    assert all(disputes.missing_for_agreement(p) for p in parties)
+    for party, number in zip(parties, (dispute_helpers.ID_A, dispute_helpers.ID_B), strict=True):
+        disputes.update_party(
+            party, users["mediator"], id_number=number, address="枫溪社区1幢101室"
+        )
+    assert not any(disputes.missing_for_agreement(p) for p in Party.objects.filter(dispute=dispute))
+    agreement = disputes.draft_agreement(
+        dispute, users["community_officer"], **dispute_helpers.TERMS_FIELDS
+    )
+    disputes.sign_agreement(agreement, users["community_officer"])
+    case.refresh_from_db()
     assert case.state == "resolved" and case.resolved_at is not None
-    assert case.result == f"矛盾纠纷已调解：达成协议（编号{dispute.number}）"
+    assert case.result == f"矛盾纠纷已调解：达成协议，协议书已签署（编号{dispute.number}）"
     entry = kernel.timeline(case).filter(transition="dispute_settled").get()
     assert entry.from_state == "accepted" and entry.to_state == "resolved"
     assert entry.data["dispute_number"] == dispute.number
@@ -141,11 +160,28 @@ def test_agreement_resolves_the_case_and_it_continues(county, users):
     # The normal verify / close flow of the case continues.
     case = services.verify(case, users["grid_worker"], data={"passed": "1"})
     assert case.state == "closed"
-    # A later outcome of the dispute is recorded on the closed case, its state unchanged.
-    disputes.withdraw(dispute, users["mediator"], note="协议未签署，当事人撤回")
+    # A later step of the dispute is recorded on the closed case, its state unchanged.
+    dispute.refresh_from_db()
+    disputes.withdraw(dispute, users["mediator"], note="当事人撤回") if dispute.state in (
+        "registered",
+        "mediating",
+        "agreed",
+    ) else None
     case.refresh_from_db()
     assert case.state == "closed"
-    assert transitions(case)[-1] == "dispute_outcome"
+
+
+def test_an_unsigned_agreement_never_marks_the_case_agreed(county, users):
+    dispute_helpers.pool(county.grid_a, users)
+    case = accepted_dispute_case(county, users)
+    case, dispute = spawn(case, users["community_officer"])
+    dispute = disputes.start_mediation(
+        dispute, users["community_officer"], mediator=users["mediator"]
+    )
+    dispute = disputes.agree(dispute, users["mediator"], note="双方口头同意")
+    disputes.withdraw(dispute, users["mediator"], note="协议未签署，当事人撤回")
+    case.refresh_from_db()
+    assert case.state == "resolved" and "撤回" in case.result and "达成协议" not in case.result
 
 
 def test_withdrawal_resolves_a_dispatched_case(county, users):
@@ -265,7 +301,8 @@ def test_english_page_form_and_stored_text_in_the_site_language(client, county, 
             dispute, users["community_officer"], mediator=users["mediator"]
         )
         disputes.agree(dispute, users["mediator"], note="agreed")
+        disputes.withdraw(dispute, users["mediator"], note="withdrawn")
     finally:
         translation.activate(settings.LANGUAGE_CODE)
     case.refresh_from_db()
-    assert case.state == "resolved" and case.result.startswith("矛盾纠纷已调解：达成协议")
+    assert case.state == "resolved" and case.result.startswith("矛盾纠纷已办结：当事人撤回")

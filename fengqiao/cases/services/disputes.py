@@ -147,12 +147,18 @@ def spawn_action(case, actor, *, note="", data=None, attachments=()):
 
 # What the case records when its dispute reaches a state (the dispute's state → result text).
 DISPUTE_OUTCOMES = {
-    "agreed": gettext_lazy("矛盾纠纷已调解：达成协议（编号%(number)s）"),
+    "agreed": gettext_lazy("矛盾纠纷调解达成一致，待签署人民调解协议书（编号%(number)s）"),
+    "performing": gettext_lazy("矛盾纠纷已调解：达成协议，协议书已签署（编号%(number)s）"),
     "performed": gettext_lazy("矛盾纠纷已调解：协议已履行（编号%(number)s）"),
     "closed": gettext_lazy("矛盾纠纷已办结（编号%(number)s）"),
     "withdrawn": gettext_lazy("矛盾纠纷已办结：当事人撤回（编号%(number)s）"),
     "referred": gettext_lazy("矛盾纠纷已办结：已引导至诉讼、仲裁等途径（编号%(number)s）"),
 }
+
+
+# The dispute states that settle the case (resolved with the outcome); the others only write
+# the step on the case's timeline.
+SETTLING = ("performing", "performed", "closed", "withdrawn", "referred")
 
 
 def follow_dispute(dispute, transition, entry, actor, data, now):
@@ -165,6 +171,10 @@ def follow_dispute(dispute, transition, entry, actor, data, now):
     template = DISPUTE_OUTCOMES.get(entry.to_state)
     if template is None:
         return
+    # 达成协议 is recorded on the case only once the 人民调解协议书 is signed (the dispute moves
+    # on to performing): an agreement reached orally but not yet put in writing is a step, not
+    # an outcome (issue 16: the case said 达成协议 while no agreement could be produced).
+    settles = entry.to_state in SETTLING
     # Stored text (the case's result, the reporter's tracking page): in the site language, not
     # in the language of whoever's page moved the dispute.
     with translation.override(settings.LANGUAGE_CODE):
@@ -176,7 +186,7 @@ def follow_dispute(dispute, transition, entry, actor, data, now):
         "dispute_state": entry.to_state,
     }
     for case in Case.objects.filter(dispute_id=dispute.pk).order_by("pk"):
-        if case.state in DISPUTE_OPEN:
+        if settles and case.state in DISPUTE_OPEN:
             apply(
                 case,
                 "dispute_settled",

@@ -67,6 +67,11 @@ from .ladder import (  # noqa: F401
     supervise,
     withdraw,
 )
+from .parties import (  # noqa: F401
+    agreement_checklist,
+    missing_for_agreement,
+    update_party,
+)
 from .registration import (  # noqa: F401
     add_to_pool,
     assess_risk,

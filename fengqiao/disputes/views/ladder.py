@@ -208,6 +208,7 @@ def _detail_context(request, dispute):
     return {
         "dispute": dispute,
         "parties": parties,
+        "checklist": [row for row in services.agreement_checklist(parties) if row["missing"]],
         "attempts": attempts,
         "agreements": agreements,
         "signed": signed,
