@@ -40,7 +40,7 @@ from django.core.exceptions import (
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import InterfaceError, OperationalError
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.http import FileResponse, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.urls import re_path, reverse
@@ -52,6 +52,7 @@ from fengqiao.core import pii
 from fengqiao.core.errors import ServiceError
 from fengqiao.core.models import Attachment, TimelineEntry
 from fengqiao.core.services import authenticate_api_key
+from fengqiao.core.workflow import locked
 from fengqiao.org.models import Place
 
 from . import conf, services, triage, uploads
@@ -891,11 +892,18 @@ def request_updates(request, fmt):
     return _render_updates(request, fmt, entries, scoped)
 
 
+REPLAY_WINDOW = timedelta(minutes=2)
+
+
 def post_update(request, fmt):
     """A citizen's or partner's update: a comment (with photos or media_url), "still not fixed"
-    on a request waiting for the reporter's check (rework), or "fixed" there (confirmed)."""
+    on a request waiting for the reporter's check (rework), or "fixed" there (confirmed).
+
+    Retries are safe: the same ``update_id`` from the same key, or the same content from the
+    same key within ``REPLAY_WINDOW``, answers the update the first try made and adds nothing.
+    The check runs on the locked case, so two tries at once are one update."""
     post = request.POST
-    _key(request, required=True)
+    api_key = _key(request, required=True)
     rows, _scoped = _visible(request)
     given = _one(post, "service_request_id")
     ids = _ids([given] if given else [], "service_request_id")
@@ -911,8 +919,35 @@ def post_update(request, fmt):
     case = rows.filter(pk=ids[0]).first()
     if case is None:
         raise Open311Error(404, _("未找到服务请求"))
-    description = _one(post, "description")
-    attachments = media_attachments(_values(post, "media_url"))
+    trace = _trace(request, api_key, status)
+    with locked(case) as case:
+        entry = _earlier_try(case, trace) or _new_update(request, case, status, trace)
+    body = [{"update_id": str(entry.pk) if entry else ""}]
+    return render(fmt, body, root="service_request_updates", item="request_update")
+
+
+def _trace(request, api_key, status):
+    """What identifies one update across retries: the client's id and the content's digest."""
+    post = request.POST
+    files = sorted((f.name, f.size) for f in request.FILES.values())
+    content = [api_key.pk, status, _one(post, "description"), _values(post, "media_url"), files]
+    digest = hashlib.sha256(json.dumps(content, ensure_ascii=False).encode()).hexdigest()
+    return {"client_update": f"{api_key.pk}:{_one(post, 'update_id')[:100]}", "digest": digest}
+
+
+def _earlier_try(case, trace):
+    same_id = Q(data__client_update=trace["client_update"])
+    same_content = Q(data__digest=trace["digest"], at__gte=timezone.now() - REPLAY_WINDOW)
+    rows = TimelineEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Case), object_id=case.pk
+    )
+    rows = rows.filter(same_id | same_content, transition__in=PUBLIC_TRANSITIONS)
+    return rows.order_by("id").last()
+
+
+def _new_update(request, case, status, trace):
+    description = _one(request.POST, "description")
+    attachments = media_attachments(_values(request.POST, "media_url"))
     photos, _rejected = photo_parts(request)
     files = [*photos, *attachments]
     ct = ContentType.objects.get_for_model(Case)
@@ -924,19 +959,17 @@ def post_update(request, fmt):
         if not case.is_open:
             raise Open311Error(409, _("该服务请求已办结，不能再补充"))
         note = _("补充图片") if check or not description else description
-        case = services.resident_add_info(case, note=note, attachments=files)
+        case = services.resident_add_info(case, note=note, attachments=files, trace=trace)
     if check:
         solved = status in SOLVED
         note = description[:300] or ("" if solved else _("仍未解决"))
-        case = services.resident_confirm(case, solved=solved, note=note)
-    entry = (
+        case = services.resident_confirm(case, solved=solved, note=note, trace=trace)
+    return (
         TimelineEntry.objects.filter(content_type=ct, object_id=case.pk, id__gt=before)
         .filter(transition__in=PUBLIC_TRANSITIONS)
         .order_by("-id")
         .first()
     )
-    body = [{"update_id": str(entry.pk) if entry else ""}]
-    return render(fmt, body, root="service_request_updates", item="request_update")
 
 
 def _last_entry(ct, case):

@@ -36,12 +36,9 @@ def in_request_format(request, status, code, message):
             json_dumps_params={"ensure_ascii": False},
         )
     if path.startswith("/open311/"):
-        try:
-            from fengqiao.cases.open311 import error
-        except ImportError:
-            return None
-        fmt = "xml" if path.rstrip("/").endswith(".xml") else "json"
-        return error(fmt, status, message)
+        from fengqiao.cases.open311 import error, fmt_of_path
+
+        return error(fmt_of_path(path), status, message)
     return None
 
 

@@ -129,6 +129,9 @@ def test_errors_never_echo_the_input(client, county, api_key):
         ("/open311/v2/requests.json?start_date=2026-13-45", 400, "json"),
         ("/open311/v2/requests.json?start_date=99999-01-01T00:00:00Z", 400, "json"),
         ("/open311/v2/requests.json?status=%00", 400, "json"),  # NUL: refused before the views
+        ("/open311/v2/requests.XML?status=%00", 400, "xml"),  # the middleware: any case
+        ("/open311/v2/services/a%00b.Xml", 400, "xml"),
+        ("/open311/v2/requests.XML/?page=99999999999", 400, "xml"),
         ("/open311/v2/requests.json?status=%01", 200, "json"),  # stripped: no filter
         ("/open311/v2/requests.json?api_key=%FF", 403, "json"),
         ("/open311/v2/media/x/y", 404, "json"),

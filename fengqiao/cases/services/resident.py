@@ -31,7 +31,7 @@ def by_tracking_code(code):
     return case
 
 
-def resident_add_info(case, *, note, attachments=()):
+def resident_add_info(case, *, note, attachments=(), trace=None):
     note = clean_text(note, field=_("补充内容"), required=True)
     with locked(case) as case:
         if not case.is_open:
@@ -45,27 +45,28 @@ def resident_add_info(case, *, note, attachments=()):
             system=True,
             actor_name=_("反映人"),
             note=note,
+            data=trace,
             attachments=attachments,
         )
     return case
 
 
-def resident_confirm(case, *, solved, note=""):
+def resident_confirm(case, *, solved, note="", trace=None):
     """The reporter checks the result: solved → verified and closed; not solved → rework."""
     note = clean_text(note, field=_("说明"), max_length=300)
     with locked(case) as case:
         if solved:
             case, _entry = apply(
-                case, "confirm", None, system=True, actor_name=_("反映人"), note=note
+                case, "confirm", None, system=True, actor_name=_("反映人"), note=note, data=trace
             )
-            case, _entry = apply(case, "close", None, system=True, actor_name=_("系统"))
+            case, _entry = apply(case, "close", None, system=True, actor_name=_("系统"), data=trace)
         else:
             if not note:
                 raise ServiceError(
                     _("请说明哪里没有解决"), code="required", details={"field": "note"}
                 )
             case, _entry = apply(
-                case, "rework", None, system=True, actor_name=_("反映人"), note=note
+                case, "rework", None, system=True, actor_name=_("反映人"), note=note, data=trace
             )
     return case
 
