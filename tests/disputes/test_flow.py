@@ -116,16 +116,18 @@ def _officer_c(county):
 
 
 def test_register_from_case_keeps_the_case_id(county, users):
-    class FakeCase:
-        pk = 4711
-        place = county.grid_a
-        title = "楼道堆物引发争吵"
-        description = "邻居楼道堆物，双方争吵"
+    from fengqiao.cases import services as case_services
+    from fengqiao.cases.models import Case, Category
 
-    dispute = services.register_from_case(
-        FakeCase(), users["grid_worker"], parties=helpers.parties()
+    case, _created = case_services.report(
+        place=county.grid_a,
+        category=Category.objects.get(code="cityscape"),
+        description="邻居楼道堆物，双方争吵",
+        source=Case.Source.RESIDENT,
+        reporter_phone="13512345678",
     )
-    assert dispute.source_case_id == 4711 and dispute.facts == FakeCase.description
+    dispute = services.register_from_case(case, users["grid_worker"], parties=helpers.parties())
+    assert dispute.source_case_id == case.pk and dispute.facts == case.description
 
 
 # -- the ladder -----------------------------------------------------------------------------
