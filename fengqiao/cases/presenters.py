@@ -1,5 +1,6 @@
 """Shaping cases for pages: timeline labels, the public (reporter's) timeline, map data."""
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.workflow import timeline
@@ -37,12 +38,38 @@ def transition_label(name):
         return name
 
 
+STATES = dict(Case.State.choices)
+
+
 def full_timeline(case):
+    """Entries with everything the system wrote shown in the reader's language: the verb, the
+    states, "system" as the actor, and the notes the sweep writes (rebuilt from their data);
+    notes people typed are shown as typed."""
+    from fengqiao.core import messages
+
     entries = list(timeline(case))
     for entry in entries:
         entry.label = transition_label(entry.transition)
         entry.files = list(entry.attachments.all())
+        entry.from_label = STATES.get(entry.from_state, entry.from_state)
+        entry.to_label = STATES.get(entry.to_state, entry.to_state)
+        # without a user the name was written by the system in the site language ("系统",
+        # "反映人"): shown through the catalog in the reader's
+        entry.actor_label = entry.actor_name if entry.actor_id else gettext(entry.actor_name)
+        data = entry.data or {}
+        entry.system_note = ""
+        if entry.actor_id is None and entry.transition == "supervise" and "deadline" in data:
+            entry.system_note = messages.render(
+                "case.card",
+                {"number": case.number, "kind": data["deadline"], "level": data.get("action")},
+            )[0]
     return entries
+
+
+def deadline_label(kind):
+    from .workflow import KIND_LABELS
+
+    return KIND_LABELS.get(kind, kind)
 
 
 def public_timeline(case):

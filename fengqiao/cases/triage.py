@@ -290,8 +290,8 @@ def hold(*, county, category, description, source, channel, client_id=None, loca
             notifications.notify(
                 services.covering(pending, "dispatcher"),
                 kind="case.triage",
-                title=_("待定位：%(category)s") % {"category": category.name},
-                body=(location_text or description)[:200],
+                message="case.triage",
+                params={"category": category.name, "note": (location_text or description)[:200]},
                 url="/cases/triage/",
                 target=pending,
             )

@@ -32,7 +32,7 @@ from .lists import (
     console_order,
 )
 from .models import Case, DispatchRule, SupervisionCard
-from .presenters import CASES, full_timeline, map_context
+from .presenters import CASES, deadline_label, full_timeline, map_context
 
 # Lists never show the reporter: not loading the encrypted columns saves two decryptions per row.
 PERSONAL = ("reporter_name", "reporter_phone")
@@ -233,12 +233,18 @@ def _detail_context(request, case, spawn_form=None):
         if "dispatch" in actions or "accept" in actions
         else []
     )
+    deadlines = list(open_deadlines(case))
+    for deadline in deadlines:
+        deadline.label = deadline_label(deadline.kind)
+    cards = list(case.cards.order_by("-issued_at")[:10])
+    for card in cards:
+        card.kind_label = deadline_label(card.deadline_kind) if card.deadline_kind else ""
     return {
         "case": case,
         "entries": entries,
         "actions": actions,
-        "deadlines": list(open_deadlines(case)),
-        "cards": list(case.cards.order_by("-issued_at")[:10]),
+        "deadlines": deadlines,
+        "cards": cards,
         "merge_candidates": merge_candidates,
         "departments": Department.objects.order_by("code")
         if "accept" in actions or "dispatch" in actions

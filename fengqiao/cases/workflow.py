@@ -20,7 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fengqiao.core import notifications
+from fengqiao.core import messages, notifications
 from fengqiao.core.errors import Conflict, Forbidden, ServiceError
 from fengqiao.core.models import Deadline
 from fengqiao.core.workflow import (
@@ -372,6 +372,43 @@ def _answered(case, move):
     _resolved(case, move)
 
 
+# -- who is told about a transition (declared on the transition as ``notify``) ------------------
+def _to_unit(record, data):
+    from . import services
+
+    return services.unit_staff(record)
+
+
+def _to_dispatchers(record, data):
+    from . import services
+
+    return services.dispatchers_for(record)
+
+
+def _to_dispatchers_and_leaders(record, data):
+    from . import services
+
+    return services.dispatchers_for(record) + services.leaders_for(record)
+
+
+def _to_verifiers(record, data):
+    from . import services
+
+    return services.verifiers_for(record)
+
+
+def _to_handler(record, data):
+    from . import services
+
+    return [record.assignee] if record.assignee_id else services.unit_staff(record)
+
+
+def _to_dispatchers_if_unhappy(record, data):
+    if record.satisfaction and record.satisfaction <= 2:
+        return _to_dispatchers(record, data)
+    return []
+
+
 class CaseFlow(Workflow):
     model = Case
     transitions = (
@@ -414,6 +451,8 @@ class CaseFlow(Workflow):
             stops=("dispatch",),
             starts=HANDLING_KINDS,
             effect=_dispatched,
+            notify=_to_unit,
+            message="case.dispatched",
         ),
         Transition(
             "claim",
@@ -436,6 +475,7 @@ class CaseFlow(Workflow):
             starts=("dispatch",),
             guard=_must_belong,
             effect=_returned,
+            notify=_to_dispatchers,
         ),
         Transition(
             "contact",
@@ -475,6 +515,7 @@ class CaseFlow(Workflow):
             required=("note", "days"),
             guard=_no_extension_pending,
             effect=_extension_requested,
+            notify=_to_dispatchers,
         ),
         Transition(
             "approve_extension",
@@ -484,6 +525,7 @@ class CaseFlow(Workflow):
             "cases.approve_extension",
             guard=_extension_pending,
             effect=_extension_approved,
+            notify=_to_handler,
         ),
         Transition(
             "deny_extension",
@@ -494,6 +536,7 @@ class CaseFlow(Workflow):
             required=("note",),
             guard=_extension_pending,
             effect=_extension_denied,
+            notify=_to_handler,
         ),
         Transition(
             "escalate",
@@ -503,6 +546,7 @@ class CaseFlow(Workflow):
             "cases.handle_case",
             required=("note",),
             guard=_must_handle,
+            notify=_to_dispatchers_and_leaders,
         ),
         Transition(
             "supervise",
@@ -512,6 +556,7 @@ class CaseFlow(Workflow):
             "cases.supervise_case",
             required=("note",),
             effect=_supervised,
+            notify=_to_handler,
         ),
         Transition(
             "resolve",
@@ -524,6 +569,7 @@ class CaseFlow(Workflow):
             starts=("verify",),
             guard=_must_handle,
             effect=_resolved,
+            notify=_to_verifiers,
         ),
         Transition(
             "verify",
@@ -545,6 +591,7 @@ class CaseFlow(Workflow):
             starts=("handle",),
             guard=_separate_duties,
             effect=_reworked,
+            notify=_to_handler,
         ),
         Transition(
             "close",
@@ -573,6 +620,7 @@ class CaseFlow(Workflow):
             starts=("dispatch",),
             guard=_unsatisfied,
             effect=_reopened,
+            notify=_to_dispatchers,
         ),
         # The dispute link: the permission is checked by the guard (dispatchers or handlers).
         Transition(
@@ -595,6 +643,7 @@ class CaseFlow(Workflow):
             stops=("accept", "dispatch", *HANDLING_KINDS),
             starts=("verify",),
             effect=_resolved,
+            notify=_to_verifiers,
         ),
         # A 咨询 answered (the assistant's hand-off reply, or from the case page).
         Transition(
@@ -608,10 +657,24 @@ class CaseFlow(Workflow):
             starts=("verify",),
             guard=_may_answer,
             effect=_answered,
+            notify=_to_verifiers,
         ),
         # Reporter-side moves (tracking code; applied with system=True).
-        Transition("add_info", OPEN, None, gettext_lazy("补充情况"), required=("note",)),
-        Transition("confirm", ("resolved",), "verified", gettext_lazy("反映人确认解决")),
+        Transition(
+            "add_info",
+            OPEN,
+            None,
+            gettext_lazy("补充情况"),
+            required=("note",),
+            notify=_to_dispatchers,
+        ),
+        Transition(
+            "confirm",
+            ("resolved",),
+            "verified",
+            gettext_lazy("反映人确认解决"),
+            notify=_to_dispatchers,
+        ),
         Transition(
             "request_reopen",
             ("closed",),
@@ -621,6 +684,7 @@ class CaseFlow(Workflow):
             starts=("dispatch",),
             guard=_may_reopen,
             effect=_reopened,
+            notify=_to_dispatchers,
         ),
         Transition(
             "rate",
@@ -629,6 +693,7 @@ class CaseFlow(Workflow):
             gettext_lazy("评价"),
             required=("satisfaction",),
             effect=_rated,
+            notify=_to_dispatchers_if_unhappy,
         ),
     )
 
@@ -648,47 +713,23 @@ class CaseFlow(Workflow):
         self._notify(record, transition, entry, actor, data)
 
     def _notify(self, record, transition, entry, actor, data):
-        from . import services
-
-        name = transition.name
-        url = f"/cases/{record.pk}/"
-        title = _("%(number)s %(action)s") % {
-            "number": record.number,
-            "action": transition.label or name,
-        }
-        recipients = []
-        if name == "dispatch":
-            recipients = services.unit_staff(record)
-            title = _("新派单：%(number)s %(category)s") % {
-                "number": record.number,
-                "category": record.category.name,
-            }
-        elif name in (
-            "return",
-            "request_extension",
-            "escalate",
-            "reopen",
-            "request_reopen",
-            "confirm",
-            "add_info",
-        ):
-            recipients = services.dispatchers_for(record)
-            if name == "escalate":
-                recipients += services.leaders_for(record)
-        elif name in ("resolve", "dispute_settled", "answer"):
-            recipients = services.verifiers_for(record)
-        elif name in ("rework", "approve_extension", "deny_extension", "supervise"):
-            recipients = [record.assignee] if record.assignee_id else services.unit_staff(record)
-        elif name == "rate" and record.satisfaction and record.satisfaction <= 2:
-            recipients = services.dispatchers_for(record)
-        recipients = [u for u in recipients if u is not None and u != actor]
+        """What the transition declares: its recipients (``notify``) and its message, rendered
+        in each reader's language when read (never stored as text in one language)."""
+        if transition.notify is None:
+            return
+        recipients = [u for u in transition.notify(record, data) if u is not None and u != actor]
         if recipients:
             notifications.notify(
                 recipients,
-                kind=f"case.{name}",
-                title=title,
-                body=entry.note,
-                url=url,
+                kind=f"case.{transition.name}",
+                message=transition.message or "case.moved",
+                params={
+                    "number": record.number,
+                    "category": record.category.name,
+                    "action": transition.name,
+                    "note": entry.note,
+                },
+                url=f"/cases/{record.pk}/",
                 target=record,
             )
 
@@ -731,7 +772,7 @@ class CaseFlow(Workflow):
             data={"deadline": deadline.kind, "action": step.action, "level": level},
         )
         for user in services.cached_responsible(batch, record, level):
-            pending.notes.setdefault(user, []).append((record, step, title))
+            pending.notes.setdefault(user, []).append((record, step, deadline.kind))
 
 
 KIND_LABELS = {
@@ -752,16 +793,63 @@ class _PendingCards(list):
         self.notes = {}  # recipient → [(case, step, title)]
 
 
+STEP_LABELS = {
+    "yellow": gettext_lazy("黄牌督办"),
+    "red": gettext_lazy("红牌督办"),
+    "town_review": gettext_lazy("列入乡镇（街道）周会商"),
+    "county_review": gettext_lazy("列入县级会商"),
+}
+
+
+def _transition_label(name):
+    found = next((t for t in CaseFlow.transitions if t.name == name), None)
+    return found.label if found is not None else None
+
+
+messages.register(
+    messages.Message(
+        "case.moved",
+        title=gettext_lazy("%(number)s %(action)s"),
+        body_param="note",
+        labels={"action": _transition_label},
+    ),
+    messages.Message(
+        "case.dispatched",
+        title=gettext_lazy("新派单：%(number)s %(category)s"),
+        body_param="note",
+    ),
+    messages.Message(
+        "case.reported",
+        title=gettext_lazy("新事件：%(number)s %(category)s"),
+        body_param="note",
+    ),
+    messages.Message("case.triage", title=gettext_lazy("待定位：%(category)s"), body_param="note"),
+    messages.Message(
+        "case.card",
+        title=gettext_lazy("%(number)s %(kind)s超期：%(level)s"),
+        labels={"kind": KIND_LABELS, "level": STEP_LABELS},
+    ),
+    messages.Message(
+        "case.cards",
+        title=gettext_lazy("%(n)d 件事件超期督办"),
+        lines="items",
+        line=gettext_lazy("%(number)s %(kind)s超期：%(level)s"),
+        labels={"kind": KIND_LABELS, "level": STEP_LABELS},
+    ),
+)
+
+
 def _notify_digest(notes):
     """One notification per recipient per sweep batch: the case itself when there is one, else a
     digest pointing at the supervision board (a sweep may breach hundreds of cases at once)."""
     for user, items in notes.items():
         if len(items) == 1:
-            record, step, title = items[0]
+            record, step, kind = items[0]
             notifications.notify(
                 [user],
                 kind=f"case.card.{step.action}",
-                title=title,
+                message="case.card",
+                params={"number": record.number, "kind": kind, "level": step.action},
                 url=f"/cases/{record.pk}/",
                 target=record,
             )
@@ -770,8 +858,14 @@ def _notify_digest(notes):
         notifications.notify(
             [user],
             kind=f"case.card.{worst.action}",
-            title=_("%(n)d 件事件超期督办") % {"n": len(items)},
-            body="\n".join(str(title) for _record, _step, title in items[:200]),
+            message="case.cards",
+            params={
+                "n": len(items),
+                "items": [
+                    {"number": record.number, "kind": kind, "level": step.action}
+                    for record, step, kind in items[:200]
+                ],
+            },
             url="/cases/supervision/",
         )
 

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from . import notifications
@@ -14,10 +14,14 @@ router = Router(tags=["core"])
 
 
 class NotificationOut(Schema):
+    """Title and body rendered in the caller's language from the message key and parameters."""
+
     id: int
     kind: str
-    title: str
-    body: str
+    message: str
+    params: dict
+    title: str = Field(alias="display_title")
+    body: str = Field(alias="display_body")
     url: str
     created_at: datetime
     read_at: datetime | None

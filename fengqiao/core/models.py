@@ -200,6 +200,10 @@ class Notification(models.Model):
     )
     channel = models.CharField(max_length=16, default="inapp")
     kind = models.CharField(max_length=48)
+    # Rendered at read time in the reader's language (core.messages); title and body are the
+    # rendering at write time, kept for channels outside the site and for unknown keys.
+    message = models.CharField(max_length=64, blank=True)
+    params = models.JSONField(default=dict, blank=True)
     title = models.CharField(max_length=200)
     body = models.TextField(blank=True)
     url = models.CharField(max_length=300, blank=True)
@@ -228,6 +232,23 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+    def _rendered(self):
+        if not hasattr(self, "_render_cache"):
+            from . import messages
+
+            found = messages.render(self.message, self.params) if self.message else None
+            self._render_cache = found or (self.title, self.body)
+        return self._render_cache
+
+    @property
+    def display_title(self):
+        """The title in the active language (the reader's), from the message key."""
+        return self._rendered()[0]
+
+    @property
+    def display_body(self):
+        return self._rendered()[1]
 
 
 class ApiKey(models.Model):

@@ -30,24 +30,35 @@ def register_channel(name, adapter):
     CHANNELS[name] = adapter
 
 
-def notify(recipients, *, kind, title, body="", url="", target=None, channel="inapp"):
-    """Queue one notification per distinct active recipient. Returns the rows created."""
-    return Notification.objects.bulk_create(
-        build(
-            recipients,
-            kind=kind,
-            title=title,
-            body=body,
-            url=url,
-            target=target,
-            channel=channel,
-        )
-    )
+def notify(recipients, **kwargs):
+    """Queue one notification per distinct active recipient. Returns the rows created.
+
+    With ``message`` (a key of ``core.messages``) and ``params`` the text is rendered when read,
+    in the reader's language; ``title``/``body`` then default to the rendering now."""
+    return Notification.objects.bulk_create(build(recipients, **kwargs))
 
 
-def build(recipients, *, kind, title, body="", url="", target=None, channel="inapp"):
+def build(
+    recipients,
+    *,
+    kind,
+    title="",
+    body="",
+    url="",
+    target=None,
+    channel="inapp",
+    message="",
+    params=None,
+):
     """The unsaved rows :func:`notify` would insert (one per distinct active recipient), for
     callers that insert many batches at once (the escalation sweep)."""
+    if message:
+        from . import messages
+
+        rendered = messages.render(message, params or {})
+        if rendered is not None:
+            title = title or rendered[0]
+            body = body or rendered[1]
     target_type = target._meta.label_lower if target is not None else ""
     target_id = str(target.pk) if target is not None else ""
     seen, rows = set(), []
@@ -60,6 +71,8 @@ def build(recipients, *, kind, title, body="", url="", target=None, channel="ina
                 recipient=user,
                 channel=channel,
                 kind=kind,
+                message=message,
+                params=params or {},
                 title=str(title)[:200],
                 body=str(body),
                 url=url[:300],
@@ -70,9 +83,27 @@ def build(recipients, *, kind, title, body="", url="", target=None, channel="ina
     return rows
 
 
-def notify_ids(recipient_ids, *, kind, title, body="", url="", target=None, channel="inapp"):
+def notify_ids(
+    recipient_ids,
+    *,
+    kind,
+    title="",
+    body="",
+    url="",
+    target=None,
+    channel="inapp",
+    message="",
+    params=None,
+):
     """Like :func:`notify` for recipients known by id (already known to be active, e.g. from a
     cached role lookup): one INSERT, no read of the users."""
+    if message:
+        from . import messages
+
+        rendered = messages.render(message, params or {})
+        if rendered is not None:
+            title = title or rendered[0]
+            body = body or rendered[1]
     target_type = target._meta.label_lower if target is not None else ""
     target_id = str(target.pk) if target is not None else ""
     rows = [
@@ -80,6 +111,8 @@ def notify_ids(recipient_ids, *, kind, title, body="", url="", target=None, chan
             recipient_id=pk,
             channel=channel,
             kind=kind,
+            message=message,
+            params=params or {},
             title=str(title)[:200],
             body=str(body),
             url=url[:300],

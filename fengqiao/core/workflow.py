@@ -64,6 +64,10 @@ class Transition:
     stops: tuple[str, ...] = ()
     guard: object = None  # callable(record, move) raising ServiceError to refuse
     effect: object = None  # callable(record, move) changing the locked record
+    # Who is told, declared on the transition (a flow's after() sends it): callable(record,
+    # data) -> users, and the key of the message (core.messages) rendered in each reader's language.
+    notify: object = None
+    message: str = ""
 
     def allows_from(self, state: str) -> bool:
         return ANY in self.source or state in self.source

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fengqiao.core import audit, notifications, pii
 from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
@@ -542,8 +543,19 @@ def get_action(actor, pk, action="view"):
     return ReviewAction.objects.select_related("risk", "owner").get_scoped(actor, action, pk=pk)
 
 
+DEADLINE_LABELS = {
+    "review": gettext_lazy("会商"),
+    "city_filing": gettext_lazy("报市局备案"),
+    "task_force": gettext_lazy("组建专班"),
+}
+
+
 def open_deadline_list(risk):
-    return list(open_deadlines(risk))
+    """Open deadlines, each with ``label``: the kind in the reader's language."""
+    deadlines = list(open_deadlines(risk))
+    for deadline in deadlines:
+        deadline.label = DEADLINE_LABELS.get(deadline.kind, deadline.kind)
+    return deadlines
 
 
 # -- assessment -----------------------------------------------------------------------------------

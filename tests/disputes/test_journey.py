@@ -75,7 +75,7 @@ def test_noise_dispute_up_the_ladder_to_a_lawyer_and_closed(page, live_server, c
     )
     page.click("#next-level-submit")
     page.wait_for_selector("text=已保存")
-    assert "L2" in page.inner_text("#dispute-level")
+    assert "第二级" in page.inner_text("#dispute-level")
     shot(page, "disputes-2-level-two")
     sign_out(page)
 
@@ -90,7 +90,7 @@ def test_noise_dispute_up_the_ladder_to_a_lawyer_and_closed(page, live_server, c
     shot(page, "disputes-3-choose-lawyer")
     page.click("#next-level-submit")
     page.wait_for_selector("text=已保存")
-    assert "L3" in page.inner_text("#dispute-level")
+    assert "第三级" in page.inner_text("#dispute-level")
     assert "共同选定吴律师" in page.inner_text("#attempts")
     sign_out(page)
 

@@ -306,9 +306,12 @@ def _report(*, key, place, category, description, source, actor, staff, location
             notifications.notify_ids(
                 covering_ids(case, "dispatcher"),
                 kind="case.report",
-                title=_("新事件：%(number)s %(category)s")
-                % {"number": case.number, "category": category.name},
-                body=description[:200],
+                message="case.reported",
+                params={
+                    "number": case.number,
+                    "category": category.name,
+                    "note": description[:200],
+                },
                 url=f"/cases/{case.pk}/",
                 target=case,
             )

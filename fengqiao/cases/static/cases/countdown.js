@@ -3,8 +3,11 @@
   function fmt(ms) {
     var late = ms < 0, s = Math.floor(Math.abs(ms) / 1000);
     var d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600), m = Math.floor(s % 3600 / 60), sec = s % 60;
-    var txt = (d ? d + "天" : "") + (d || h ? h + "时" : "") + m + "分" + (d ? "" : sec + "秒");
-    return (late ? (document.documentElement.lang === "en" ? "overdue " : "已超时 ") : (document.documentElement.lang === "en" ? "" : "剩余 ")) + txt;
+    var en = document.documentElement.lang === "en";
+    var u = en ? { d: "d ", h: "h ", m: "m", s: "s", late: "overdue ", left: "", sep: " " }
+               : { d: "天", h: "时", m: "分", s: "秒", late: "已超时 ", left: "剩余 ", sep: "" };
+    var txt = (d ? d + u.d : "") + (d || h ? h + u.h : "") + m + u.m + (d ? "" : u.sep + sec + u.s);
+    return (late ? u.late : u.left) + txt.replace(/\s+$/, "");
   }
   function tick() {
     var now = Date.now();
