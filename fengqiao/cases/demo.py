@@ -126,8 +126,7 @@ def seed(county, rng=None, now=None, scale=1.0):
         if final == "merged" and open_made:  # a second report of a case already in hand
             original = rng.choice(open_made)
             grid, category = original.place, original.category
-        with transaction.atomic():
-            case = _one(rng, now, grid, category, final, dispatcher, leader, made)
+        case = _seeded(rng, now, grid, category, final, dispatcher, leader, made)
         if case is not None:
             made.append(case)
     # Overdue cases get their cards: step the sweep until nothing more is due.
@@ -135,6 +134,68 @@ def seed(county, rng=None, now=None, scale=1.0):
         if not sweep_deadlines(now=now):
             break
     return made
+
+
+# The queue a dispatcher opens in the morning: most open work on time, some just late (a yellow
+# card), a few long overdue (red, some on the review lists).
+OPEN_MIX = (("on_time", 0.74), ("yellow", 0.17), ("red", 0.09))
+
+
+class _Replay(Exception):
+    """Roll back a first pass and replay the same case shifted in time."""
+
+    def __init__(self, shift):
+        self.shift = shift
+
+
+def _colour(rng):
+    pick, acc = rng.random(), 0.0
+    for colour, share in OPEN_MIX:
+        acc += share
+        if pick < acc:
+            return colour
+    return OPEN_MIX[0][0]
+
+
+def _target_due(rng, colour, now, span):
+    if colour == "yellow":  # late by less than the first step to red (30 min)
+        return now - timedelta(minutes=rng.uniform(3, 25))
+    if colour == "red":
+        return now - timedelta(days=rng.uniform(0.2, 9))
+    return now + span * rng.uniform(0.15, 0.85)
+
+
+def _seeded(rng, now, grid, category, final, dispatcher, leader, made):
+    """One case. An open one is built twice: the first pass finds its nearest open deadline, the
+    second replays the same history (same random draws) shifted so that deadline falls where the
+    case's colour wants it — on time, just late or long overdue."""
+    from fengqiao.core.models import Deadline
+
+    colour = _colour(rng)
+    state = rng.getstate()
+    try:
+        with transaction.atomic():
+            case = _one(rng, now, grid, category, final, dispatcher, leader, made)
+            if case is None or not case.is_open:
+                return case
+            deadline = (
+                Deadline.objects.filter(
+                    content_type__app_label="cases",
+                    content_type__model="case",
+                    object_id=case.pk,
+                    state=Deadline.State.OPEN,
+                )
+                .order_by("due_at")
+                .first()
+            )
+            if deadline is None:
+                return case
+            span = deadline.due_at - deadline.started_at
+            raise _Replay(_target_due(rng, colour, now, span) - deadline.due_at)
+    except _Replay as replay:
+        rng.setstate(state)
+        with transaction.atomic():
+            return _one(rng, now, grid, category, final, dispatcher, leader, made, replay.shift)
 
 
 def _actor_for_unit(case):
@@ -148,12 +209,13 @@ def _actor_for_unit(case):
     return next((u for u in users[:10] if u.has_perm("cases.claim_case")), None)
 
 
-def _report(rng, now, grid, category, open_case):
+def _report(rng, now, grid, category, open_case, shift=timedelta(0)):
     from fengqiao.org.demo import _name
 
     # Open cases: mostly recent, some old enough to be overdue; closed ones: any time.
     recent = open_case and rng.random() < 0.6
     t = now - timedelta(days=rng.uniform(0.05, 3) if recent else rng.uniform(4, 60))
+    t = min(t + shift, now - timedelta(minutes=1))
     centre = (grid.centre_lat or 29.8, grid.centre_lng or 120.6)
     lat = round(centre[0] + rng.uniform(-0.012, 0.012), 6) if rng.random() < 0.6 else None
     lng = round(centre[1] + rng.uniform(-0.012, 0.012), 6) if lat is not None else None
@@ -180,8 +242,9 @@ def _report(rng, now, grid, category, open_case):
     return Case.objects.get(pk=case.pk), t
 
 
-def _one(rng, now, grid, category, final, dispatcher, leader, made):
-    case, t = _report(rng, now, grid, category, final not in ("closed", "rejected", "merged"))
+def _one(rng, now, grid, category, final, dispatcher, leader, made, shift=timedelta(0)):
+    is_open = final not in ("closed", "rejected", "merged")
+    case, t = _report(rng, now, grid, category, is_open, shift)
     if case.state == "dispatched" and final in (
         "reported",
         "accepted",

@@ -42,6 +42,19 @@ class CaseTable(StaffTable):
         accessor="department__name", verbose_name=_("承办"), default="—", empty_values=("",)
     )
 
+    # The xlsx export (web.lists.export_list): plain values, not the page's markup.
+    export_columns = (
+        (_("编号"), "number"),
+        (_("类别"), "category"),
+        (_("描述"), "description"),
+        (_("网格"), "place.name"),
+        (_("状态"), "get_state_display"),
+        (_("紧急程度"), "get_urgency_display"),
+        (_("反映时间"), "reported_at"),
+        (_("最近时限"), "next_due_at"),
+        (_("承办"), "unit"),
+    )
+
     class Meta(StaffTable.Meta):
         attrs = {"class": "table", "id": "queue"}
         row_attrs = {"id": _row_id}

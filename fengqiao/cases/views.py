@@ -16,7 +16,7 @@ from fengqiao.core.errors import ServiceError
 from fengqiao.core.models import Attachment, TimelineEntry
 from fengqiao.core.workflow import open_deadlines
 from fengqiao.org.models import Department, Place, Team
-from fengqiao.web.lists import staff_list
+from fengqiao.web.lists import export_list, staff_list, wants_export
 
 from . import services, uploads
 from .actions import registry
@@ -60,6 +60,16 @@ def queue(request):
         .defer(*PERSONAL)
         .order_by("next_due_at", "id")
     )
+    if wants_export(request):
+        return export_list(
+            request,
+            CaseTable,
+            rows,
+            kind="cases.queue",
+            filename="cases.xlsx",
+            filterset_class=CaseFilter,
+            extra_query=("tab",),
+        )
     listing = staff_list(
         request,
         CaseTable,
@@ -67,6 +77,7 @@ def queue(request):
         filterset_class=CaseFilter,
         facets=case_facets(),
         extra_query=("tab",),
+        exportable=True,
     )
     return render(request, "cases/queue.html", {"listing": listing, "tab": tab})
 
@@ -97,8 +108,22 @@ def dispatch_console(request):
         .select_related("category__parent", "place", "likely_duplicate_of")
         .defer(*PERSONAL, *(f"likely_duplicate_of__{f}" for f in PERSONAL))
     )
+    if wants_export(request):
+        return export_list(
+            request,
+            DispatchTable,
+            rows,
+            kind="cases.console",
+            filename="dispatch.xlsx",
+            filterset_class=CaseFilter,
+        )
     listing = staff_list(
-        request, DispatchTable, rows, filterset_class=CaseFilter, facets=case_facets()
+        request,
+        DispatchTable,
+        rows,
+        filterset_class=CaseFilter,
+        facets=case_facets(),
+        exportable=True,
     )
     _suggest(listing.rows)
     extensions = list(
@@ -199,7 +224,18 @@ def supervision(request):
         .defer(*(f"case__{f}" for f in PERSONAL))
         .order_by("-level", "-issued_at", "-id")
     )
-    listing = staff_list(request, SupervisionTable, rows, filterset_class=SupervisionFilter)
+    if wants_export(request):
+        return export_list(
+            request,
+            SupervisionTable,
+            rows,
+            kind="cases.supervision",
+            filename="supervision.xlsx",
+            filterset_class=SupervisionFilter,
+        )
+    listing = staff_list(
+        request, SupervisionTable, rows, filterset_class=SupervisionFilter, exportable=True
+    )
     level = listing.query.get("level", "")
     levels = [
         (value, label, counts.get(value, 0)) for value, label in SupervisionCard.Level.choices

@@ -396,6 +396,17 @@ class Demo:
         # 14. registered, waiting to start
         self.register(v[4], scenes[2], 0)
 
+        # 15. in mediation now at every level of the ladder (the queues show all five), on time.
+        mediating = set(
+            Dispute.objects.filter(state="mediating").values_list("level", flat=True).distinct()
+        )
+        for level in (1, 2, 3, 4, 5):
+            if level in mediating:
+                continue
+            village = v[(level * 3) % len(v)]
+            d = self.register(village, scenes[(level * 5) % len(scenes)], 1 if level > 1 else 0)
+            self.climb(d, village, level, d.registered_at + timedelta(hours=1))
+
         # A spread across the county for the figures.
         for index in range(24):
             village = v[(index * 7) % len(v)]

@@ -52,6 +52,12 @@ class StaffList:
     filterset: object = None
     facets: list = field(default_factory=list)
     query: dict = field(default_factory=dict)
+    exportable: bool = False
+
+    @property
+    def export_url(self):
+        """This list, with its filters, as an .xlsx download (see :func:`export_list`)."""
+        return "?" + urlencode({**self.query, "format": "xlsx"})
 
     @property
     def rows(self):
@@ -86,9 +92,11 @@ def staff_list(
     facets=(),
     per_page=PER_PAGE,
     extra_query=(),
+    exportable=False,
     **table_kwargs,
 ):
-    """Filter ``rows`` (already scoped and ordered), count the facets, page without a total."""
+    """Filter ``rows`` (already scoped and ordered), count the facets, page without a total.
+    ``exportable``: the view answers ``?format=xlsx`` with :func:`export_list` (a link shows)."""
     filterset = None
     names = list(extra_query)
     if filterset_class is not None:
@@ -157,4 +165,50 @@ def staff_list(
     except EmptyPage:
         table.paginate(LazyPaginator, per_page=per_page, page=1)
     table.page.object_list = list(table.page.object_list)  # one query, rows reused by the view
-    return StaffList(table=table, filterset=filterset, facets=counted, query=query)
+    return StaffList(
+        table=table, filterset=filterset, facets=counted, query=query, exportable=exportable
+    )
+
+
+def wants_export(request):
+    return request.GET.get("format") == "xlsx"
+
+
+def export_columns(table_class):
+    """[(header, accessor)] for ``core.exports.list_xlsx``: the table's own ``export_columns``
+    if it declares them, else its columns (choices shown as their labels, selection boxes left out)."""
+    declared = getattr(table_class, "export_columns", None)
+    if declared:
+        return list(declared)
+    columns = []
+    for name, column in table_class.base_columns.items():
+        if name == "select":
+            continue
+        accessor = tables.A(column.accessor or name)
+
+        def value(row, name=name, accessor=accessor):
+            display = getattr(row, f"get_{name}_display", None)
+            return display() if callable(display) else accessor.resolve(row, quiet=True)
+
+        columns.append((column.verbose_name or name, value))
+    return columns
+
+
+def export_list(
+    request, table_class, rows, *, kind, filename, filterset_class=None, extra_query=()
+):
+    """The whole filtered list (not one page) as an audited .xlsx, personal data masked unless
+    asked with a reason and the permission (``core.exports.list_xlsx``)."""
+    from fengqiao.core import exports
+
+    names = list(extra_query)
+    if filterset_class is not None:
+        names += list(filterset_class.base_filters)
+    query = _query(request, names)
+    data = rows
+    if filterset_class is not None:
+        filterset = filterset_class(query, queryset=rows, request=request)
+        data = filterset.qs if filterset.is_valid() else rows
+    return exports.list_xlsx(
+        request, data, export_columns(table_class), kind=kind, filename=filename
+    )
