@@ -317,7 +317,8 @@ def _one(rng, now, grid, category, final, dispatcher, leader, made, shift=timede
     go("resolve", worker, note=result, data={"result": result}, files=photos)
     if final == "resolved":
         return case
-    verifier = (staff_for_place(grid, ["grid_worker"]) or [dispatcher])[0]
+    # Separation of duties: whoever resolved the case does not verify it.
+    verifier = next((u for u in staff_for_place(grid, ["grid_worker"]) if u != worker), dispatcher)
     if rng.random() < 0.15:
         go("rework", verifier, note="现场仍未整改到位")
         go("resolve", worker, note="已再次整改", data={"result": "已再次整改"})
