@@ -45,6 +45,9 @@ def test_party_status_page_in_english(client, county, users):
     url = f"/disputes/track/{dispute.tracking_code}/"
     wrong = client.post(url, {"last4": "0000"}, **EN).content.decode()
     assert "Wrong tracking code or last 4 digits of the phone" in wrong
+    # The steps are labelled in the reader's language (labels are translated per request).
+    steps = client.post(url, {"last4": "1111"}, **EN).content.decode()
+    assert "Registered" in steps and "Start mediation" in steps and "已登记受理" not in steps
 
 
 def test_agreement_made_from_an_english_page_stays_chinese(client, county, users):

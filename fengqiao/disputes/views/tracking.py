@@ -2,6 +2,7 @@
 
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from fengqiao.core.errors import NotFound
@@ -12,19 +13,19 @@ from ..models import LEVELS, Agreement
 
 # -- the party's status page (public) --------------------------------------------------------
 PUBLIC_TRANSITIONS = {
-    "register": _("已登记受理"),
-    "start": _("开始调解"),
-    "next_level": _("转下一级调解"),
-    "hearing": _("召开听证"),
-    "dispatch_joint": _("多部门联席调解"),
-    "agree": _("达成调解协议"),
-    "sign_agreement": _("调解协议书签署生效"),
-    "apply_confirmation": _("已申请司法确认"),
-    "record_confirmation": _("司法确认结果已记录"),
-    "complete_performance": _("协议已履行"),
-    "return_visit": _("回访，已办结"),
-    "withdraw": _("已撤回"),
-    "refer": _("已引导至其他途径解决"),
+    "register": gettext_lazy("已登记受理"),
+    "start": gettext_lazy("开始调解"),
+    "next_level": gettext_lazy("转下一级调解"),
+    "hearing": gettext_lazy("召开听证"),
+    "dispatch_joint": gettext_lazy("多部门联席调解"),
+    "agree": gettext_lazy("达成调解协议"),
+    "sign_agreement": gettext_lazy("调解协议书签署生效"),
+    "apply_confirmation": gettext_lazy("已申请司法确认"),
+    "record_confirmation": gettext_lazy("司法确认结果已记录"),
+    "complete_performance": gettext_lazy("协议已履行"),
+    "return_visit": gettext_lazy("回访，已办结"),
+    "withdraw": gettext_lazy("已撤回"),
+    "refer": gettext_lazy("已引导至其他途径解决"),
 }
 
 
