@@ -1,7 +1,6 @@
 """The party's public status page (tracking code + last 4 phone digits)."""
 
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
