@@ -11,7 +11,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from fengqiao.core import workflow as kernel
 from fengqiao.core.authz import authorize_api, require_perm
-from fengqiao.core.errors import ServiceError
+from fengqiao.core.errors import NotFound, ServiceError
 
 from . import services
 from .actions import registry, task_registry
@@ -162,6 +162,36 @@ class PartyIn(Schema):
     legal_representative: str = ""
     representative: str = ""
     representative_relation: str = ""
+
+
+class PartyPatchIn(Schema):
+    """Only the fields sent are changed; an empty string clears an optional field."""
+
+    kind: str | None = None
+    side: str | None = None
+    name: str | None = None
+    gender: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    legal_representative: str | None = None
+    representative: str | None = None
+    representative_relation: str | None = None
+
+
+class PartyDetailOut(PartyOut):
+    """A party, masked, with what the agreement still needs of it (人民调解法第二十九条)."""
+
+    address: str
+    missing_for_agreement: list[str]
+
+    @staticmethod
+    def resolve_address(obj):
+        return str(obj.address)
+
+    @staticmethod
+    def resolve_missing_for_agreement(obj):
+        return services.missing_for_agreement(obj)
 
 
 class RegisterIn(Schema):
@@ -418,6 +448,30 @@ def get_dispute(request, dispute_id: int):
 def get_timeline(request, dispute_id: int):
     dispute = authorize_api(request, Dispute, dispute_id, perm="disputes.view_dispute")
     return list(kernel.timeline(dispute))
+
+
+def _party(request, dispute_id, party_id, action):
+    dispute = authorize_api(
+        request, Dispute, dispute_id, perm="disputes.view_dispute", action=action
+    )
+    party = dispute.parties.filter(pk=party_id).first()
+    if party is None:
+        raise NotFound(_("当事人不存在"))
+    return party
+
+
+@router.get("/{dispute_id}/parties/{party_id}", response=PartyDetailOut)
+def get_party(request, dispute_id: int, party_id: int):
+    return _party(request, dispute_id, party_id, "view")
+
+
+@router.patch("/{dispute_id}/parties/{party_id}", response=PartyDetailOut)
+def patch_party(request, dispute_id: int, party_id: int, payload: PartyPatchIn):
+    """Edit a party at any stage: only the fields sent change (validated as at registration,
+    audited, on the timeline without the values); 404 out of the caller's change scope."""
+    party = _party(request, dispute_id, party_id, "change")
+    fields = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    return services.update_party(party, request.user, **fields)
 
 
 @router.post("/{dispute_id}/agreements", response={201: AgreementOut})

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<int:pk>/hearing/", views.hearing, name="hearing"),
     path("<int:pk>/joint/", views.joint_dispatch, name="joint_dispatch"),
     path("<int:pk>/agreement/", views.agreement_edit, name="agreement_edit"),
+    path("<int:pk>/parties/<int:party_id>/", views.party_edit, name="party_edit"),
     path("joint/", views.joint_board, name="joint_board"),
     path("joint/<int:task_id>/<str:action>/", views.joint_task, name="joint_task"),
     path("agreements/<int:agreement_id>/", views.agreement, name="agreement"),

@@ -18,18 +18,21 @@ def _make(grid, users):
 
 def _details(d):
     a = d.agreement_id
+    p = d.parties.order_by("pk").first().pk
     return [
         f"/disputes/{d.pk}/",
         f"/disputes/{d.pk}/act/progress/",
         f"/disputes/{d.pk}/hearing/",
         f"/disputes/{d.pk}/joint/",
         f"/disputes/{d.pk}/agreement/",
+        f"/disputes/{d.pk}/parties/{p}/",
         f"/disputes/agreements/{a}/",
         f"/disputes/agreements/{a}/sign/",
         f"/disputes/agreements/{a}/download/docx/",
         f"/disputes/agreements/{a}/download/pdf/",
         f"/api/v1/disputes/{d.pk}",
         f"/api/v1/disputes/{d.pk}/timeline",
+        f"/api/v1/disputes/{d.pk}/parties/{p}",
         f"/api/v1/disputes/agreements/{a}",
         f"/api/v1/disputes/agreements/{a}/download/pdf",
     ]
@@ -53,6 +56,7 @@ SCOPED = [
             "disputes:hearing",
             "disputes:joint_dispatch",
             "disputes:agreement_edit",
+            "disputes:party_edit",
             "disputes:agreement",
             "disputes:agreement_sign",
             "disputes:agreement_download",
@@ -61,6 +65,7 @@ SCOPED = [
             "disputes:track",
             "/api/v1/disputes/{dispute_id}",
             "/api/v1/disputes/{dispute_id}/timeline",
+            "/api/v1/disputes/{dispute_id}/parties/{party_id}",
             "/api/v1/disputes/{dispute_id}/agreements",
             # POST only, one operation per action of disputes.actions.registry; out of scope →
             # 404 (tests/disputes/test_pages.py::test_api_actions_out_of_scope).

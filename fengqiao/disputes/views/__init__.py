@@ -13,6 +13,7 @@ from .agreements import (
 from .figures import figures, pools
 from .joint import joint_board, joint_dispatch, joint_task
 from .ladder import act, detail, hearing, register, workbench
+from .parties import party_edit
 from .tracking import PUBLIC_TRANSITIONS, track, track_start
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "joint_board",
     "joint_dispatch",
     "joint_task",
+    "party_edit",
     "pools",
     "register",
     "track",

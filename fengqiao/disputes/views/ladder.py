@@ -229,6 +229,8 @@ def _detail_context(request, dispute):
         "levels": LEVELS,
         "visit": dispute.return_visits.filter(visited_at__isnull=True).first(),
         "can_reveal": user.has_perm("core.reveal_personal_data"),
+        "can_edit_parties": user.has_perm("disputes.register_dispute")
+        or user.has_perm("disputes.mediate_dispute"),
         "track_url": request.build_absolute_uri(
             reverse("disputes:track", args=[dispute.tracking_code])
         ),
