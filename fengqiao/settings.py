@@ -268,6 +268,13 @@ if not DEMO_MODE and (not PII_DATA_KEYS or not PII_HASH_KEY):
         "FENGQIAO_DATA_KEYS and FENGQIAO_HASH_KEY must be set when FENGQIAO_DEMO is off"
     )
 
+# The key that signs mediation agreements (the integrity code printed on them). Its own secret, not
+# derived from SECRET_KEY in production. Rotation: move the old key into AGREEMENT_OLD_KEYS
+# (comma-separated); agreements signed with it keep verifying. Unset: a development key derived
+# from SECRET_KEY is used and a warning is logged when DEBUG is off.
+AGREEMENT_KEY = env("AGREEMENT_KEY", "")
+AGREEMENT_OLD_KEYS = env_list("AGREEMENT_OLD_KEYS", "")
+
 AUDIT_RETENTION_DAYS = max(180, int(env("AUDIT_RETENTION_DAYS", "365")))
 
 TASKS = {

@@ -455,7 +455,15 @@ class Agreement(models.Model):
         SIGNED = "signed", _("已签署生效")
         SUPERSEDED = "superseded", _("已被新版本取代")
 
-    FROZEN = ("content", "integrity_code", "number", "version", "dispute_id", "signed_at")
+    FROZEN = (
+        "content",
+        "integrity_code",
+        "integrity_key_id",
+        "number",
+        "version",
+        "dispute_id",
+        "signed_at",
+    )
 
     dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="agreements")
     number = models.CharField(_("协议编号"), max_length=48, unique=True)
@@ -466,6 +474,7 @@ class Agreement(models.Model):
     state = models.CharField(_("状态"), max_length=12, choices=State.choices, default=State.DRAFT)
     content = EncryptedField(_("协议内容"), kind="text")
     integrity_code = models.CharField(_("完整性校验码"), max_length=64, blank=True)
+    integrity_key_id = models.CharField(_("签名密钥编号"), max_length=16, blank=True)
     performance_due = models.DateField(_("履行期限"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -124,18 +125,70 @@ def canonical(content) -> str:
     return json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _integrity_key() -> bytes:
-    key = getattr(settings, "DISPUTES_AGREEMENT_KEY", "") or ""
-    if key:
-        return key.encode()
-    return hmac.new(
-        settings.SECRET_KEY.encode(), b"fengqiao.disputes.agreement", hashlib.sha256
-    ).digest()
+log = logging.getLogger("fengqiao.disputes")
+_warned_dev_key = False
+
+
+def key_id(key: bytes) -> str:
+    """A short, non-secret id of a signing key, stored with each agreement's integrity code."""
+    return hashlib.sha256(b"fengqiao.agreement.kid\n" + key).hexdigest()[:8]
+
+
+def _integrity_keys() -> tuple[bytes, list[bytes]]:
+    """The current signing key and the retired ones that still verify (AGREEMENT_OLD_KEYS)."""
+    global _warned_dev_key
+    key = (getattr(settings, "AGREEMENT_KEY", "") or "").encode()
+    if not key:
+        if not settings.DEBUG and not _warned_dev_key:
+            _warned_dev_key = True
+            log.warning(
+                "FENGQIAO_AGREEMENT_KEY is not set: agreements are signed with a development key "
+                "derived from SECRET_KEY; set it in production (see docs/deploy.md)"
+            )
+        key = hmac.new(
+            settings.SECRET_KEY.encode(), b"fengqiao.disputes.agreement", hashlib.sha256
+        ).digest()
+    old = [k.encode() for k in getattr(settings, "AGREEMENT_OLD_KEYS", []) or [] if k]
+    return key, old
+
+
+def _key_for(kid: str) -> bytes | None:
+    """The configured key with this id (current or retired), or None if it is no longer configured."""
+    current, old = _integrity_keys()
+    for key in (current, *old):
+        if key_id(key) == kid:
+            return key
+    return None
+
+
+def _mac(key: bytes, number, version, content) -> str:
+    message = f"{number}\n{version}\n{canonical(content)}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def integrity_code(number, version, content) -> str:
-    message = f"{number}\n{version}\n{canonical(content)}".encode()
-    return hmac.new(_integrity_key(), message, hashlib.sha256).hexdigest()
+    """The HMAC with the current key (new agreements are signed with it)."""
+    return _mac(_integrity_keys()[0], number, version, content)
+
+
+def current_key_id() -> str:
+    return key_id(_integrity_keys()[0])
+
+
+def recompute_code(agreement, content) -> str | None:
+    """The agreement's code recomputed with the key it was signed with; None if that key is gone.
+    Agreements stored before key ids existed (empty id) are tried against every configured key."""
+    if agreement.integrity_key_id:
+        key = _key_for(agreement.integrity_key_id)
+        if key is None:
+            return None
+        return _mac(key, agreement.number, agreement.version, content)
+    current, old = _integrity_keys()
+    codes = [_mac(k, agreement.number, agreement.version, content) for k in (current, *old)]
+    for code in codes:
+        if hmac.compare_digest(code, agreement.integrity_code):
+            return code
+    return codes[0]
 
 
 def short_code(code: str) -> str:
@@ -223,6 +276,7 @@ def _check_complete(content):
 def _store(agreement, content):
     agreement.content = pii.Sensitive(canonical(content), "text")
     agreement.integrity_code = integrity_code(agreement.number, agreement.version, content)
+    agreement.integrity_key_id = current_key_id()
     agreement.performance_due = (
         date.fromisoformat(content["performance_due"]) if content.get("performance_due") else None
     )
@@ -270,7 +324,7 @@ def sign_agreement(agreement, actor, *, signed_at=None, now=None):
             raise Conflict(_("该协议书已签署，不能重复签署"), code="already_signed")
         content = agreement_content(agreement)
         _check_complete(content)
-        if integrity_code(agreement.number, agreement.version, content) != agreement.integrity_code:
+        if recompute_code(agreement, content) != agreement.integrity_code:
             raise Conflict(_("协议内容校验失败，请重新生成"), code="integrity")
         previous = dispute.agreements.filter(state=Agreement.State.SIGNED).first()
         if previous is not None:
@@ -357,15 +411,15 @@ def verify_agreement(actor, number, code):
     if agreement is None or len(given) < 16:
         result["reason"] = _("编号不存在或校验码不完整")
     else:
-        recomputed = integrity_code(
-            agreement.number, agreement.version, agreement_content(agreement)
-        )
-        stored_ok = hmac.compare_digest(recomputed, agreement.integrity_code)
-        matches = hmac.compare_digest(recomputed[: len(given)], given[:64])
+        recomputed = recompute_code(agreement, agreement_content(agreement))
         result["agreement"] = agreement
-        if not stored_ok:
+        if recomputed is None:
+            result["reason"] = _(
+                "该协议书的签名密钥已停用，无法在线校验，请联系出具机构核实（密钥编号 %(kid)s）"
+            ) % {"kid": agreement.integrity_key_id}
+        elif not hmac.compare_digest(recomputed, agreement.integrity_code):
             result["reason"] = _("系统中保存的协议内容与校验码不一致，疑似被篡改")
-        elif not matches:
+        elif not hmac.compare_digest(recomputed[: len(given)], given[:64]):
             result["reason"] = _("校验码与该编号的协议不符，文书可能被篡改或不是本系统出具")
         else:
             result["valid"] = True
