@@ -11,6 +11,7 @@ import uuid
 import warnings
 from dataclasses import dataclass
 
+import mutagen
 from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -148,7 +149,10 @@ def process_voice(upload):
     kind = sniff(data[:32])
     if kind is None or not kind.startswith("audio/"):
         return Rejected(name, _("不是支持的语音格式（webm/ogg/m4a/mp3/wav），已忽略"))
-    seconds = audio_duration(kind, data)
+    try:
+        seconds = audio_duration(kind, data)
+    except UnreadableAudio:
+        return Rejected(name, _("语音文件无法读取（可能已损坏或不是真正的音频），已忽略"))
     if seconds is not None and seconds > conf.MAX_VOICE_SECONDS:
         return Rejected(name, _("语音超过 %(s)d 秒，已忽略") % {"s": conf.MAX_VOICE_SECONDS})
     return {
@@ -160,60 +164,33 @@ def process_voice(upload):
     }
 
 
+class UnreadableAudio(ValueError):
+    """The file looks like audio but its length cannot be read (damaged or not really audio)."""
+
+
+# The containers mutagen reads (WAV, MP3, Ogg Opus/Vorbis, M4A), by sniffed type.
+_MUTAGEN_KINDS = {"audio/wav", "audio/mpeg", "audio/ogg", "audio/mp4"}
+
+
 def audio_duration(kind, data) -> float | None:
-    """Length in seconds where the container says it cheaply; None if unknown."""
-    try:
-        if kind == "audio/wav":
-            return _wav_duration(data)
-        if kind == "audio/ogg":
-            return _ogg_duration(data)
-        if kind == "audio/mp4":
-            return _mp4_duration(data)
-        if kind == "audio/webm":
+    """Length in seconds. WAV, MP3, Ogg and M4A are read with mutagen; a file of those types whose
+    length cannot be read raises UnreadableAudio. WebM (what browsers record) is read from its
+    Segment Info; None when it carries no duration (MediaRecorder's often do not)."""
+    if kind in _MUTAGEN_KINDS:
+        try:
+            audio = mutagen.File(io.BytesIO(data))
+        except (mutagen.MutagenError, struct.error, ValueError, IndexError, EOFError) as exc:
+            raise UnreadableAudio(str(exc)) from exc
+        length = getattr(getattr(audio, "info", None), "length", None)
+        if not length or length < 0:
+            raise UnreadableAudio("no length")
+        return float(length)
+    if kind == "audio/webm":
+        try:
             return _webm_duration(data)
-    except (struct.error, ValueError, IndexError, ZeroDivisionError):
-        return None
+        except (struct.error, ValueError, IndexError, ZeroDivisionError):
+            return None
     return None
-
-
-def _wav_duration(data):
-    pos, byte_rate, size = 12, None, None
-    while pos + 8 <= len(data):
-        chunk, length = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
-        if chunk == b"fmt ":
-            byte_rate = struct.unpack("<I", data[pos + 16 : pos + 20])[0]
-        elif chunk == b"data":
-            size = length
-            break
-        pos += 8 + length + (length & 1)
-    if byte_rate and size is not None:
-        return size / byte_rate
-    return None
-
-
-def _ogg_duration(data):
-    rate = 48000 if b"OpusHead" in data[:200] else None
-    if rate is None:
-        at = data.find(b"\x01vorbis")
-        if at >= 0:
-            rate = struct.unpack("<I", data[at + 12 : at + 16])[0]
-    last = data.rfind(b"OggS")
-    if rate and last >= 0:
-        granule = struct.unpack("<q", data[last + 6 : last + 14])[0]
-        return max(granule, 0) / rate
-    return None
-
-
-def _mp4_duration(data):
-    at = data.find(b"mvhd")
-    if at < 0:
-        return None
-    version = data[at + 4]
-    if version == 1:
-        scale, duration = struct.unpack(">IQ", data[at + 24 : at + 36])
-    else:
-        scale, duration = struct.unpack(">II", data[at + 16 : at + 24])
-    return duration / scale if scale else None
 
 
 def _webm_duration(data):
