@@ -107,11 +107,24 @@ class SpawnDisputeForm(forms.Form):
             self.fields[f"party{n}_phone"] = forms.CharField(
                 label=_("联系电话（选填）"), max_length=30, required=False
             )
+            self.fields[f"party{n}_id_number"] = forms.CharField(
+                label=_("身份证号/统一社会信用代码（选填）"), max_length=30, required=False
+            )
+            self.fields[f"party{n}_address"] = forms.CharField(
+                label=_("住址（选填）"), max_length=200, required=False
+            )
 
     def party_rows(self):
-        """[(n, name field, kind field, phone field)] for the template."""
+        """[(n, name, kind, phone, id_number, address fields)] for the template."""
         return [
-            (n, self[f"party{n}_name"], self[f"party{n}_kind"], self[f"party{n}_phone"])
+            (
+                n,
+                self[f"party{n}_name"],
+                self[f"party{n}_kind"],
+                self[f"party{n}_phone"],
+                self[f"party{n}_id_number"],
+                self[f"party{n}_address"],
+            )
             for n in PARTY_ROWS
         ]
 
@@ -122,6 +135,8 @@ class SpawnDisputeForm(forms.Form):
                 "name": data.get(f"party{n}_name", ""),
                 "kind": data.get(f"party{n}_kind") or "person",
                 "phone": data.get(f"party{n}_phone", ""),
+                "id_number": data.get(f"party{n}_id_number", ""),
+                "address": data.get(f"party{n}_address", ""),
             }
             for n in PARTY_ROWS
         ]

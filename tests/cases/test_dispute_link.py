@@ -306,3 +306,34 @@ def test_english_page_form_and_stored_text_in_the_site_language(client, county, 
         translation.activate(settings.LANGUAGE_CODE)
     case.refresh_from_db()
     assert case.state == "resolved" and case.result.startswith("矛盾纠纷已办结：当事人撤回")
+
+
+def test_page_form_asks_for_id_number_and_address(client, county, users):
+    """Issue 16 point 1: optional, but prompted — the agreement will need them."""
+    case = accepted_dispute_case(county, users)
+    login(client, users["community_officer"])
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert 'name="party1_id_number"' in page and 'name="party1_address"' in page
+    assert 'id="spawn-party-hint"' in page and "人民调解法第二十九条" in page
+    response = client.post(
+        f"/cases/{case.pk}/dispute/",
+        _form(party1_id_number=dispute_helpers.ID_A, party1_address="枫溪社区5幢"),
+    )
+    assert response.status_code == 302
+    dispute = Dispute.objects.get(source_case_id=case.pk)
+    first, second = Party.objects.filter(dispute=dispute).order_by("order", "pk")
+    assert first.id_number.clear == dispute_helpers.ID_A and first.address.clear == "枫溪社区5幢"
+    assert disputes.missing_for_agreement(first) == []
+    assert "住址" in disputes.missing_for_agreement(second)  # still on the dispute's checklist
+
+
+def test_page_form_bad_id_number_is_400_and_keeps_the_input(client, county, users):
+    case = accepted_dispute_case(county, users)
+    login(client, users["community_officer"])
+    response = client.post(
+        f"/cases/{case.pk}/dispute/", _form(party1_id_number="123", party1_address="枫溪社区5幢")
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "身份证号码不正确" in page and 'value="123"' in page and 'value="枫溪社区5幢"' in page
+    assert not Dispute.objects.exists()

@@ -22,13 +22,17 @@ MAX_PARTIES = 10
 
 
 def clean_parties(parties):
-    """At least two parties, each with a name; kind person/organisation; phone optional but valid.
+    """At least two parties, each with a name; kind person/organisation; phone, ID number and address
+    optional (the agreement will need the last two) but valid.
     Returns them in the shape ``disputes.services.register_dispute`` takes (empty rows dropped)."""
     rows = [
         p
         for p in (parties or [])
         if isinstance(p, dict)
-        and any(str(v or "").strip() for v in (p.get("name"), p.get("phone")))
+        and any(
+            str(v or "").strip()
+            for v in (p.get(k) for k in ("name", "phone", "id_number", "address"))
+        )
     ]
     if len(rows) < 2:
         raise ServiceError(
@@ -52,7 +56,17 @@ def clean_parties(parties):
             errors.append(_("%(p)s：类别不正确") % {"p": label})
         if phone and not pii.valid_phone(phone):
             errors.append(_("%(p)s：手机号格式不正确") % {"p": label})
-        clean.append({"name": name, "kind": kind, "phone": phone})
+        # Optional here, but the agreement (人民调解法第二十九条) will need them: asked up front.
+        id_number = pii.normalise(
+            clean_text(raw.get("id_number"), field=_("身份证号/统一社会信用代码"), max_length=30),
+            "id_number",
+        )
+        if id_number and kind == "person" and not pii.valid_id_number(id_number):
+            errors.append(_("%(p)s：身份证号码不正确") % {"p": label})
+        address = clean_text(raw.get("address"), field=_("住址"), max_length=200)
+        clean.append(
+            {"name": name, "kind": kind, "phone": phone, "id_number": id_number, "address": address}
+        )
     if errors:
         raise ServiceError(
             "；".join(errors),
