@@ -1,10 +1,39 @@
-"""Working days for deadlines: Monday–Friday, minus configured holidays, plus make-up days."""
+"""Working days for deadlines: the national calendar (public holidays and make-up working days, from
+the ``chinese_calendar`` package), overridden by the editable holiday calendar (``cases.Holiday``)
+and the ``FENGQIAO_HOLIDAYS`` / ``FENGQIAO_WORKDAYS`` settings. For a year the package does not know
+yet, Monday–Friday (plus the same overrides)."""
 
+import logging
 from datetime import datetime, timedelta
 
+import chinese_calendar
 from django.utils import timezone
 
 from . import conf
+
+log = logging.getLogger("fengqiao.cases")
+_unknown_years: set[int] = set()
+
+
+def national_working_day(day) -> bool | None:
+    """Whether ``day`` is a working day by the State Council's calendar; None for a year the
+    installed ``chinese_calendar`` does not cover (upgrade it, or fill the holiday calendar)."""
+    try:
+        return chinese_calendar.is_workday(day)
+    except NotImplementedError:
+        if day.year not in _unknown_years:
+            _unknown_years.add(day.year)
+            log.warning(
+                "chinese_calendar has no holidays for %s: Monday-Friday plus the holiday calendar",
+                day.year,
+            )
+        return None
+
+
+def base_working_day(day) -> bool:
+    """The national calendar where known, else Monday–Friday (before local overrides)."""
+    known = national_working_day(day)
+    return day.weekday() < 5 if known is None else known
 
 
 def is_working_day(day, holidays=None, extra=None) -> bool:
@@ -12,7 +41,9 @@ def is_working_day(day, holidays=None, extra=None) -> bool:
     extra = conf.working_days_extra() if extra is None else extra
     if day in extra:
         return True
-    return day.weekday() < 5 and day not in holidays
+    if day in holidays:
+        return False
+    return base_working_day(day)
 
 
 def add_working_days(start: datetime, days: int) -> datetime:

@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from fengqiao.cases import workdays
 from fengqiao.cases.models import Category, DispatchRule, Holiday, Urgency
 from fengqiao.cases.workflow import DEFAULT_DEADLINES
 from fengqiao.disputes.models import LEVELS, DisputeType
@@ -222,8 +223,18 @@ class HolidayForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         day, kind = cleaned.get("day"), cleaned.get("kind")
-        if day and kind == Holiday.Kind.HOLIDAY and day.weekday() >= 5:
-            self.add_error("day", _("周末本来就不计工作日，不必设为休息日"))
-        if day and kind == Holiday.Kind.WORKDAY and day.weekday() < 5:
-            self.add_error("day", _("调休上班日必须是周六或周日"))
+        if not day:
+            return cleaned
+        # Only a change to the national calendar (or to Monday–Friday where it is unknown) is useful.
+        working = workdays.base_working_day(day)
+        if kind == Holiday.Kind.HOLIDAY and not working:
+            if day.weekday() >= 5:
+                self.add_error("day", _("周末本来就不计工作日，不必设为休息日"))
+            else:
+                self.add_error("day", _("该日按国家节假日安排已是休息日，不必再设"))
+        if kind == Holiday.Kind.WORKDAY and working:
+            if day.weekday() < 5:
+                self.add_error("day", _("调休上班日必须是周六或周日"))
+            else:
+                self.add_error("day", _("该日按国家调休安排已是上班日，不必再设"))
         return cleaned

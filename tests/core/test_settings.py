@@ -169,20 +169,60 @@ def test_dispute_type_hours_validated_and_versioned(client, county, users):
 
 def test_holiday_calendar_moves_working_day_deadlines(client, county, users):
     login(client, users["system_admin"])
-    monday = date(2026, 10, 5)
-    start = timezone.make_aware(datetime(2026, 10, 2, 10, 0))  # a Friday
+    monday = date(2026, 11, 9)
+    start = timezone.make_aware(datetime(2026, 11, 6, 10, 0))  # a Friday
     assert timezone.localtime(workdays.add_working_days(start, 1)).date() == monday
-    response = client.post("/settings/holidays/new/", {"day": "2026-10-04", "kind": "holiday"})
+    response = client.post("/settings/holidays/new/", {"day": "2026-11-08", "kind": "holiday"})
     assert response.status_code == 400
     assert "周末本来就不计工作日" in response.content.decode()
     response = client.post(
-        "/settings/holidays/new/", {"day": "2026-10-05", "kind": "holiday", "name": "国庆"}
+        "/settings/holidays/new/", {"day": "2026-11-09", "kind": "holiday", "name": "本地休息日"}
     )
     assert response.status_code == 302
-    assert timezone.localtime(workdays.add_working_days(start, 1)).date() == date(2026, 10, 6)
+    assert timezone.localtime(workdays.add_working_days(start, 1)).date() == date(2026, 11, 10)
     holiday = Holiday.objects.get()
     client.post(f"/settings/holidays/{holiday.pk}/delete/")
     assert timezone.localtime(workdays.add_working_days(start, 1)).date() == monday
+
+
+def test_national_calendar_and_the_holiday_table_overriding_it(client, county, users):
+    """2026 National Day: 1–7 October off (Thursday to Wednesday), Sunday 20 September and
+    Saturday 10 October make-up working days (chinese_calendar); the table still overrides."""
+    login(client, users["system_admin"])
+    assert [workdays.is_working_day(date(2026, 10, d)) for d in range(1, 12)] == [
+        *[False] * 7,  # 1–7 Oct, National Day
+        True,  # Thu 8
+        True,  # Fri 9
+        True,  # Sat 10, make-up working day
+        False,  # Sun 11
+    ]
+    assert workdays.is_working_day(date(2026, 9, 20))  # a make-up Sunday
+    before = timezone.make_aware(datetime(2026, 9, 30, 10, 0))  # Wednesday before the holiday
+    assert timezone.localtime(workdays.add_working_days(before, 1)).date() == date(2026, 10, 8)
+    assert timezone.localtime(workdays.add_working_days(before, 3)).date() == date(2026, 10, 10)
+    # already so by the national calendar: refused with a reason
+    response = client.post("/settings/holidays/new/", {"day": "2026-10-02", "kind": "holiday"})
+    assert response.status_code == 400 and "已是休息日" in response.content.decode()
+    response = client.post("/settings/holidays/new/", {"day": "2026-10-10", "kind": "workday"})
+    assert response.status_code == 400 and "已是上班日" in response.content.decode()
+    # the office keeps the make-up Saturday off, and opens on 7 October
+    for day, kind in (("2026-10-10", "holiday"), ("2026-10-07", "workday")):
+        response = client.post("/settings/holidays/new/", {"day": day, "kind": kind})
+        assert response.status_code == 302
+    assert not workdays.is_working_day(date(2026, 10, 10))
+    assert workdays.is_working_day(date(2026, 10, 7))
+    assert timezone.localtime(workdays.add_working_days(before, 1)).date() == date(2026, 10, 7)
+
+
+def test_a_year_the_library_does_not_know_falls_back_to_monday_to_friday(settings):
+    year = 2099
+    assert workdays.national_working_day(date(year, 10, 1)) is None
+    assert workdays.is_working_day(date(year, 10, 1))  # a Thursday: no national data
+    assert not workdays.is_working_day(date(year, 10, 3))  # Saturday
+    settings.FENGQIAO_HOLIDAYS = [f"{year}-10-01"]
+    settings.FENGQIAO_WORKDAYS = [f"{year}-10-03"]
+    assert not workdays.is_working_day(date(year, 10, 1))
+    assert workdays.is_working_day(date(year, 10, 3))
 
 
 def test_settings_list_exports_to_xlsx_audited(client, county, users):
