@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install demo test test-sqlite test-postgres lint format browser bench clean
+.PHONY: install demo test test-sqlite test-postgres lint format browser bench clean wheelhouse lock
 
 install: $(STAMP)
 
@@ -67,3 +67,14 @@ bench: install
 
 clean:
 	rm -rf var/test-artifacts .pytest_cache
+
+# Offline intranet installs (docs/deploy.md): requirements.lock pins every package with hashes;
+# `make wheelhouse` downloads them into wheelhouse/ on a connected machine, to copy across.
+wheelhouse:
+	$(BIN)/python -m pip download --require-hashes -r requirements.lock -d wheelhouse
+	$(BIN)/python -m pip download -d wheelhouse "setuptools>=69" wheel  # to build fengqiao itself
+
+# Re-pin after changing pyproject.toml's dependencies (needs pip-tools).
+lock:
+	pip-compile --generate-hashes --extra dev --strip-extras --allow-unsafe \
+	  --no-emit-index-url --no-emit-find-links --no-emit-trusted-host -o requirements.lock pyproject.toml
