@@ -71,3 +71,15 @@ def test_unset_key_falls_back_to_a_dev_key_with_a_warning(county, users, setting
         agreement = helpers.signed(county.grid_a, users)
     assert "FENGQIAO_AGREEMENT_KEY" in caplog.text
     assert _verify(users["community_officer"], agreement)["valid"]
+
+
+def test_agreements_signed_before_a_real_key_was_set_keep_verifying(county, users, settings):
+    officer = users["community_officer"]
+    settings.AGREEMENT_KEY, settings.AGREEMENT_OLD_KEYS, settings.DEBUG = "", [], True
+    early = helpers.signed(county.grid_a, users)
+    settings.AGREEMENT_KEY = KEY_A  # production sets its own key for the first time
+    assert _verify(officer, early)["valid"]
+    assert _verify(officer, helpers.signed(county.grid_a, users))["valid"]
+    settings.SECRET_KEY = "another-secret-key-for-this-test-0123456789"
+    gone = _verify(officer, early)
+    assert not gone["valid"] and "密钥已停用" in str(gone["reason"])

@@ -137,7 +137,11 @@ def key_id(key: bytes) -> str:
 def _integrity_keys() -> tuple[bytes, list[bytes]]:
     """The current signing key and the retired ones that still verify (AGREEMENT_OLD_KEYS)."""
     global _warned_dev_key
+    derived = hmac.new(
+        settings.SECRET_KEY.encode(), b"fengqiao.disputes.agreement", hashlib.sha256
+    ).digest()
     key = (getattr(settings, "AGREEMENT_KEY", "") or "").encode()
+    old = [k.encode() for k in getattr(settings, "AGREEMENT_OLD_KEYS", []) or [] if k]
     if not key:
         if not settings.DEBUG and not _warned_dev_key:
             _warned_dev_key = True
@@ -145,11 +149,9 @@ def _integrity_keys() -> tuple[bytes, list[bytes]]:
                 "FENGQIAO_AGREEMENT_KEY is not set: agreements are signed with a development key "
                 "derived from SECRET_KEY; set it in production (see docs/deploy.md)"
             )
-        key = hmac.new(
-            settings.SECRET_KEY.encode(), b"fengqiao.disputes.agreement", hashlib.sha256
-        ).digest()
-    old = [k.encode() for k in getattr(settings, "AGREEMENT_OLD_KEYS", []) or [] if k]
-    return key, old
+        return derived, old
+    # Agreements signed before a real key was first set keep verifying (while SECRET_KEY stays).
+    return key, [*old, derived]
 
 
 def _key_for(kid: str) -> bytes | None:
