@@ -38,52 +38,21 @@ def notify(recipients, **kwargs):
     return Notification.objects.bulk_create(build(recipients, **kwargs))
 
 
-def build(
-    recipients,
-    *,
-    kind,
-    title="",
-    body="",
-    url="",
-    target=None,
-    channel="inapp",
-    message="",
-    params=None,
-):
+def build(recipients, **fields):
     """The unsaved rows :func:`notify` would insert (one per distinct active recipient), for
     callers that insert many batches at once (the escalation sweep)."""
-    if message:
-        from . import messages
-
-        rendered = messages.render(message, params or {})
-        if rendered is not None:
-            title = title or rendered[0]
-            body = body or rendered[1]
-    target_type = target._meta.label_lower if target is not None else ""
-    target_id = str(target.pk) if target is not None else ""
-    seen, rows = set(), []
-    for user in recipients:
-        if user is None or user.pk in seen or not user.is_active:
-            continue
-        seen.add(user.pk)
-        rows.append(
-            Notification(
-                recipient=user,
-                channel=channel,
-                kind=kind,
-                message=message,
-                params=params or {},
-                title=str(title)[:200],
-                body=str(body),
-                url=url[:300],
-                target_type=target_type,
-                target_id=target_id,
-            )
-        )
-    return rows
+    ids = [u.pk for u in recipients if u is not None and u.is_active]
+    return _rows(ids, **fields)
 
 
-def notify_ids(
+def notify_ids(recipient_ids, **fields):
+    """Like :func:`notify` for recipients known by id (already known to be active, e.g. from a
+    cached role lookup): one INSERT, no read of the users."""
+    rows = _rows(recipient_ids, **fields)
+    return Notification.objects.bulk_create(rows) if rows else []
+
+
+def _rows(
     recipient_ids,
     *,
     kind,
@@ -95,8 +64,8 @@ def notify_ids(
     message="",
     params=None,
 ):
-    """Like :func:`notify` for recipients known by id (already known to be active, e.g. from a
-    cached role lookup): one INSERT, no read of the users."""
+    """One unsaved row per distinct recipient id; ``message`` + ``params`` render the default
+    title/body now (the inbox renders them again in the reader's language)."""
     if message:
         from . import messages
 
@@ -106,7 +75,7 @@ def notify_ids(
             body = body or rendered[1]
     target_type = target._meta.label_lower if target is not None else ""
     target_id = str(target.pk) if target is not None else ""
-    rows = [
+    return [
         Notification(
             recipient_id=pk,
             channel=channel,
@@ -121,7 +90,6 @@ def notify_ids(
         )
         for pk in dict.fromkeys(recipient_ids)
     ]
-    return Notification.objects.bulk_create(rows) if rows else []
 
 
 def deliver_pending(now=None, batch=200) -> int:
