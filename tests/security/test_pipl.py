@@ -123,3 +123,43 @@ def test_withdrawal_of_an_anonymous_report_needs_only_the_code(county):
         anonymous=True,
     )
     assert services.withdraw_consent(case) == ["location"]
+
+
+def test_withdrawal_masks_free_text_triage_copies_and_notifications(county, make_user):
+    """The reporter's personal data also leaves the free text of the report, the triage queue's
+    copy it was placed from and the staff notifications about it (issue 14)."""
+    from fengqiao.cases import triage
+    from fengqiao.core.models import Notification
+
+    dispatcher = make_user("dispatcher", places=[county.county], username="dispatcher-pipl")
+    words = "我是王小明，电话13812345678，身份证330102199001011234，幸福路12号路灯坏了"
+    pending, _created = triage.hold(
+        county=county.county,
+        category="cityscape",
+        description=words,
+        source="open311",
+        channel="o311",
+        location_text="王小明家门口 13812345678",
+        reporter_name="王小明",
+        reporter_phone="13812345678",
+        reporter_email="xiaoming@example.com",
+    )
+    case = triage.place(pending, dispatcher, grid=county.grid_a)
+    assert Notification.objects.filter(target_id=str(case.pk)).exists()
+
+    removed = services.withdraw_consent(case, contact="13812345678")
+    assert {"name", "phone", "email", "text", "copies"} <= set(removed)
+
+    def clean(text):
+        text = str(text)
+        return not any(v in text for v in ("13812345678", "330102199001011234", "小明", "xiaoming"))
+
+    case.refresh_from_db()
+    assert clean(case.description) and clean(case.location_text), case.description
+    assert "路灯坏了" in case.description  # the unit keeps the report itself
+    pending.refresh_from_db()
+    assert pending.reporter_phone.clear == "" and pending.reporter_name.clear == ""
+    assert pending.reporter_email.clear == "" and pending.anonymous
+    assert clean(pending.description) and clean(pending.location_text)
+    for note in Notification.objects.filter(target_id=str(case.pk)):
+        assert clean(note.title) and clean(note.body) and clean(note.params), note.params

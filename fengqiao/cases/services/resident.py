@@ -106,6 +106,82 @@ def resident_reopen(case, *, reason):
 RESIDENT_UPLOADS = ("report", "add_info")
 
 
+def _own_values(row):
+    """The reporter's own values as given (clear), to be found in free text even where the
+    pattern masking of ``pii.mask_text`` would miss them (an unusual name, an e-mail)."""
+    values = []
+    for field in ("reporter_name", "reporter_phone", "reporter_email"):
+        value = getattr(row, field)
+        clear = value.clear if value else ""
+        if clear and len(clear) >= 2:
+            values.append((clear, field))
+    return values
+
+
+def scrub_text(text, own=()):
+    """Free text with the reporter's own values and any personal number or name masked."""
+    if not text:
+        return text
+    text = str(text)
+    kinds = {"reporter_name": "name", "reporter_phone": "phone", "reporter_email": "text"}
+    for value, field in own:
+        text = text.replace(value, pii.mask(value, kinds[field]) or "***")
+    return pii.mask_text(text)
+
+
+def _scrub_fields(row, fields, own):
+    changed = False
+    for field in fields:
+        before = getattr(row, field)
+        after = scrub_text(before, own)
+        if after != before:
+            setattr(row, field, after)
+            changed = True
+    return changed
+
+
+def _scrub_params(params, own):
+    if isinstance(params, dict):
+        return {k: _scrub_params(v, own) for k, v in params.items()}
+    if isinstance(params, list):
+        return [_scrub_params(v, own) for v in params]
+    if isinstance(params, str):
+        return scrub_text(params, own)
+    return params
+
+
+def _scrub_copies(row, own):
+    """The copies of the report outside the case: the triage queue's row it was placed from
+    (待定位, personal fields cleared, free text masked) and the staff notifications about it
+    (outbox and inbox: title, body and parameters masked). Returns whether anything changed."""
+    from django.db.models import Q
+
+    from fengqiao.core.models import Notification
+
+    from ..models import PendingReport
+
+    changed = False
+    targets = [row]
+    for pending in PendingReport.objects.select_for_update().filter(case=row):
+        targets.append(pending)
+        pending.reporter_name, pending.reporter_phone, pending.reporter_email = "", "", ""
+        pending.lat, pending.lng, pending.anonymous = None, None, True
+        _scrub_fields(pending, ("description", "location_text"), own)
+        pending.save()
+        changed = True
+    about = Q()
+    for target in targets:
+        about |= Q(target_type=target._meta.label_lower, target_id=str(target.pk))
+    for note in Notification.objects.select_for_update().filter(about):
+        title, body = scrub_text(note.title, own), scrub_text(note.body, own)
+        params = _scrub_params(note.params, own)
+        if (title, body, params) != (note.title, note.body, note.params):
+            note.title, note.body, note.params = title, body, params
+            note.save(update_fields=["title", "body", "params"])
+            changed = True
+    return changed
+
+
 def withdraw_consent(case, *, contact=""):
     """撤回同意: the reporter (tracking code + the phone number they gave) withdraws consent; their
     personal data is removed from the case — name, phone, e-mail, the map point, the photos and
@@ -116,6 +192,7 @@ def withdraw_consent(case, *, contact=""):
 
     with locked(case) as row:
         stored = row.reporter_phone.clear if row.reporter_phone else ""
+        own = _own_values(row)
         if stored:
             given = pii.normalise(clean_text(contact, field=_("联系电话"), max_length=30), "phone")
             if given != stored:
@@ -150,6 +227,10 @@ def withdraw_consent(case, *, contact=""):
         if count:
             removed.append("files")
         row.anonymous, row.share_location = True, False
+        if _scrub_fields(row, ("description", "location_text", "satisfaction_note"), own):
+            removed.append("text")
+        if _scrub_copies(row, own):
+            removed.append("copies")
         row.save()
         append_timeline(
             row,
