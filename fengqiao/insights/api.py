@@ -104,6 +104,52 @@ def risk_figures(request, start: date | None = None, end: date | None = None, pl
     return services.risk_board(request.user, span, where=where)
 
 
+class OfficerVisitsOut(Schema):
+    user_id: int
+    name: str
+    done: int
+    target: int
+    rate: float | None
+
+
+class VisitFiguresOut(Schema):
+    period: PeriodOut
+    place: PlaceOut | None
+    visits: int
+    done: int
+    target: int
+    rate: float | None
+    officers: list[OfficerVisitsOut]
+
+
+class StayFiguresOut(Schema):
+    period: PeriodOut
+    place: PlaceOut | None
+    reported: int
+    checked: int
+    checks_due: int
+    checked_on_time: int
+    checked_on_time_rate: float | None
+    pending: int
+    overdue: int
+
+
+@router.get("/visits", response=VisitFiguresOut)
+def visit_figures(request, start: date | None = None, end: date | None = None, place: str = ""):
+    """Visits against target: households visited per officer and week, summed, against the weekly
+    target × days / 7, for the officers whose jurisdiction lies in the place."""
+    span, where = _args(request, start, end, place)
+    return services.visit_board(request.user, span, where=where)
+
+
+@router.get("/stays", response=StayFiguresOut)
+def stay_figures(request, start: date | None = None, end: date | None = None, place: str = ""):
+    """Foreigners' accommodation registrations: reported, checked, on-site checks due in the period
+    held on time (3 working days), pending and overdue now."""
+    span, where = _args(request, start, end, place)
+    return services.stay_board(request.user, span, where=where)
+
+
 @router.get("/groups")
 def groups(request):
     """The groupings the case table accepts."""

@@ -124,6 +124,34 @@ def collect(actor, span, *, where=None, by=None):
                 ],
             )
         )
+    if actor.has_perm("fieldwork.view_visit"):
+        v = services.visit_board(actor, span, where=where)
+        sections.append(
+            (
+                _("走访完成情况"),
+                [_("民警"), _("已走访（户次）"), _("目标"), _("完成率")],
+                [
+                    [o["name"], str(o["done"]), str(o["target"]), fmt_value(o["rate"], "rate")]
+                    for o in v["officers"]
+                ]
+                + [[_("合计"), str(v["done"]), str(v["target"]), fmt_value(v["rate"], "rate")]],
+            )
+        )
+    if actor.has_perm("registry.view_foreignerstay"):
+        st = services.stay_board(actor, span, where=where)
+        sections.append(
+            (
+                _("境外人员住宿登记"),
+                [_("指标"), _("数值")],
+                [
+                    [_("本期登记"), str(st["reported"])],
+                    [_("本期核查"), str(st["checked"])],
+                    [_("按时核查率"), fmt_value(st["checked_on_time_rate"], "rate")],
+                    [_("待核查"), str(st["pending"])],
+                    [_("超期未核查"), str(st["overdue"])],
+                ],
+            )
+        )
     return {"title": title, "sections": sections}
 
 

@@ -156,3 +156,44 @@ def risk_board(actor, span, *, where=None):
     data["period"] = {"start": span.start.isoformat(), "end": span.end.isoformat()}
     data["place"] = _place_out(where)
     return data
+
+
+def _officers(actor, where):
+    """The users carrying a weekly visit target whose jurisdiction lies inside the scope."""
+    from fengqiao.org.models import User
+
+    paths = [where.path] if where is not None else list(actor.scope_paths())
+    inside = Q(pk__in=[])
+    for path in paths:
+        inside |= Q(jurisdictions__place__path__startswith=path)
+        inside |= Q(jurisdictions__station__places__path__startswith=path)
+    return list(
+        User.objects.filter(groups__name=figures.VISIT_TARGET_ROLE, is_active=True)
+        .filter(inside)
+        .distinct()
+        .order_by("username")
+    )
+
+
+def visit_board(actor, span, *, where=None):
+    """Visits against target for the officers of the place (``fieldwork.view_visit``)."""
+    from fengqiao.fieldwork.models import Visit
+
+    need(actor, "fieldwork.view_visit")
+    visits = _within(Visit.objects.filter(jurisdiction_q(actor)), where)
+    data = figures.visit_figures(visits, _officers(actor, where), span)
+    data["period"] = {"start": span.start.isoformat(), "end": span.end.isoformat()}
+    data["place"] = _place_out(where)
+    return data
+
+
+def stay_board(actor, span, *, where=None):
+    """Foreigners' registrations checked on time (``registry.view_foreignerstay``)."""
+    from fengqiao.registry.models import ForeignerStay
+
+    need(actor, "registry.view_foreignerstay")
+    stays = _within(ForeignerStay.objects.filter(jurisdiction_q(actor)), where)
+    data = figures.stay_figures(stays, span)
+    data["period"] = {"start": span.start.isoformat(), "end": span.end.isoformat()}
+    data["place"] = _place_out(where)
+    return data

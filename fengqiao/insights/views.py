@@ -63,6 +63,11 @@ def board(request):
             "blue": _("蓝色"),
             "green": _("绿色"),
         }
+    visits = stays = None
+    if request.user.has_perm("fieldwork.view_visit"):
+        visits = services.visit_board(request.user, span, where=where)
+    if request.user.has_perm("registry.view_foreignerstay"):
+        stays = services.stay_board(request.user, span, where=where)
     return render(
         request,
         "insights/board.html",
@@ -72,6 +77,8 @@ def board(request):
             "by": data["by"],
             "chart": chart,
             "risks": risks,
+            "visits": visits,
+            "stays": stays,
         },
     )
 

@@ -34,6 +34,8 @@ def _place_urls(case):
         f"/insights/export.pdf?place={code}",
         f"/api/v1/insights/cases?place={code}",
         f"/api/v1/insights/disputes?place={code}",
+        f"/api/v1/insights/visits?place={code}",
+        f"/api/v1/insights/stays?place={code}",
         f"/insights/map/?place={code}",
         f"/insights/map/layers.json?place={code}",
         f"/insights/map/places/{case.place.pk}.json",
