@@ -1,19 +1,23 @@
 """The generated scoping matrix: every staff role × two sibling grids × every scoped endpoint.
 
-A user whose jurisdiction is grid A must never see grid B's record in a list, and must get 404
+A user whose jurisdiction is grid A must never see grid B's record in a list (nor in a list's
+xlsx export: ``?format=xlsx`` URLs are read cell by cell), and must get 404
 (or, without any permission for the page, 403) for its detail. A second test proves that every URL
 and API path with a path parameter is covered by some app's ``scoping_cases.py`` or exempted.
 """
 
 import importlib
+import io
 import pkgutil
 import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from openpyxl import load_workbook
 
 import tests
 from fengqiao.api import api
+from fengqiao.core.exports import XLSX_TYPE
 from fengqiao.org.roles import ROLES
 from tests.conftest import login
 from tests.scoping import EXEMPT
@@ -43,6 +47,20 @@ def test_no_record_leaks_to_a_sibling_grid(client, county, users, users_b, endpo
     assert_b_hidden_from(client, users[role], role, endpoint, record_a, record_b)
 
 
+def text_of(response):
+    """A page's text, or every cell of an .xlsx export (the lists' ``?format=xlsx``)."""
+    if response.get("Content-Type", "").startswith(XLSX_TYPE):
+        book = load_workbook(io.BytesIO(response.content), read_only=True)
+        return "\n".join(
+            str(cell)
+            for sheet in book.worksheets
+            for row in sheet.iter_rows(values_only=True)
+            for cell in row
+            if cell is not None
+        )
+    return response.content.decode()
+
+
 def assert_b_hidden_from(client, user, role, endpoint, record_a, record_b):
     """``user`` (jurisdiction grid A) sees B's record in no list and gets 404 for its details.
     Also used after places moved (tests/org/test_moves.py)."""
@@ -51,9 +69,7 @@ def assert_b_hidden_from(client, user, role, endpoint, record_a, record_b):
         response = client.get(url)
         assert response.status_code < 500, url
         if response.status_code == 200:
-            assert endpoint.marker(record_b) not in response.content.decode(), (
-                f"{role} sees B in {url}"
-            )
+            assert endpoint.marker(record_b) not in text_of(response), f"{role} sees B in {url}"
     for url_a, url_b in zip(
         endpoint.detail_urls(record_a), endpoint.detail_urls(record_b), strict=True
     ):
@@ -78,10 +94,7 @@ def someone_lists(client, users, endpoint, record):
     """A place-scoped role of ``users`` sees ``record`` in one of the endpoint's lists."""
     for role in ("grid_worker", "community_officer", "dispatcher", "leader"):
         login(client, users[role])
-        if any(
-            endpoint.marker(record) in client.get(url).content.decode()
-            for url in endpoint.list_urls
-        ):
+        if any(endpoint.marker(record) in text_of(client.get(url)) for url in endpoint.list_urls):
             return True
     return False
 

@@ -83,6 +83,10 @@ def cell_value(value, *, unmasked=False):
     records as the text a reader sees."""
     if isinstance(value, pii.Sensitive):
         return value.clear if unmasked else value.masked
+    if isinstance(value, (list, tuple)):  # several values in one cell (a dispute's parties)
+        return "、".join(
+            str(cell_value(v, unmasked=unmasked)) for v in value if v not in (None, "")
+        )
     if value is None:
         return ""
     if isinstance(value, bool):

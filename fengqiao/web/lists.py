@@ -5,6 +5,9 @@ per filter option (facets), each facet one grouped query whatever the number of 
     listing = staff_list(request, CaseTable, rows, filterset_class=ConsoleFilter, facets=FACETS)
     render(request, "…", {"listing": listing})   # {% include "web/list.html" %}
 
+``sorts=[Sort("due", _("时限"), ("next_due_at", "id")), …]`` offers the reader other orders
+(``?sort=<key>``, shown as chips; the first is the list's own order, applied as given).
+
 A facet is ``Facet(name, field, label)``: the filter's GET parameter, the field to group by and
 the field (or a dict value → label) giving each option's label; ``Facet(name, q=Q(…))`` is a
 yes/no filter counted with one conditional count. Counts follow the other active filters (the
@@ -47,12 +50,20 @@ class Facet:
 
 
 @dataclass
+class Sort:
+    key: str
+    label: str
+    order: tuple = ()
+
+
+@dataclass
 class StaffList:
     table: StaffTable
     filterset: object = None
     facets: list = field(default_factory=list)
     query: dict = field(default_factory=dict)
     exportable: bool = False
+    sorts: list = field(default_factory=list)
 
     @property
     def export_url(self):
@@ -76,6 +87,30 @@ def _query(request, names):
     return {n: request.GET.get(n, "").strip()[:64] for n in names if request.GET.get(n, "").strip()}
 
 
+def _sorted(rows, query, sorts):
+    """``rows`` in the order asked by ``?sort=`` (one of ``sorts``), else as given."""
+    wanted = query.get("sort", "")
+    for sort in sorts[1:]:
+        if sort.key == wanted:
+            return rows.order_by(*sort.order)
+    return rows
+
+
+def _sort_links(query, sorts):
+    wanted = query.get("sort", "") or (sorts[0].key if sorts else "")
+    if wanted not in {s.key for s in sorts}:
+        wanted = sorts[0].key if sorts else ""
+    return [
+        {
+            "key": s.key,
+            "label": s.label,
+            "active": s.key == wanted,
+            "url": _link(query, "sort", "" if i == 0 else s.key),
+        }
+        for i, s in enumerate(sorts)
+    ]
+
+
 def _link(query, name, value):
     changed = {k: v for k, v in query.items() if k != name}
     if value not in (None, ""):
@@ -93,12 +128,14 @@ def staff_list(
     per_page=PER_PAGE,
     extra_query=(),
     exportable=False,
+    sorts=(),
     **table_kwargs,
 ):
     """Filter ``rows`` (already scoped and ordered), count the facets, page without a total.
     ``exportable``: the view answers ``?format=xlsx`` with :func:`export_list` (a link shows)."""
     filterset = None
-    names = list(extra_query)
+    sorts = list(sorts)
+    names = list(extra_query) + (["sort"] if sorts else [])
     if filterset_class is not None:
         names += list(filterset_class.base_filters)
     query = _query(request, names)
@@ -107,6 +144,7 @@ def staff_list(
         data = filterset.qs
     else:
         data = rows
+    data = _sorted(data, query, sorts)
     counted = []
     for facet in facets:
         facet = Facet(facet.name, facet.group_by, facet.label, facet.title, facet.q)
@@ -166,7 +204,12 @@ def staff_list(
         table.paginate(LazyPaginator, per_page=per_page, page=1)
     table.page.object_list = list(table.page.object_list)  # one query, rows reused by the view
     return StaffList(
-        table=table, filterset=filterset, facets=counted, query=query, exportable=exportable
+        table=table,
+        filterset=filterset,
+        facets=counted,
+        query=query,
+        exportable=exportable,
+        sorts=_sort_links(query, sorts),
     )
 
 
@@ -195,13 +238,24 @@ def export_columns(table_class):
 
 
 def export_list(
-    request, table_class, rows, *, kind, filename, filterset_class=None, extra_query=()
+    request,
+    table_class,
+    rows,
+    *,
+    kind,
+    filename,
+    filterset_class=None,
+    extra_query=(),
+    sorts=(),
+    columns=None,
 ):
-    """The whole filtered list (not one page) as an audited .xlsx, personal data masked unless
-    asked with a reason and the permission (``core.exports.list_xlsx``)."""
+    """The whole filtered list (not one page), in the order asked, as an audited .xlsx, personal
+    data masked unless asked with a reason and the permission (``core.exports.list_xlsx``).
+    ``columns`` ([(header, accessor)]) overrides the table's own export columns."""
     from fengqiao.core import exports
 
-    names = list(extra_query)
+    sorts = list(sorts)
+    names = list(extra_query) + (["sort"] if sorts else [])
     if filterset_class is not None:
         names += list(filterset_class.base_filters)
     query = _query(request, names)
@@ -209,6 +263,11 @@ def export_list(
     if filterset_class is not None:
         filterset = filterset_class(query, queryset=rows, request=request)
         data = filterset.qs if filterset.is_valid() else rows
+    data = _sorted(data, query, sorts)
     return exports.list_xlsx(
-        request, data, export_columns(table_class), kind=kind, filename=filename
+        request,
+        data,
+        columns if columns is not None else export_columns(table_class),
+        kind=kind,
+        filename=filename,
     )

@@ -45,6 +45,7 @@ SCOPED = [
         list_urls=[
             "/disputes/?view=all&state=any",
             "/disputes/?view=mine&state=any",
+            "/disputes/?view=all&state=any&format=xlsx",
             "/api/v1/disputes/",
             "/api/v1/disputes/?mine=true",
         ],

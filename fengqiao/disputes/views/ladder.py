@@ -1,8 +1,7 @@
 """The mediation ladder: workbench, register, detail with timeline and the buttons, hearing."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
-from django.db.models import F, Prefetch, Q
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,9 +15,17 @@ from fengqiao.core.authz import authorize, require_perm
 from fengqiao.core.errors import ServiceError
 from fengqiao.core.models import Deadline
 from fengqiao.org.models import Place
+from fengqiao.web.lists import export_list, staff_list, wants_export
 
 from .. import services
 from ..actions import registry
+from ..lists import (
+    DisputeFilter,
+    DisputeTable,
+    dispute_facets,
+    dispute_sorts,
+    workbench_order,
+)
 from ..models import (
     LEVELS,
     Agreement,
@@ -38,40 +45,50 @@ from ._common import DISPUTES
 
 @authorize(perm="disputes.view_dispute")
 def workbench(request):
-    """My disputes by deadline; place-scoped staff may switch to everything in their area."""
+    """My disputes by deadline (then risk); place-scoped staff may switch to everything in their
+    area. On the shared list: filters with counts, other orders, pages, xlsx export."""
     user = request.user
     view = request.GET.get("view") or ("mine" if not user.has_place_scope() else "all")
+    view = view if view in ("mine", "all") else "mine"
+    if "state" not in request.GET:  # the default: what is still being mediated
+        request.GET = request.GET.copy()
+        request.GET["state"] = "open"
     rows = Dispute.objects.restrict(user).select_related("type", "place", "mediator")
     if view == "mine":
         rows = rows.filter(mediator=user)
-    state = request.GET.get("state", "open")
-    if state == "open":
-        rows = rows.filter(state__in=Dispute.OPEN_STATES)
-    elif state == "after":
-        rows = rows.filter(state__in=("performing", "performed"))
-    elif state in Dispute.State.values:
-        rows = rows.filter(state=state)
-    q = request.GET.get("q", "").strip()
-    if q:
-        rows = rows.filter(Q(number__icontains=q) | Q(title__icontains=q))
-    rows = rows.order_by(
-        F("next_due_at").asc(nulls_last=True), "-risk_score", "registered_at", "id"
+    rows = workbench_order(rows)
+    if wants_export(request):
+        return export_list(
+            request,
+            DisputeTable,
+            rows.prefetch_related("parties"),
+            kind="disputes.workbench",
+            filename="disputes.xlsx",
+            filterset_class=DisputeFilter,
+            extra_query=("view",),
+            sorts=dispute_sorts(),
+        )
+    listing = staff_list(
+        request,
+        DisputeTable,
+        rows,
+        filterset_class=DisputeFilter,
+        facets=dispute_facets(),
+        extra_query=("view",),
+        exportable=True,
+        sorts=dispute_sorts(),
     )
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    items = list(page)
     now = timezone.now()
-    for item in items:
-        item.next_due = item.next_due_at
+    for item in listing.rows:
         item.overdue = item.next_due_at is not None and item.next_due_at < now
     return render(
         request,
         "disputes/workbench.html",
         {
-            "page": page,
-            "items": items,
+            "listing": listing,
             "view": view,
-            "state": state,
-            "q": q,
+            "state": listing.query.get("state", ""),
+            "q": listing.query.get("q", ""),
             "states": Dispute.State.choices,
             "now": now,
         },
