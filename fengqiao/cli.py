@@ -18,6 +18,12 @@ def main(argv=None):
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "fengqiao.settings")
     if argv and argv[0] == "manage":
         argv = argv[1:]
+    if argv == ["assistant", "screen", "--jsonl"] and not sys.stderr.isatty():
+        # Screening needs the model file only: skip setting Django up (start-up was most of the
+        # time of a batch). On a terminal the command runs as usual (coloured error lines).
+        from fengqiao.assistant import screen_cli
+
+        sys.exit(screen_cli.main())
     if argv and (argv[0] in OWNER_COMMANDS or " ".join(argv[:2]) in OWNER_COMMANDS):
         # Schema changes run as the database owner (FENGQIAO_MIGRATE_DATABASE_URL, if set).
         os.environ["FENGQIAO_AS_OWNER"] = "1"

@@ -368,21 +368,24 @@ def prep(text: str) -> str:
     return _DIGITS.sub("x", normalize(text)[:2000])
 
 
-def featurize(texts: list[str]):
-    """Hashed character 1–3-grams, sublinear term frequency, unit length (no vocabulary to ship)."""
-    from sklearn.feature_extraction.text import HashingVectorizer
-    from sklearn.preprocessing import normalize as l2
+def _features(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR arrays (indptr, indices, data) of :func:`featurize`, computed with numpy alone."""
+    from .charhash import char_ngram_counts, l2_normalize_rows
 
-    x = HashingVectorizer(
-        analyzer="char",
-        ngram_range=(1, 3),
-        n_features=N_FEATURES,
-        alternate_sign=False,
-        norm=None,
-        dtype=np.float32,
-    ).transform([prep(t) for t in texts])
-    x.data = 1 + np.log(x.data)
-    return l2(x, copy=False)
+    indptr, indices, data = char_ngram_counts([prep(t) for t in texts], N_FEATURES)
+    return indptr, indices, l2_normalize_rows(indptr, 1 + np.log(data))
+
+
+def featurize(texts: list[str]):
+    """Hashed character 1–3-grams, sublinear term frequency, unit length (no vocabulary to ship).
+
+    The same matrix as scikit-learn's ``HashingVectorizer(analyzer="char", ngram_range=(1, 3),
+    n_features=2**20, alternate_sign=False)`` with ``1 + log(tf)`` and L2 rows (the model was trained
+    on it), computed by :mod:`.charhash` so that screening imports neither scikit-learn nor scipy."""
+    import scipy.sparse as sp
+
+    indptr, indices, data = _features(texts)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(texts), N_FEATURES))
 
 
 class Screener:
@@ -394,23 +397,41 @@ class Screener:
     """
 
     def __init__(self, path: str | Path | None = None, arrays: dict | None = None):
-        import scipy.sparse as sp
-
         if arrays is None:
             with np.load(path or SHIPPED_MODEL, allow_pickle=False) as z:
                 arrays = {k: z[k] for k in z.files}
         self.classes = [str(c) for c in arrays["classes"]]
-        self.coef = sp.csr_matrix(
-            (arrays["coef_data"], arrays["coef_indices"], arrays["coef_indptr"]),
-            shape=(len(self.classes), N_FEATURES),
-        )
-        self.coef_t = self.coef.T.tocsr()
+        # The label model: classes × 2²⁰ sparse weights, kept as CSR arrays and, for scoring, as
+        # (column, class, weight) sorted by column then class — the order scipy's CSR product adds
+        # in, so the scores are bit for bit those of ``x @ coef.T`` (no scipy needed to screen).
+        self.coef_data = np.asarray(arrays["coef_data"], dtype=np.float32)
+        self.coef_indices = np.asarray(arrays["coef_indices"])
+        self.coef_indptr = np.asarray(arrays["coef_indptr"])
+        rows = np.repeat(np.arange(len(self.classes)), np.diff(self.coef_indptr))
+        order = np.lexsort((rows, self.coef_indices))
+        cols = self.coef_indices[order]
+        self._t_start = np.zeros(
+            N_FEATURES + 1, dtype=np.int64
+        )  # column j: entries start[j]:start[j+1]
+        self._t_start[1:] = np.cumsum(np.bincount(cols, minlength=N_FEATURES))
+        self._t_class = rows[order]
+        self._t_weight = self.coef_data[order]
         self.intercept = arrays["intercept"].astype(np.float32)
         self.fraud_coef = arrays.get("fraud_coef")
         self.fraud_intercept = float(arrays.get("fraud_intercept", 0.0))
         self.fraud_threshold = float(arrays.get("fraud_threshold", THRESHOLD))
         self.meta = json.loads(str(arrays.get("meta", "{}")))
         self._label_index = {c: i for i, c in enumerate(self.classes)}
+
+    @property
+    def coef(self):
+        """The label model's weights as a scipy CSR matrix (classes × features)."""
+        import scipy.sparse as sp
+
+        return sp.csr_matrix(
+            (self.coef_data, self.coef_indices, self.coef_indptr),
+            shape=(len(self.classes), N_FEATURES),
+        )
 
     @property
     def has_fraud_head(self) -> bool:
@@ -428,19 +449,39 @@ class Screener:
         return scores, evidence
 
     def class_probs(self, x) -> np.ndarray:
-        z = np.asarray((x @ self.coef_t).todense()) + self.intercept
+        """Softmax over the labels of feature rows ``x`` (CSR arrays from :func:`_features`)."""
+        indptr, indices, data = x
+        n = len(indptr) - 1
+        doc = np.repeat(np.arange(n), np.diff(indptr))
+        first = self._t_start[indices]
+        count = self._t_start[indices + 1] - first
+        pick = np.repeat(first - np.cumsum(count) + count, count) + np.arange(count.sum())
+        z = np.zeros((n, len(self.classes)), dtype=np.float32)
+        # np.add.at adds in the given order (by document, then column, then class) in float32
+        np.add.at(
+            z,
+            (np.repeat(doc, count), self._t_class[pick]),
+            np.repeat(data, count) * self._t_weight[pick],
+        )
+        z += self.intercept
         z -= z.max(axis=1, keepdims=True)
         e = np.exp(z)
         return e / e.sum(axis=1, keepdims=True)
 
     def fraud_probs(self, x) -> np.ndarray:
-        z = np.asarray(x @ self.fraud_coef).ravel() + self.fraud_intercept
+        indptr, indices, data = x
+        n = len(indptr) - 1
+        coef = self.fraud_coef
+        dtype = np.result_type(data.dtype, coef.dtype)
+        z = np.zeros(n, dtype=dtype)
+        doc = np.repeat(np.arange(n), np.diff(indptr))
+        np.add.at(z, doc, data.astype(dtype) * coef[indices].astype(dtype))
+        z = z + self.fraud_intercept
         return 1 / (1 + np.exp(-z))
 
     def raw_fraud_scores(self, texts: list[str]) -> np.ndarray:
         """The fraud head's score combined with the fraud rules (before the calibrated threshold)."""
-        x = featurize(texts)
-        head = self.fraud_probs(x)
+        head = self.fraud_probs(_features(texts))
         out = np.empty(len(texts), dtype=np.float32)
         for i, t in enumerate(texts):
             text = normalize(t)[:2000]
@@ -455,7 +496,7 @@ class Screener:
         norm = [normalize(t)[:2000] for t in texts]
         if not norm:
             return []
-        x = featurize(norm)
+        x = _features(norm)
         probs = self.class_probs(x)
         head = self.fraud_probs(x) if self.has_fraud_head else None
         results = []
@@ -496,21 +537,27 @@ class Screener:
 
     def _model_evidence(self, text: str, label: str, use_head: bool, top: int = 3) -> list[str]:
         """The character n-grams of the message that pushed the model most towards ``label``."""
-        from sklearn.utils import murmurhash3_32
+        from .charhash import columns, murmurhash3_32
 
         if use_head and label in FRAUD_LABELS:
             row = self.fraud_coef
         elif label in self._label_index:
-            row = np.asarray(self.coef[self._label_index[label]].todense()).ravel()
+            i = self._label_index[label]
+            s, e = self.coef_indptr[i], self.coef_indptr[i + 1]
+            row = np.zeros(N_FEATURES, dtype=self.coef_data.dtype)
+            row[self.coef_indices[s:e]] = self.coef_data[s:e]
         else:
             return []
         t = prep(text)
-        scored = {}
+        seen: dict[str, None] = {}
         for n in (3, 2):
             for i in range(len(t) - n + 1):
                 g = t[i : i + n]
-                if g.strip() == g and g not in scored:
-                    scored[g] = float(row[abs(murmurhash3_32(g, seed=0)) % N_FEATURES])
+                if g.strip() == g:
+                    seen.setdefault(g)
+        cand = list(seen)
+        weights = row[columns(murmurhash3_32(cand), N_FEATURES)] if cand else []
+        scored = {g: float(w) for g, w in zip(cand, weights, strict=True)}
         grams = []
         for g, w in sorted(scored.items(), key=lambda kv: -kv[1]):
             if w <= 0:
@@ -526,13 +573,15 @@ class Screener:
 _lock = threading.Lock()
 
 
-def model_path() -> Path:
-    """The model built from the public data under ``FENGQIAO_HOME`` if there is one, else the shipped one."""
-    home = os.environ.get("FENGQIAO_HOME")
-    from django.conf import settings
+def model_path(home: str | None = None) -> Path:
+    """The model built from the public data under ``FENGQIAO_HOME`` if there is one, else the shipped one.
+    ``home``: FENGQIAO_HOME as the settings give it (default: Django's settings, else the environment)."""
+    if home is None:
+        home = os.environ.get("FENGQIAO_HOME")
+        from django.conf import settings
 
-    if settings.configured:
-        home = str(settings.FENGQIAO_HOME)
+        if settings.configured:
+            home = str(settings.FENGQIAO_HOME)
     built = Path(home) / "assistant" / "screener.npz" if home else None
     return built if built is not None and built.exists() else SHIPPED_MODEL
 

@@ -11,9 +11,8 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import jieba
-
-jieba.setLogLevel(logging.WARNING)
+# jieba is imported when first needed (its import and dictionary cost about half a second): screening
+# needs only :func:`normalize`.
 
 CJK_RUN = re.compile(r"[\u3400-\u9fff]+")
 WORD_OK = re.compile(r"[\u3400-\u9fffa-z0-9]")
@@ -218,15 +217,18 @@ def normalize(text: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _init_jieba() -> None:
+def _init_jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
+    return jieba
 
 
 def words(text: str) -> list[str]:
-    _init_jieba()
     return [
         w
-        for w in jieba.lcut(text, HMM=False)
+        for w in _init_jieba().lcut(text, HMM=False)
         if w.strip() and WORD_OK.search(w) and w not in STOPWORDS
     ]
 
@@ -265,8 +267,7 @@ def query_terms(text: str) -> dict[str, float]:
 
 @lru_cache(maxsize=2048)
 def _query_terms(text: str) -> tuple[tuple[str, float], ...]:
-    _init_jieba()
-    raw = jieba.lcut(text, HMM=False)
+    raw = _init_jieba().lcut(text, HMM=False)
     weights: dict[str, float] = {
         "w:" + w: 1.0 for w in raw if w.strip() and WORD_OK.search(w) and w not in STOPWORDS
     }

@@ -6,10 +6,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from fengqiao.assistant import evaluation, realdata, services
+from fengqiao.assistant import evaluation, realdata, screen_cli, services
 from fengqiao.core.errors import ServiceError
-
-MAX_LINE = 100_000
 
 
 class Command(BaseCommand):
@@ -132,25 +130,7 @@ class Command(BaseCommand):
         self.stdout.write(f"已写入 {out}：{json.dumps(meta, ensure_ascii=False)}")
 
     def _lines(self):
-        stream = sys.stdin.buffer
-        for n, raw in enumerate(stream, 1):
-            if not raw.strip():
-                continue
-            if len(raw) > MAX_LINE:
-                yield n, None, "行过长"
-                continue
-            try:
-                obj = json.loads(raw.decode("utf-8"))
-            except UnicodeDecodeError:
-                yield n, None, "不是UTF-8文本"
-                continue
-            except json.JSONDecodeError as exc:
-                yield n, None, f"JSON格式错误：{exc.msg}"
-                continue
-            if not isinstance(obj, dict):
-                yield n, None, "每行必须是一个JSON对象"
-                continue
-            yield n, obj, None
+        return screen_cli.read_lines(sys.stdin.buffer)
 
     def _emit(self, obj):
         self.stdout.write(json.dumps(obj, ensure_ascii=False))
@@ -158,13 +138,7 @@ class Command(BaseCommand):
 
     def _error(self, n, obj, message):
         self.stderr.write(f"第{n}行：{message}")
-        self._emit(
-            {
-                "id": (obj or {}).get("id") if isinstance(obj, dict) else None,
-                "line": n,
-                "error": message,
-            }
-        )
+        self._emit(screen_cli.error_object(n, obj, message))
 
     def do_ask(self, **_):
         for n, obj, error in self._lines():
@@ -179,25 +153,8 @@ class Command(BaseCommand):
             self._emit(result.as_dict(obj.get("id")))
 
     def do_screen(self, **_):
-        batch = []
-
-        def flush():
-            results = services.screen_texts([o["text"] for _, o in batch])
-            for (_, o), r in zip(batch, results, strict=True):
-                self._emit({"id": o.get("id"), **r.as_dict()})
-            batch.clear()
-
-        for n, obj, error in self._lines():
-            if error is None and (not isinstance(obj.get("text"), str) or not obj["text"].strip()):
-                error = "缺少 text"
-            if error:
-                flush()
-                self._error(n, obj, error)
-                continue
-            batch.append((n, obj))
-            if len(batch) >= 256:
-                flush()
-        flush()
+        # ``fengqiao assistant screen --jsonl`` runs screen_cli.main without Django (fengqiao.cli)
+        screen_cli.screen_lines(sys.stdin.buffer, services.screen_texts, self._emit, self._error)
 
     def do_eval(self, data=None, cache=None, part="test", only="", **_):
         from django.conf import settings
