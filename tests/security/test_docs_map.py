@@ -25,3 +25,17 @@ def test_every_test_named_in_the_l3_map_exists():
         if not path.exists() or name not in _tests_in(path):
             missing.append(f"{file}::{name}")
     assert not missing, missing
+
+
+def test_every_test_named_in_the_live_attack_table_exists():
+    text = DOC.read_text(encoding="utf-8")
+    table = text[text.index("## Attack tests against a live server") :]
+    table = table[: table.index("\n## ", 10)]
+    named = re.findall(r"`((?:tests/[\w/]+/)?test_\w+\.py)::(test_\w+)`", table)
+    assert len(named) >= 6
+    missing = [
+        f"{file}::{name}"
+        for file, name in named
+        if name not in _tests_in(ROOT / "tests" / "security" / file)
+    ]
+    assert not missing, missing
