@@ -298,6 +298,11 @@ PERIODIC_JOBS = {
     "insights_rollup": ("fengqiao.insights.tasks.refresh_rollups", 60),
 }
 NOTIFICATION_MAX_ATTEMPTS = 5
+# Text messages to residents (core.sms): the sender class, and the file FileSender appends to.
+SMS_BACKEND = env("SMS_BACKEND") or "fengqiao.core.sms.LogSender"
+SMS_FILE = env("SMS_FILE") or str(HOME / "outbox" / "sms.jsonl")
+# The public address of the resident pages (links in text messages), e.g. https://fq.example.gov.cn
+PUBLIC_URL = env("PUBLIC_URL") or ""
 
 LOGGING = {
     "version": 1,

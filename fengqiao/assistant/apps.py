@@ -13,6 +13,7 @@ class AssistantConfig(AppConfig):
         from fengqiao.core.workflow import on_transition
         from fengqiao.web.context import NAVIGATION
 
+        from . import notices  # noqa: F401 — registers the assistant's message keys
         from .following import follow_case
         from .models import Category, StandardAnswer
 

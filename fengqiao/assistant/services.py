@@ -36,7 +36,7 @@ from .models import (
     StandardAnswer,
 )
 from .retrieval import DenseIndex, Embedder, KBEntry, KBIndex, LawDoc, LawIndex
-from .screener import LABELS, ScreenResult, get_screener
+from .screener import ScreenResult, get_screener
 from .text import normalize
 
 logger = logging.getLogger("fengqiao.assistant")
@@ -512,8 +512,8 @@ def request_handoff(question: str, place, *, contact="", assistant_answer="") ->
     notifications.notify(
         officers,
         kind="assistant.handoff",
-        title=f"群众咨询待答复：{handoff.question[:40]}",
-        body=handoff.question,
+        message="assistant.handoff",
+        params={"question": handoff.question[:40], "body": handoff.question[:2000]},
         url=f"/assistant/handoffs/{handoff.pk}/",
         target=handoff,
     )
@@ -577,8 +577,12 @@ def screen_message(
     notifications.notify(
         staff_for_place(place, ALERT_ROLES),
         kind="assistant.alert",
-        title=f"群消息预警（{LABELS[result.label]}）：{alert.group_name or place.name}",
-        body=text[:500],
+        message="assistant.alert",
+        params={
+            "label": result.label,
+            "group": alert.group_name or place.name,
+            "text": text[:500],
+        },
         url=f"/assistant/alerts/{alert.pk}/",
         target=alert,
     )

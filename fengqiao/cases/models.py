@@ -201,6 +201,8 @@ class Case(DeadlineTracked, ScopedModel):
     reporter_phone = EncryptedField(_("联系电话"), kind="phone", hash_field="reporter_phone_hash")
     reporter_phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     reporter_email = EncryptedField(_("电子邮箱"), kind="text", blank=True, default="")
+    # the language the reporter wrote in (the resident pages' language): replies sent by SMS
+    reporter_language = models.CharField(max_length=16, blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -711,6 +711,8 @@ class CaseFlow(Workflow):
         if "handle" in transition.starts:
             keep_handle_due(record)
         self._notify(record, transition, entry, actor, data)
+        if transition.name in REPLY_TRANSITIONS:
+            _tell_reporter(record, transition, entry, actor)
 
     def _notify(self, record, transition, entry, actor, data):
         """What the transition declares: its recipients (``notify``) and its message, rendered
@@ -825,6 +827,11 @@ messages.register(
     ),
     messages.Message("case.triage", title=gettext_lazy("待定位：%(category)s"), body_param="note"),
     messages.Message(
+        "case.reply",
+        title=gettext_lazy("【枫桥】您反映的事项 %(number)s 有了答复"),
+        body=gettext_lazy("%(reply)s\n办理进度：%(link)s"),
+    ),
+    messages.Message(
         "case.card",
         title=gettext_lazy("%(number)s %(kind)s超期：%(level)s"),
         labels={"kind": KIND_LABELS, "level": STEP_LABELS},
@@ -837,6 +844,34 @@ messages.register(
         labels={"kind": KIND_LABELS, "level": STEP_LABELS},
     ),
 )
+
+
+# The answers a reporter is sent by SMS when they left a mobile number: a 咨询 answered (the
+# assistant's 转人工 included) and a report handled.
+REPLY_TRANSITIONS = ("answer", "resolve")
+
+
+def _tell_reporter(record, transition, entry, actor):
+    """The reply to the reporter's phone through the outbox (``core.sms``), in the language they
+    wrote in; nothing when they left no mobile number or reported anonymously."""
+    from django.conf import settings
+
+    from fengqiao.core import pii, sms
+
+    phone = pii.clear_value(record.reporter_phone)
+    if record.anonymous or not phone:
+        return
+    link = f"{settings.PUBLIC_URL.rstrip('/')}/r/t/{record.tracking_code}/"
+    sms.queue(
+        phone,
+        kind=f"case.{transition.name}.sms",
+        message="case.reply",
+        params={"number": record.number, "reply": (entry.note or "")[:300], "link": link},
+        language=record.reporter_language,
+        url=f"/r/t/{record.tracking_code}/",
+        target=record,
+        actor=actor,
+    )
 
 
 def _notify_digest(notes):

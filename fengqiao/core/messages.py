@@ -15,9 +15,16 @@ one line per item with ``line`` (digests).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
+from django.utils import translation
+
 MESSAGES: dict[str, Message] = {}
+TOPIC = "notification_templates"
+# a placeholder (%(name)s or %(name)d), a literal %%, or a stray % (refused in a template)
+_TOKEN = re.compile(r"%\((\w+)\)([sd])|%%|%")
 
 
 @dataclass(frozen=True)
@@ -39,13 +46,26 @@ class Message:
                 out[name] = str(label) if label else code
         return out
 
+    def placeholders(self) -> set[str]:
+        """The parameters this message's text may name (what an edited template may use)."""
+        names = set(self.labels) | ({self.body_param} if self.body_param else set())
+        for text in (self.title, self.body):
+            names |= {m.group(1) for m in _TOKEN.finditer(str(text or "")) if m.group(1)}
+        return names
+
     def render(self, params):
         values = self._params(params)
+        custom_title, custom_body = _override(self.key)
         try:
-            title = str(self.title) % values
+            title = str(custom_title or self.title) % values
         except (KeyError, TypeError, ValueError):
-            title = str(self.title)
-        if self.body_param:
+            title = str(custom_title or self.title)
+        if custom_body and not self.lines:
+            try:
+                body = custom_body % values
+            except (KeyError, TypeError, ValueError):
+                body = custom_body
+        elif self.body_param:
             body = str(values.get(self.body_param) or "")
         elif self.lines:
             body = "\n".join(
@@ -66,6 +86,47 @@ class Message:
             return ""
 
 
+def _language() -> str:
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    return "en" if language.startswith("en") else "zh"
+
+
+def templates() -> dict:
+    """The templates the system administrator set (``core.NotificationTemplate``), cached under
+    the ``notification_templates`` topic: key → {"zh": (title, body), "en": (title, body)}."""
+    from . import caching
+
+    def compute():
+        from .models import NotificationTemplate
+
+        return {
+            t.key: {"zh": (t.title_zh, t.body_zh), "en": (t.title_en, t.body_en)}
+            for t in NotificationTemplate.objects.filter(active=True)
+        }
+
+    return caching.remember("core.notification_templates", compute, timeout=3600, topics=(TOPIC,))
+
+
+def _override(key):
+    found = templates().get(key)
+    return found.get(_language(), ("", "")) if found else ("", "")
+
+
+def check_template(key, text) -> list[str]:
+    """The placeholders of ``text`` that message ``key`` does not have (a stray ``%`` counts as
+    one: write ``%%`` for a percent sign)."""
+    message = MESSAGES.get(key)
+    allowed = message.placeholders() if message is not None else set()
+    unknown = []
+    for match in _TOKEN.finditer(text or ""):
+        found = match.group(0)
+        if found == "%%":
+            continue
+        if match.group(1) is None or match.group(1) not in allowed:
+            unknown.append(found)
+    return list(dict.fromkeys(unknown))
+
+
 def register(*messages: Message):
     for message in messages:
         MESSAGES[message.key] = message
@@ -75,3 +136,21 @@ def render(key, params):
     """(title, body) in the active language, or None for an unknown key."""
     message = MESSAGES.get(key)
     return message.render(params) if message is not None else None
+
+
+def message_data(key, params):
+    """What a timeline entry written by the system keeps in its ``data`` so its note can be shown
+    in the reader's language (:func:`entry_note`), not only in the language it was written in."""
+    return {"message": key, "params": params}
+
+
+def entry_note(entry):
+    """A timeline entry's note: rendered from its message key when the system wrote one
+    (:func:`message_data`), else the note as typed."""
+    data = getattr(entry, "data", None) or {}
+    key = data.get("message") if isinstance(data, dict) else None
+    if key:
+        rendered = render(key, data.get("params") or {})
+        if rendered is not None:
+            return rendered[0]
+    return entry.note

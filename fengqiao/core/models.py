@@ -8,6 +8,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .pii import EncryptedField
+
 
 class AppendOnlyError(Exception):
     """Raised when code tries to change or remove history."""
@@ -195,10 +197,19 @@ class Notification(models.Model):
         DELIVERED = "delivered", _("已送达")
         FAILED = "failed", _("发送失败")
 
+    # a staff user (in-app inbox), or none for a message to a resident's phone (``address``)
     recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        null=True,
+        blank=True,
     )
     channel = models.CharField(max_length=16, default="inapp")
+    # channels outside the site (SMS): where to, encrypted at rest (core.pii), and the language
+    # the text is rendered in when sent (the resident's, known when they wrote)
+    address = EncryptedField(_("联系电话"), kind="phone")
+    language = models.CharField(max_length=16, blank=True, default="")
     kind = models.CharField(max_length=48)
     # Rendered at read time in the reader's language (core.messages); title and body are the
     # rendering at write time, kept for channels outside the site and for unknown keys.
@@ -249,6 +260,28 @@ class Notification(models.Model):
     @property
     def display_body(self):
         return self._rendered()[1]
+
+
+class NotificationTemplate(models.Model):
+    """The wording of one notification (a ``core.messages`` key) as the system administrator set
+    it on /settings/, in Chinese and English; an empty field keeps the built-in text. Versioned and
+    audited by ``core.versioning.save``; the placeholders a message may use are checked there."""
+
+    key = models.CharField(_("通知"), max_length=64, unique=True)
+    title_zh = models.CharField(_("标题（中文）"), max_length=200, blank=True)
+    body_zh = models.TextField(_("正文（中文）"), blank=True)
+    title_en = models.CharField(_("标题（英文）"), max_length=200, blank=True)
+    body_en = models.TextField(_("正文（英文）"), blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+    version = models.PositiveIntegerField(_("版本"), default=1)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("通知模板")
+        verbose_name_plural = _("通知模板")
+
+    def __str__(self):
+        return self.key
 
 
 class ApiKey(models.Model):

@@ -1,6 +1,7 @@
 """Notification outbox: rows are written inside the business transaction; the worker delivers.
 
-Channels are small adapters (``send(notification)``); the in-app inbox is the first. SMS or a chat
+Channels are small adapters (``send(notification)``): the in-app inbox, and SMS to a resident's
+phone (``core.sms``: ``sms.queue(phone, ...)`` writes the row, a pluggable sender delivers). A chat
 bot can be added by registering another channel — nothing else changes.
 """
 
@@ -23,7 +24,13 @@ class InAppChannel:
         return None
 
 
-CHANNELS = {"inapp": InAppChannel()}
+def _sms():
+    from .sms import SmsChannel
+
+    return SmsChannel()
+
+
+CHANNELS = {"inapp": InAppChannel(), "sms": _sms()}
 
 
 def register_channel(name, adapter):

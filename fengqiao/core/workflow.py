@@ -35,9 +35,11 @@ from django.db import connection, transaction
 from django.db.models import Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, gettext_noop
 
-from . import notifications
+from . import messages, notifications
 from .errors import Conflict, Forbidden, NotFound, ServiceError
+from .messages import message_data
 from .models import Attachment, Deadline, DeadlineTracked, TimelineEntry
 
 logger = logging.getLogger("fengqiao.workflow")
@@ -124,7 +126,28 @@ def register_policy(policy: EscalationPolicy) -> EscalationPolicy:
     return policy
 
 
-register_policy(EscalationPolicy("default", (Step(timedelta(0), "notify", "超期提醒"),)))
+register_policy(
+    EscalationPolicy("default", (Step(timedelta(0), "notify", gettext_noop("超期提醒")),))
+)
+
+
+def step_label(code):
+    """The label of an escalation step ("policy:action"), in the active language."""
+    name, _sep, action = str(code).rpartition(":")
+    policy = POLICIES.get(name or "default")
+    for step in policy.steps if policy is not None else ():
+        if step.action == action and step.label:
+            return _(str(step.label))
+    return None
+
+
+messages.register(
+    messages.Message(
+        "deadline.escalated",
+        title=gettext_lazy("%(record)s 已超过时限（%(step)s）"),
+        labels={"step": step_label},
+    )
+)
 
 
 class Workflow:
@@ -193,15 +216,23 @@ class Workflow:
 
     def escalate(self, record, deadline, step, now, batch):
         """Default escalation: one timeline entry and a notification to the responsible users."""
-        title = _("%(record)s 已超过时限（%(step)s）") % {
-            "record": record,
-            "step": step.label or step.action,
-        }
+        params = {"record": str(record), "step": f"{deadline.policy}:{step.action}"}
         batch.timeline(
-            record, "escalate", note=title, data={"deadline": deadline.kind, "action": step.action}
+            record,
+            "escalate",
+            note=messages.render("deadline.escalated", params)[0],
+            data={
+                "deadline": deadline.kind,
+                "action": step.action,
+                **message_data("deadline.escalated", params),
+            },
         )
         batch.notify(
-            self.responsible(record), kind=f"deadline.{step.action}", title=title, target=record
+            self.responsible(record),
+            kind=f"deadline.{step.action}",
+            message="deadline.escalated",
+            params=params,
+            target=record,
         )
 
 

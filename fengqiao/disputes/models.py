@@ -41,6 +41,9 @@ class DisputeType(models.Model):
     small_hours = models.PositiveIntegerField(_("小事时限（小时）"), default=24)
     large_hours = models.PositiveIntegerField(_("大事时限（小时）"), default=72)
     level_hours = models.JSONField(_("分级时限"), default=dict, blank=True)
+    # Raised by core.versioning.save on every change: a dispute keeps the version of its type's
+    # time limits it started with (``Dispute.type_rule``), as a case keeps its deadline rule.
+    version = models.PositiveIntegerField(_("版本"), default=1)
 
     class Meta:
         ordering = ["order", "code"]
@@ -50,13 +53,28 @@ class DisputeType(models.Model):
     def __str__(self):
         return self.name
 
+    def rule(self) -> dict:
+        """The time limits as a dispute registered now keeps them."""
+        return {
+            "version": self.version,
+            "small_hours": self.small_hours,
+            "large_hours": self.large_hours,
+            "level_hours": self.level_hours or {},
+        }
+
     def hours(self, size, level):
-        override = (self.level_hours or {}).get(str(level)) or {}
-        default = self.large_hours if size == Dispute.Size.LARGE else self.small_hours
-        try:
-            return int(override.get(size, default))
-        except (TypeError, ValueError):
-            return default
+        return rule_hours(self.rule(), size, level)
+
+
+def rule_hours(rule, size, level):
+    """Hours of one mediation level from a type's rule (:meth:`DisputeType.rule`)."""
+    small, large = rule.get("small_hours") or 24, rule.get("large_hours") or 72
+    default = large if size == Dispute.Size.LARGE else small
+    override = (rule.get("level_hours") or {}).get(str(level)) or {}
+    try:
+        return int(override.get(size, default))
+    except (TypeError, ValueError):
+        return default
 
 
 class MediatorPoolMember(models.Model):
@@ -117,6 +135,9 @@ class Dispute(DeadlineTracked, ScopedModel):
     type = models.ForeignKey(
         DisputeType, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("类型")
     )
+    # the type's time limits as they were when the dispute was registered (DisputeType.rule);
+    # later edits of the type apply to new disputes only. Empty for disputes registered before.
+    type_rule = models.JSONField(null=True, blank=True, editable=False)
     size = models.CharField(_("规模"), max_length=8, choices=Size.choices, default=Size.SMALL)
     facts = models.TextField(_("主要事实"))
     claims = models.TextField(_("争议事项"), blank=True)

@@ -17,8 +17,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_noop
 
+from fengqiao.core import messages
 from fengqiao.core.errors import Conflict
+from fengqiao.core.messages import message_data
 from fengqiao.core.workflow import (
     ANY,
     EscalationPolicy,
@@ -29,7 +32,7 @@ from fengqiao.core.workflow import (
     register_policy,
 )
 
-from .models import Dispute, JointTask
+from .models import Dispute, JointTask, rule_hours
 
 OPEN = ("registered", "mediating", "agreed")
 AFTER = ("performing", "performed", "closed")
@@ -45,8 +48,8 @@ register_policy(
     EscalationPolicy(
         "dispute_mediation",
         (
-            Step(timedelta(0), "yellow", "黄牌督办"),
-            Step(timedelta(days=1), "red", "红牌督办"),
+            Step(timedelta(0), "yellow", gettext_noop("黄牌督办")),
+            Step(timedelta(days=1), "red", gettext_noop("红牌督办")),
         ),
     )
 )
@@ -54,15 +57,19 @@ register_policy(
     EscalationPolicy(
         "judicial_window",
         (
-            Step(timedelta(days=-7), "remind", "司法确认申请期限还剩7天"),
-            Step(timedelta(0), "expire", "司法确认申请期限已届满"),
+            Step(timedelta(days=-7), "remind", gettext_noop("司法确认申请期限还剩7天")),
+            Step(timedelta(0), "expire", gettext_noop("司法确认申请期限已届满")),
         ),
     )
 )
 register_policy(
-    EscalationPolicy("dispute_followup", (Step(timedelta(0), "notify", "跟踪事项已到期"),))
+    EscalationPolicy(
+        "dispute_followup", (Step(timedelta(0), "notify", gettext_noop("跟踪事项已到期")),)
+    )
 )
-register_policy(EscalationPolicy("joint_task", (Step(timedelta(0), "notify", "联席调任务超期"),)))
+register_policy(
+    EscalationPolicy("joint_task", (Step(timedelta(0), "notify", gettext_noop("联席调任务超期")),))
+)
 
 T = Transition
 
@@ -223,7 +230,8 @@ class DisputeFlow(Workflow):
 
     def deadline_due(self, record, kind, now):
         if kind == "mediation":
-            return now + timedelta(hours=record.type.hours(record.size, record.level))
+            rule = record.type_rule or record.type.rule()
+            return now + timedelta(hours=rule_hours(rule, record.size, record.level))
         agreement = record.agreements.filter(state="signed").order_by("-version").first()
         if agreement is None:
             return None
@@ -263,46 +271,53 @@ class DisputeFlow(Workflow):
         if deadline.kind == "mediation":
             if record.state != "mediating":
                 return
-            card = _("黄牌") if step.action == "yellow" else _("红牌")
-            title = _("%(card)s督办：矛盾纠纷 %(number)s 第%(level)s级调解已超时限") % {
-                "card": card,
-                "number": record.number,
-                "level": record.level,
-            }
+            key = "dispute.card"
+            params = {"card": step.action, "number": record.number, "level": record.level}
             batch.timeline(
                 record,
                 "supervise",
-                note=title,
-                data={"deadline": "mediation", "card": step.action, "level": record.level},
+                note=messages.render(key, params)[0],
+                data={
+                    "deadline": "mediation",
+                    "card": step.action,
+                    "level": record.level,
+                    **message_data(key, params),
+                },
             )
             pending.supervised[record.pk] = pending.supervised.get(record.pk, 0) + 1
             recipients = self._responsible(record, batch)
             if step.action == "red":
                 recipients += _staff(batch, record.place_id, ("leader",))
             batch.notify(
-                recipients, kind=f"dispute.{step.action}", title=title, url=url, target=record
+                recipients,
+                kind=f"dispute.{step.action}",
+                message=key,
+                params=params,
+                url=url,
+                target=record,
             )
             return
+        params = {"number": record.number}
         if deadline.kind == "judicial_confirmation":
-            title = (
-                _("矛盾纠纷 %(number)s：距司法确认申请期限届满还有7天")
-                if step.action == "remind"
-                else _("矛盾纠纷 %(number)s：司法确认30日申请期限已届满")
-            ) % {"number": record.number}
+            key = (
+                "dispute.judicial_remind" if step.action == "remind" else "dispute.judicial_expired"
+            )
         elif deadline.kind == "performance":
             pending.performance_due.append(record.pk)
-            title = _("矛盾纠纷 %(number)s：协议履行期限已到，请督促履行") % {
-                "number": record.number
-            }
+            key = "dispute.performance_due"
         else:
-            title = _("矛盾纠纷 %(number)s：回访已到期") % {"number": record.number}
+            key = "dispute.return_visit_due"
         batch.timeline(
-            record, "remind", note=title, data={"deadline": deadline.kind, "action": step.action}
+            record,
+            "remind",
+            note=messages.render(key, params)[0],
+            data={"deadline": deadline.kind, "action": step.action, **message_data(key, params)},
         )
         batch.notify(
             self._responsible(record, batch),
             kind=f"dispute.{deadline.kind}",
-            title=title,
+            message=key,
+            params=params,
             url=url,
             target=record,
         )
@@ -322,8 +337,8 @@ class DisputeFlow(Workflow):
             notifications.notify(
                 [record.mediator],
                 kind="dispute.assigned",
-                title=_("新的调解任务：%(number)s %(title)s（第%(level)s级）")
-                % {"number": record.number, "title": record.title, "level": record.level},
+                message="dispute.assigned",
+                params={"number": record.number, "title": record.title, "level": record.level},
                 url=f"/disputes/{record.pk}/",
                 target=record,
             )
@@ -439,10 +454,7 @@ class JointTaskFlow(Workflow):
             return
         task = record  # loaded with its department and dispute (``escalation_related``)
         dispute = task.attempt.dispute
-        title = _("联席调任务超期：%(number)s %(dept)s") % {
-            "number": dispute.number,
-            "dept": task.department.name,
-        }
+        params = {"number": dispute.number, "dept": task.department.name}
         key = ("department_staff", task.department_id)
         if key not in batch.memo:  # a department's staff once per batch
             batch.memo[key] = list(
@@ -450,12 +462,20 @@ class JointTaskFlow(Workflow):
             )
         staff = list(batch.memo[key])
         batch.timeline(
-            dispute, "remind", note=title, data={"deadline": "joint_task", "task": task.pk}
+            dispute,
+            "remind",
+            note=messages.render("dispute.joint_task_overdue", params)[0],
+            data={
+                "deadline": "joint_task",
+                "task": task.pk,
+                **message_data("dispute.joint_task_overdue", params),
+            },
         )
         batch.notify(
             staff + _staff(batch, dispute.place_id, ("dispatcher",)),
             kind="dispute.joint_task_overdue",
-            title=title,
+            message="dispute.joint_task_overdue",
+            params=params,
             url="/disputes/joint/",
             target=dispute,
         )
@@ -467,3 +487,42 @@ def _end_of_day(day):
 
 flow = register(DisputeFlow())
 task_flow = register(JointTaskFlow())
+
+
+CARDS = {"yellow": _l("黄牌"), "red": _l("红牌")}
+
+messages.register(
+    messages.Message(
+        "dispute.card",
+        title=_l("%(card)s督办：矛盾纠纷 %(number)s 第%(level)s级调解已超时限"),
+        labels={"card": CARDS},
+    ),
+    messages.Message(
+        "dispute.judicial_remind",
+        title=_l("矛盾纠纷 %(number)s：距司法确认申请期限届满还有7天"),
+    ),
+    messages.Message(
+        "dispute.judicial_expired",
+        title=_l("矛盾纠纷 %(number)s：司法确认30日申请期限已届满"),
+    ),
+    messages.Message(
+        "dispute.performance_due",
+        title=_l("矛盾纠纷 %(number)s：协议履行期限已到，请督促履行"),
+    ),
+    messages.Message("dispute.return_visit_due", title=_l("矛盾纠纷 %(number)s：回访已到期")),
+    messages.Message("dispute.joint_task_overdue", title=_l("联席调任务超期：%(number)s %(dept)s")),
+    messages.Message(
+        "dispute.assigned", title=_l("新的调解任务：%(number)s %(title)s（第%(level)s级）")
+    ),
+    messages.Message(
+        "dispute.high_risk",
+        title=_l("民转刑高风险纠纷：%(number)s %(title)s（风险分%(score)s）"),
+        body=_l("已列入风险清单，请关注并及时化解。"),
+    ),
+    messages.Message("dispute.joint_task", title=_l("联席调任务：%(number)s %(title)s")),
+    messages.Message(
+        "dispute.unassigned",
+        title=_l("矛盾纠纷 %(number)s 已转第%(level)s级，本地调解员库无人，请指派"),
+    ),
+    messages.Message("dispute.supervise", title=_l("督办：%(number)s %(note)s")),
+)

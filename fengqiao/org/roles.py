@@ -78,7 +78,8 @@ ROLE_PERMISSIONS = {
         )
         for verb in ("add", "change", "view", "delete")
     ]
-    + ["core.view_periodicjob", "django_tasks_database.view_dbtaskresult"],
+    + ["core.view_periodicjob", "django_tasks_database.view_dbtaskresult"]
+    + [f"core.{verb}_notificationtemplate" for verb in ("add", "change", "view")],
     "security_admin": [
         "org.add_user",
         "org.change_user",

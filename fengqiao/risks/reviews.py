@@ -449,8 +449,8 @@ def add_action(risk, actor, *, title, owner, due_at, item=None, now=None):
     notifications.notify(
         [owner],
         kind="risk.action",
-        title=_("会商措施：%(title)s（风险 %(number)s，%(due)s前完成）")
-        % {
+        message="risk.action",
+        params={
             "title": title,
             "number": risk.number,
             "due": timezone.localtime(due_at).strftime("%m-%d %H:%M"),

@@ -217,8 +217,8 @@ def apply_risk(
         notifications.notify(
             [u for u in reviewers if u.has_perm("risks.review_risk")],
             kind="risk.applied",
-            title=_("风险申报待审核：%(number)s %(title)s")
-            % {"number": risk.number, "title": title},
+            message="risk.applied",
+            params={"number": risk.number, "title": title},
             url=f"/risks/{risk.pk}/",
             target=risk,
         )
@@ -332,9 +332,13 @@ def level_changed(risk, old, new, actor, now):
         notifications.notify(
             leaders,
             kind="risk.level_report",
-            title=_("【三长报告】风险 %(number)s %(title)s 预警等级为%(level)s")
-            % {"number": risk.number, "title": risk.title, "level": risk.get_level_display()},
-            body=risk.description[:300],
+            message="risk.level_report",
+            params={
+                "number": risk.number,
+                "title": risk.title,
+                "level": risk.level,
+                "description": risk.description[:300],
+            },
             url=f"/risks/{risk.pk}/",
             target=risk,
         )
@@ -388,7 +392,8 @@ def create_task_force(risk, actor, *, leader, members, plan, now=None):
         notifications.notify(
             list(force.members.all()),
             kind="risk.task_force",
-            title=_("您已加入风险 %(number)s 工作专班") % {"number": risk.number},
+            message="risk.task_force",
+            params={"number": risk.number},
             url=f"/risks/{risk.pk}/task-force/",
             target=risk,
         )

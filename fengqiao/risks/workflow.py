@@ -17,9 +17,11 @@ from datetime import timedelta
 from django.conf import settings
 from django.db.models import F
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, gettext_noop
 
+from fengqiao.core import messages
 from fengqiao.core.errors import Conflict, Forbidden, ServiceError
+from fengqiao.core.messages import message_data
 from fengqiao.core.workflow import (
     ANY,
     EscalationPolicy,
@@ -30,7 +32,7 @@ from fengqiao.core.workflow import (
     register_policy,
 )
 
-from .models import RANK, HandOver, LevelChange, ReviewAction, Risk
+from .models import RANK, HandOver, Level, LevelChange, ReviewAction, Risk
 
 ACTIVE = ("approved", "filed")
 
@@ -43,8 +45,8 @@ register_policy(
     EscalationPolicy(
         "risk_review",
         (
-            Step(timedelta(0), "yellow", "会商逾期，黄牌督办"),
-            Step(timedelta(days=1), "red", "会商逾期，红牌督办"),
+            Step(timedelta(0), "yellow", gettext_noop("会商逾期，黄牌督办")),
+            Step(timedelta(days=1), "red", gettext_noop("会商逾期，红牌督办")),
         ),
     )
 )
@@ -52,8 +54,8 @@ register_policy(
     EscalationPolicy(
         "risk_step",
         (
-            Step(timedelta(0), "remind", "已到期"),
-            Step(timedelta(days=1), "supervise", "超期督办"),
+            Step(timedelta(0), "remind", gettext_noop("已到期")),
+            Step(timedelta(days=1), "supervise", gettext_noop("超期督办")),
         ),
     )
 )
@@ -313,23 +315,17 @@ class RiskFlow(Workflow):
 
         if record.state not in Risk.ON_REGISTER:
             return
-        labels = {
-            "review": _("未按时会商"),
-            "city_filing": _("未按时报市局备案"),
-            "task_force": _("红色风险未按时组建专班"),
-        }
-        what = labels.get(deadline.kind, deadline.kind)
-        card = _("红牌") if step.action == "red" else _("黄牌")
-        title = _("%(card)s督办：风险 %(number)s %(what)s") % {
-            "card": card,
-            "number": record.number,
-            "what": what,
-        }
+        card = "red" if step.action == "red" else "yellow"
+        params = {"card": card, "number": record.number, "what": deadline.kind}
         batch.timeline(
             record,
             "supervise",
-            note=title,
-            data={"deadline": deadline.kind, "card": step.action},
+            note=messages.render("risk.card", params)[0],
+            data={
+                "deadline": deadline.kind,
+                "card": step.action,
+                **message_data("risk.card", params),
+            },
         )
         Risk.objects.filter(pk=record.pk).update(supervision_count=F("supervision_count") + 1)
         recipients = self.responsible(record) + staff_for_place(record.place, ["dispatcher"])
@@ -338,7 +334,8 @@ class RiskFlow(Workflow):
         batch.notify(
             recipients,
             kind=f"risk.{deadline.kind}",
-            title=title,
+            message="risk.card",
+            params=params,
             url=f"/risks/{record.pk}/",
             target=record,
         )
@@ -396,16 +393,23 @@ class HandOverFlow(Workflow):
 
         if record.state == "archived":
             return
-        title = _("推送事项超期：风险 %(number)s → %(dept)s（%(state)s）") % {
+        key = "risk.handover_overdue"
+        params = {
             "number": record.risk.number,
             "dept": record.department.name,
-            "state": record.get_state_display(),
+            "state": record.state,
         }
-        batch.timeline(record, "supervise", note=title, data={"card": step.action})
+        batch.timeline(
+            record,
+            "supervise",
+            note=messages.render(key, params)[0],
+            data={"card": step.action, **message_data(key, params)},
+        )
         batch.notify(
             self.responsible(record) + staff_for_place(record.place, ["dispatcher"]),
             kind="risk.handover_overdue",
-            title=title,
+            message=key,
+            params=params,
             url=f"/risks/{record.risk_id}/",
             target=record,
         )
@@ -415,15 +419,20 @@ class HandOverFlow(Workflow):
         from fengqiao.core.workflow import append_timeline
 
         risk = record.risk
+        params = {"dept": record.department.name, "step": transition.name, "note": entry.note}
         append_timeline(
             risk,
             "handover_step",
             actor=actor,
             from_state=risk.state,
             to_state=risk.state,
-            note=_("推送%(dept)s：%(step)s。%(note)s")
-            % {"dept": record.department.name, "step": transition.label, "note": entry.note},
-            data={"handover": record.pk, "step": transition.name, "feedback": record.feedback},
+            note=messages.render("risk.handover_step", params)[0],
+            data={
+                "handover": record.pk,
+                "step": transition.name,
+                "feedback": record.feedback,
+                **message_data("risk.handover_step", params),
+            },
             now=now,
         )
 
@@ -453,18 +462,70 @@ class ActionFlow(Workflow):
 
         if record.state != "open":
             return
-        title = _("会商措施超期：%(title)s（风险 %(number)s）") % {
-            "title": record.title,
-            "number": record.risk.number,
-        }
-        batch.timeline(record, "supervise", note=title, data={"card": step.action})
+        key = "risk.action_overdue"
+        params = {"title": record.title, "number": record.risk.number}
+        batch.timeline(
+            record,
+            "supervise",
+            note=messages.render(key, params)[0],
+            data={"card": step.action, **message_data(key, params)},
+        )
         batch.notify(
             [record.owner] + staff_for_place(record.place, ["dispatcher"]),
             kind="risk.action_overdue",
-            title=title,
+            message=key,
+            params=params,
             url=f"/risks/{record.risk_id}/",
             target=record,
         )
+
+
+CARDS = {"yellow": gettext_lazy("黄牌"), "red": gettext_lazy("红牌")}
+
+
+def _handover_step_label(name):
+    found = next((t for t in HandOverFlow.transitions if t.name == name), None)
+    return found.label if found is not None else None
+
+
+MISSED = {
+    "review": gettext_lazy("未按时会商"),
+    "city_filing": gettext_lazy("未按时报市局备案"),
+    "task_force": gettext_lazy("红色风险未按时组建专班"),
+}
+
+messages.register(
+    messages.Message(
+        "risk.card",
+        title=gettext_lazy("%(card)s督办：风险 %(number)s %(what)s"),
+        labels={"card": CARDS, "what": MISSED},
+    ),
+    messages.Message(
+        "risk.handover_overdue",
+        title=gettext_lazy("推送事项超期：风险 %(number)s → %(dept)s（%(state)s）"),
+        labels={"state": dict(HandOver.State.choices)},
+    ),
+    messages.Message(
+        "risk.action_overdue", title=gettext_lazy("会商措施超期：%(title)s（风险 %(number)s）")
+    ),
+    messages.Message(
+        "risk.action",
+        title=gettext_lazy("会商措施：%(title)s（风险 %(number)s，%(due)s前完成）"),
+    ),
+    messages.Message("risk.applied", title=gettext_lazy("风险申报待审核：%(number)s %(title)s")),
+    messages.Message(
+        "risk.level_report",
+        title=gettext_lazy("【三长报告】风险 %(number)s %(title)s 预警等级为%(level)s"),
+        body_param="description",
+        labels={"level": dict(Level.choices)},
+    ),
+    messages.Message("risk.task_force", title=gettext_lazy("您已加入风险 %(number)s 工作专班")),
+    messages.Message(
+        "risk.handover_step",
+        title=gettext_lazy("推送%(dept)s：%(step)s。%(note)s"),
+        labels={"step": _handover_step_label},
+    ),
+)
 
 
 flow = register(RiskFlow())

@@ -2,12 +2,15 @@
 ``core.versioning.save`` stores it (the forms never save by themselves)."""
 
 from django import forms
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fengqiao.cases import workdays
 from fengqiao.cases.models import Category, DispatchRule, Holiday, Urgency
 from fengqiao.cases.workflow import DEFAULT_DEADLINES
+from fengqiao.core import messages
+from fengqiao.core.models import NotificationTemplate
 from fengqiao.disputes.models import LEVELS, DisputeType
 from fengqiao.org.models import Department, Place, Team
 
@@ -237,4 +240,83 @@ class HolidayForm(forms.ModelForm):
                 self.add_error("day", _("调休上班日必须是周六或周日"))
             else:
                 self.add_error("day", _("该日按国家调休安排已是上班日，不必再设"))
+        return cleaned
+
+
+def message_default(key, language):
+    """A message's built-in (title, body) text in ``language``, placeholders left in."""
+    message = messages.MESSAGES.get(key)
+    if message is None:
+        return "", ""
+    with translation.override(language):
+        body = str(message.body or "")
+        if not body and message.body_param:
+            body = f"%({message.body_param})s"
+        return str(message.title), body
+
+
+def message_choices():
+    return [
+        (key, f"{key} · {message_default(key, translation.get_language() or 'zh-hans')[0]}")
+        for key in sorted(messages.MESSAGES)
+    ]
+
+
+class NotificationTemplateForm(forms.ModelForm):
+    """The wording of one notification, Chinese and English; empty = the built-in text (shown in
+    grey). Only the message's own placeholders may be used."""
+
+    TEXTS = ("title_zh", "body_zh", "title_en", "body_en")
+
+    class Meta:
+        model = NotificationTemplate
+        fields = ["key", "title_zh", "body_zh", "title_en", "body_en", "active"]
+        widgets = {
+            "body_zh": forms.Textarea(attrs={"rows": 3}),
+            "body_en": forms.Textarea(attrs={"rows": 3}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["key"] = forms.ChoiceField(
+            label=_("通知"), choices=message_choices(), initial=self.instance.key or None
+        )
+        if self.instance.pk:
+            self.fields["key"].disabled = True
+        key = self.instance.key or (self.data.get(self.add_prefix("key")) if self.data else "")
+        message = messages.MESSAGES.get(key)
+        if message is not None:
+            allowed = _("、").join(f"%({n})s" for n in sorted(message.placeholders())) or "—"
+            for name in self.TEXTS:
+                language = "en" if name.endswith("_en") else "zh-hans"
+                default = message_default(key, language)[0 if name.startswith("title") else 1]
+                self.fields[name].widget.attrs["placeholder"] = default
+                self.fields[name].help_text = _("可用的占位符：%(names)s") % {"names": allowed}
+
+    def clean_key(self):
+        key = self.cleaned_data.get("key")
+        if key not in messages.MESSAGES:
+            raise forms.ValidationError(_("没有这种通知"))
+        clash = NotificationTemplate.objects.filter(key=key).exclude(pk=self.instance.pk)
+        if clash.exists():
+            raise forms.ValidationError(_("该通知已有模板，请修改原模板"))
+        return key
+
+    def clean(self):
+        cleaned = super().clean()
+        key = cleaned.get("key") or self.instance.key
+        message = messages.MESSAGES.get(key)
+        if message is None:
+            return cleaned
+        allowed = _("、").join(f"%({n})s" for n in sorted(message.placeholders())) or "—"
+        for name in self.TEXTS:
+            text = (cleaned.get(name) or "").strip()
+            cleaned[name] = text
+            unknown = messages.check_template(key, text)
+            if unknown:
+                self.add_error(
+                    name,
+                    _("未知的占位符：%(bad)s。可用的占位符：%(names)s（百分号请写作 %%%%）")
+                    % {"bad": _("、").join(unknown), "names": allowed},
+                )
         return cleaned

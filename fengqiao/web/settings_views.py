@@ -1,5 +1,6 @@
 """系统设置: the settings the system administrator changes in the staff shell (not the Django admin):
-categories and their deadlines per urgency, dispatch rules, dispute types, the holiday calendar.
+categories and their deadlines per urgency, dispatch rules, dispute types, notification templates,
+the holiday calendar.
 
 Each section is a list (exportable to xlsx), an add/edit form with the record's version history,
 and for some a delete. Every save goes through ``core.versioning.save`` (validated by the form,
@@ -18,6 +19,7 @@ from fengqiao.cases.models import Category, DispatchRule, Holiday
 from fengqiao.core import exports, versioning
 from fengqiao.core.authz import authorize, has_perm, require_perm
 from fengqiao.core.errors import NotFound
+from fengqiao.core.models import NotificationTemplate
 from fengqiao.disputes.models import DisputeType
 
 from . import settings_forms as forms
@@ -95,8 +97,23 @@ SECTIONS = {
                 (gettext_lazy("名称"), "name"),
                 (gettext_lazy("小事时限（小时）"), "small_hours"),
                 (gettext_lazy("大事时限（小时）"), "large_hours"),
+                (gettext_lazy("版本"), "version"),
                 (gettext_lazy("启用"), "active"),
             ],
+        ),
+        Section(
+            "notification-templates",
+            gettext_lazy("通知模板"),
+            NotificationTemplate,
+            forms.NotificationTemplateForm,
+            [
+                (gettext_lazy("通知"), "key"),
+                (gettext_lazy("标题（中文）"), lambda t: t.title_zh or "—"),
+                (gettext_lazy("标题（英文）"), lambda t: t.title_en or "—"),
+                (gettext_lazy("版本"), "version"),
+                (gettext_lazy("启用"), "active"),
+            ],
+            topics=("notification_templates",),
         ),
         Section(
             "holidays",

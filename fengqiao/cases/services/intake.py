@@ -6,7 +6,7 @@ import math
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fengqiao.core import caching, notifications, pii
@@ -268,6 +268,8 @@ def _report(*, key, place, category, description, source, actor, staff, location
     )
     case.reporter_name = reporter_name
     case.reporter_phone = reporter_phone
+    if not staff and not entered_by:
+        case.reporter_language = (translation.get_language() or "")[:16]
     case.reporter_email = clean_text(reporter_email, field=_("电子邮箱"), max_length=254)
     span_due = flow.deadline_due(case, "accept", now)
     case.next_due_at = span_due  # the kernel's value for a record whose only deadline is this one

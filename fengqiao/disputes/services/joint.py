@@ -59,8 +59,8 @@ def dispatch_joint_tasks(dispute, actor, tasks, *, now=None):
         notifications.notify(
             staff,
             kind="dispute.joint_task",
-            title=_("联席调任务：%(number)s %(title)s")
-            % {"number": dispute.number, "title": dispute.title},
+            message="dispute.joint_task",
+            params={"number": dispute.number, "title": dispute.title},
             url="/disputes/joint/",
             target=dispute,
         )

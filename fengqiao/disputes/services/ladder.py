@@ -138,8 +138,8 @@ def _tell_coordinators(dispute, level):
     notifications.notify(
         staff_for_place(dispute.place, ["dispatcher", "community_officer"]),
         kind="dispute.unassigned",
-        title=_("矛盾纠纷 %(number)s 已转第%(level)s级，本地调解员库无人，请指派")
-        % {"number": dispute.number, "level": level},
+        message="dispute.unassigned",
+        params={"number": dispute.number, "level": level},
         url=f"/disputes/{dispute.pk}/",
         target=dispute,
     )
@@ -381,7 +381,8 @@ def supervise(dispute, actor, *, note, now=None):
     notifications.notify(
         recipients,
         kind="dispute.supervise",
-        title=_("督办：%(number)s %(note)s") % {"number": dispute.number, "note": note[:80]},
+        message="dispute.supervise",
+        params={"number": dispute.number, "note": note[:80]},
         url=f"/disputes/{dispute.pk}/",
         target=dispute,
     )

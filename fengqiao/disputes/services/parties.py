@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fengqiao.core import audit, pii
+from fengqiao.core import audit, messages, pii
 from fengqiao.core.authz import AnyOf, require_perm
 from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.core.workflow import append_timeline, locked
@@ -96,9 +96,32 @@ def update_party(party, actor, **fields) -> Party:
             actor=actor,
             from_state=dispute.state,
             to_state=dispute.state,
-            note=_("修改当事人信息：%(fields)s")
-            % {"fields": "、".join(str(Party._meta.get_field(f).verbose_name) for f in changed)},
-            data={"party": row.pk, "fields": changed},
+            note=messages.render("dispute.party_updated", {"fields": changed})[0],
+            data={
+                "party": row.pk,
+                "fields": changed,
+                **messages.message_data("dispute.party_updated", {"fields": changed}),
+            },
         )
         audit.record("disputes.update_party", user=actor, target=row, data={"fields": changed})
     return row
+
+
+def _field_labels(fields):
+    """Changed party fields by their labels, in the reader's language."""
+    names = []
+    for name in fields or ():
+        try:
+            names.append(str(Party._meta.get_field(name).verbose_name))
+        except Exception:  # noqa: BLE001 — a field since removed still shows by name
+            names.append(str(name))
+    return _("、").join(names)
+
+
+messages.register(
+    messages.Message(
+        "dispute.party_updated",
+        title=gettext_lazy("修改当事人信息：%(fields)s"),
+        labels={"fields": _field_labels},
+    )
+)

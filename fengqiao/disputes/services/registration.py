@@ -174,6 +174,7 @@ def register_dispute(
             tracking_code=secrets.token_urlsafe(12),
             title=title[:120],
             type=dispute_type,
+            type_rule=dispute_type.rule(),
             size=size,
             facts=facts,
             claims=(claims or "").strip(),
@@ -222,9 +223,8 @@ def _alert_high_risk(dispute, actor):
     notifications.notify(
         leaders,
         kind="dispute.high_risk",
-        title=_("民转刑高风险纠纷：%(number)s %(title)s（风险分%(score)s）")
-        % {"number": dispute.number, "title": dispute.title, "score": dispute.risk_score},
-        body=_("已列入风险清单，请关注并及时化解。"),
+        message="dispute.high_risk",
+        params={"number": dispute.number, "title": dispute.title, "score": dispute.risk_score},
         url=f"/disputes/{dispute.pk}/",
         target=dispute,
     )

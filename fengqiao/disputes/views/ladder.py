@@ -262,10 +262,16 @@ EXTRA_LABELS = {
     "risk_alert": _l("民转刑风险提醒"),
     "remind": _l("提醒"),
     "escalate": _l("超时"),
+    "party_updated": _l("修改当事人信息"),
 }
 
 
 def _labelled(entries):
+    """Verbs, states, "system" and the notes the system wrote, in the reader's language."""
+    from django.utils.translation import gettext
+
+    from fengqiao.core.messages import entry_note
+
     labels = {t.name: t.label for t in flow.transitions}
     rows = list(entries)
     states = dict(Dispute.State.choices)
@@ -273,6 +279,8 @@ def _labelled(entries):
         row.label = labels.get(row.transition) or EXTRA_LABELS.get(row.transition) or row.transition
         row.from_label = states.get(row.from_state, row.from_state)
         row.to_label = states.get(row.to_state, row.to_state)
+        row.actor_label = row.actor_name if row.actor_id else gettext(row.actor_name)
+        row.note_text = entry_note(row)
     return rows
 
 

@@ -1,0 +1,84 @@
+"""Issue 16 point 7 for risks: notifications are a message key and parameters rendered when read,
+in the reader's language; the risk timeline shows states and system notes translated."""
+
+import importlib
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.utils import timezone, translation
+
+from fengqiao.core.models import Notification
+from fengqiao.core.workflow import sweep_deadlines
+from fengqiao.risks import services
+from tests.conftest import login
+from tests.risks import helpers
+
+pytestmark = pytest.mark.django_db
+
+
+def _in(language, note):
+    with translation.override(language):
+        fresh = Notification.objects.get(pk=note.pk)
+        return fresh.display_title, fresh.display_body
+
+
+def _chinese(text):
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+def test_applied_and_level_report_in_both_languages(county, users):
+    risk = helpers.apply(county.grid_a, users, level="orange", title="业主维权")
+    applied = Notification.objects.filter(kind="risk.applied").first()
+    assert applied.message == "risk.applied"
+    assert _in("zh-hans", applied)[0] == f"风险申报待审核：{risk.number} 业主维权"
+    assert _in("en", applied)[0] == f"Risk application to review: {risk.number} 业主维权"
+    services.approve(risk, helpers.county_leader_for(county.grid_a), note="同意")
+    report = Notification.objects.get(kind="risk.level_report", recipient=users["leader"])
+    assert report.params["level"] == "orange"
+    assert "预警等级为橙色" in _in("zh-hans", report)[0]
+    en = _in("en", report)[0]
+    assert en.startswith("[Leaders' report]") and "Orange" in en
+
+
+def test_hand_over_card_and_timeline_in_english(client, county, users):
+    risk = helpers.filed(county.grid_a, users)
+    handover = services.hand_over(risk, users["dispatcher"], department=county.urban, matter="整治")
+    sweep_deadlines(now=timezone.now() + timedelta(days=2))
+    note = Notification.objects.filter(
+        kind="risk.handover_overdue", recipient=users["department_staff"]
+    ).first()
+    assert note.message == "risk.handover_overdue" and note.params["state"] == handover.state
+    en = _in("en", note)[0]
+    assert en.startswith("Hand-over overdue") and not _chinese(en.replace(county.urban.name, ""))
+    login(client, users["community_officer"])
+    html = client.get(f"/risks/{risk.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    timeline = html[html.index('id="timeline"') :]
+    assert "approved →" not in timeline and "→ filed" not in timeline
+    assert "已报市局备案" not in timeline and "系统" not in timeline
+
+
+def test_old_rows_get_their_message_key(county, users):
+    risk = helpers.apply(county.grid_a, users, title="业主维权")
+    Notification.objects.all().delete()
+    base = {"target_type": "risks.risk", "target_id": str(risk.pk)}
+    old = Notification.objects.create(
+        recipient=users["leader"],
+        kind="risk.task_force",
+        title=f"您已加入风险 {risk.number} 工作专班",
+        **base,
+    )
+    card = Notification.objects.create(
+        recipient=users["leader"],
+        kind="risk.review",
+        title=f"红牌督办：风险 {risk.number} 未按时会商",
+        **base,
+    )
+    migration = importlib.import_module("fengqiao.risks.migrations.0004_notification_messages")
+    migration.forwards(apps, None)
+    old.refresh_from_db()
+    card.refresh_from_db()
+    assert old.message == "risk.task_force"
+    assert _in("en", old)[0] == f"You are on the task force of risk {risk.number}"
+    assert card.params == {"card": "red", "number": risk.number, "what": "review"}
+    assert not _chinese(_in("en", card)[0])
