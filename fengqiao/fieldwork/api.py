@@ -1,16 +1,23 @@
-"""JSON API for fieldwork, mounted at /api/v1/fieldwork/: visits, follow-ups, weekly progress.
+"""JSON API for fieldwork, mounted at /api/v1/fieldwork/: visits, follow-ups, weekly progress,
+patrol circles (teams, rota), patrol logs (a finding becomes a case), publicity activities.
 Handlers only call services; reads are scoped (404 out of scope)."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from fengqiao.core.authz import authorize_api, require_perm
+from fengqiao.core.errors import NotFound, ServiceError
+from fengqiao.org.models import Place
 from fengqiao.registry.models import Address
 
 from . import services
-from .models import FieldNote, Visit
+from .models import Activity, FieldNote, PatrolCircle, PatrolLog, PatrolShift, PatrolTeam, Visit
 
 router = Router(tags=["fieldwork"])
 
@@ -133,3 +140,289 @@ def close_follow_up(request, note_id: int, payload: DoneIn):
 def weekly_progress(request):
     require_perm(request.user, "fieldwork.view_visit")
     return services.weekly_progress(request.user)
+
+
+# -- patrols --------------------------------------------------------------------------------------
+class PlaceRef(Schema):
+    id: int
+    code: str
+    name: str
+
+
+class CircleOut(Schema):
+    id: int
+    name: str
+    place_id: int
+    town: str
+    villages: list[PlaceRef]
+    teams: int
+    created_at: datetime
+
+    @staticmethod
+    def resolve_town(obj):
+        return obj.place.name
+
+    @staticmethod
+    def resolve_villages(obj):
+        return [{"id": v.pk, "code": v.code, "name": v.name} for v in obj.villages.all()]
+
+    @staticmethod
+    def resolve_teams(obj):
+        return obj.team_count
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+    members: list[str]
+
+    @staticmethod
+    def resolve_members(obj):
+        return [str(m) for m in obj.members.all()]
+
+
+class ShiftOut(Schema):
+    day: date
+    shift: int
+    shift_label: str
+    team_id: int
+    team: str
+
+    @staticmethod
+    def resolve_shift_label(obj):
+        return str(obj.get_shift_display())
+
+    @staticmethod
+    def resolve_team(obj):
+        return obj.team.name
+
+
+class CircleDetailOut(CircleOut):
+    team_list: list[TeamOut]
+    rota: list[ShiftOut]
+
+
+class LogOut(Schema):
+    id: int
+    circle_id: int
+    circle: str
+    team_id: int | None
+    team: str
+    recorded_by: str
+    started_at: datetime
+    ended_at: datetime | None
+    route: str
+    findings: str
+    case_id: int | None
+    case_number: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_circle(obj):
+        return obj.circle.name
+
+    @staticmethod
+    def resolve_team(obj):
+        return obj.team.name if obj.team_id else ""
+
+    @staticmethod
+    def resolve_recorded_by(obj):
+        return str(obj.recorded_by)
+
+    @staticmethod
+    def resolve_case_number(obj):
+        return obj.case.number if obj.case_id else ""
+
+
+class LogIn(Schema):
+    circle_id: int
+    started_at: str
+    ended_at: str | None = None
+    team_id: int | None = None
+    route: str = ""
+    findings: str = ""
+
+
+class LogCaseIn(Schema):
+    place_id: int
+    category: str
+    description: str = ""
+
+
+def _circles(user):
+    return (
+        PatrolCircle.objects.restrict(user)
+        .select_related("place")
+        .prefetch_related(Prefetch("villages", queryset=Place.objects.order_by("code")))
+        .annotate(team_count=Count("teams", distinct=True))
+    )
+
+
+def _logs(user):
+    return PatrolLog.objects.restrict(user).select_related("circle", "team", "recorded_by", "case")
+
+
+def _when(value, field):
+    if value in (None, ""):
+        return None
+    parsed = parse_datetime(str(value))
+    if parsed is None:
+        raise ServiceError(
+            _("%(field)s不是有效时间") % {"field": field},
+            code="invalid_date",
+            details={"field": field},
+        )
+    if timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed)
+    return parsed
+
+
+@router.get("/circles", response=list[CircleOut])
+@paginate(PageNumberPagination)
+def list_circles(request):
+    """Patrol circles (巡防圈) in the caller's jurisdiction, or whose teams the caller is in."""
+    require_perm(request.user, "fieldwork.view_patrolcircle")
+    return _circles(request.user)
+
+
+@router.get("/circles/{circle_id}", response=CircleDetailOut)
+def get_circle(request, circle_id: int, days: int = 14):
+    """A circle with its teams and the rota from today for ``days`` days (at most 92)."""
+    circle = authorize_api(
+        request, _circles(request.user), circle_id, "fieldwork.view_patrolcircle"
+    )
+    today = timezone.localdate()
+    circle.team_list = list(circle.teams.prefetch_related("members"))
+    circle.rota = list(
+        PatrolShift.objects.filter(
+            circle=circle, day__gte=today, day__lt=today + timedelta(days=max(1, min(days, 92)))
+        )
+        .select_related("team")
+        .order_by("day", "shift")
+    )
+    return circle
+
+
+@router.get("/patrols", response=list[LogOut])
+@paginate(PageNumberPagination)
+def list_patrols(request, circle: int | None = None):
+    """Patrol logs (巡防日志), newest first; ``circle`` narrows to one circle."""
+    require_perm(request.user, "fieldwork.view_patrollog")
+    rows = _logs(request.user)
+    if circle is not None:
+        rows = rows.filter(circle_id=circle)
+    return rows
+
+
+@router.post("/patrols", response={201: LogOut})
+def record_patrol(request, payload: LogIn):
+    circle = authorize_api(request, PatrolCircle, payload.circle_id, "fieldwork.add_patrollog")
+    team = None
+    if payload.team_id is not None:
+        team = PatrolTeam.objects.filter(pk=payload.team_id, circle=circle).first()
+        if team is None:
+            raise ServiceError(_("巡防队不属于该巡防圈"), code="wrong_team")
+    log = services.record_patrol(
+        request.user,
+        circle,
+        started_at=_when(payload.started_at, "started_at"),
+        ended_at=_when(payload.ended_at, "ended_at"),
+        team=team,
+        route=payload.route,
+        findings=payload.findings,
+    )
+    return Status(201, _logs(request.user).get(pk=log.pk))
+
+
+@router.get("/patrols/{log_id}", response=LogOut)
+def get_patrol(request, log_id: int):
+    return authorize_api(request, _logs(request.user), log_id, "fieldwork.view_patrollog")
+
+
+@router.post("/patrols/{log_id}/case", response=LogOut)
+def patrol_to_case(request, log_id: int, payload: LogCaseIn):
+    """Turn the patrol's finding into a case (source: patrol) in a grid of the caller's."""
+    log = authorize_api(request, PatrolLog, log_id, "cases.add_case", action="change")
+    place = Place.objects.restrict(request.user).filter(pk=payload.place_id).first()
+    if place is None:
+        raise NotFound(_("地点不存在或无权访问"))
+    services.patrol_to_case(
+        request.user, log, place=place, category=payload.category, description=payload.description
+    )
+    return _logs(request.user).get(pk=log.pk)
+
+
+# -- publicity ------------------------------------------------------------------------------------
+class ActivityOut(Schema):
+    id: int
+    topic: str
+    topic_label: str
+    title: str
+    held_on: date
+    place_id: int
+    place: str
+    location: str
+    attendance: int
+    summary: str
+    organiser: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_topic_label(obj):
+        return str(obj.get_topic_display())
+
+    @staticmethod
+    def resolve_place(obj):
+        return obj.place.name
+
+    @staticmethod
+    def resolve_organiser(obj):
+        return str(obj.organiser)
+
+
+class ActivityIn(Schema):
+    place_id: int
+    topic: str
+    title: str
+    held_on: str
+    attendance: int = 0
+    location: str = ""
+    summary: str = ""
+
+
+def _activities(user):
+    return Activity.objects.restrict(user).select_related("place", "organiser")
+
+
+@router.get("/activities", response=list[ActivityOut])
+@paginate(PageNumberPagination)
+def list_activities(request, topic: str = "", month: str = ""):
+    """Publicity activities (反诈, 普法, 消防 …); ``month`` as ``YYYY-MM``."""
+    require_perm(request.user, "fieldwork.view_activity")
+    rows = _activities(request.user)
+    if topic:
+        rows = rows.filter(topic=topic)
+    if month:
+        try:
+            year, mon = (int(x) for x in month.split("-"))
+            rows = rows.filter(held_on__year=year, held_on__month=mon)
+        except ValueError:
+            raise ServiceError(_("年月不正确"), code="invalid_month") from None
+    return rows
+
+
+@router.post("/activities", response={201: ActivityOut})
+def record_activity(request, payload: ActivityIn):
+    require_perm(request.user, "fieldwork.add_activity")
+    place = Place.objects.restrict(request.user).filter(pk=payload.place_id).first()
+    if place is None:
+        raise NotFound(_("地点不存在或无权访问"))
+    data = payload.dict()
+    data.pop("place_id")
+    activity = services.record_activity(request.user, place=place, **data)
+    return Status(201, _activities(request.user).get(pk=activity.pk))
+
+
+@router.get("/activities/{activity_id}", response=ActivityOut)
+def get_activity(request, activity_id: int):
+    return authorize_api(request, _activities(request.user), activity_id, "fieldwork.view_activity")

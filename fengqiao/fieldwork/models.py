@@ -135,6 +135,18 @@ class PatrolCircle(ScopedModel):
     def __str__(self):
         return self.name
 
+    @classmethod
+    def scope_assignment_q(cls, user, action="view"):
+        """Team members (volunteers, grid workers of the villages) see their circle, its rota and
+        its logs; organising it stays with the town's jurisdiction."""
+        if action != "view" or not getattr(user, "pk", None):
+            return Q(pk__in=[])
+        return Q(
+            pk__in=PatrolTeam.members.through.objects.filter(user_id=user.pk).values(
+                "patrolteam__circle_id"
+            )
+        )
+
 
 class PatrolTeam(models.Model):
     circle = models.ForeignKey(PatrolCircle, on_delete=models.CASCADE, related_name="teams")
@@ -201,6 +213,17 @@ class PatrolLog(ScopedModel):
 
     def __str__(self):
         return f"{self.circle} {self.started_at:%Y-%m-%d}"
+
+    @classmethod
+    def scope_assignment_q(cls, user, action="view"):
+        """A patrol team's members see the logs of their circle (read only)."""
+        if action != "view" or not getattr(user, "pk", None):
+            return Q(pk__in=[])
+        return Q(
+            circle_id__in=PatrolCircle.objects.filter(
+                PatrolCircle.scope_assignment_q(user, action)
+            ).values("pk")
+        )
 
 
 class Activity(ScopedModel):

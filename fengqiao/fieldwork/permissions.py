@@ -30,4 +30,6 @@ ROLE_PERMISSIONS = {
     "dispatcher": _VIEW,
     # Leaders (county/station) organise patrol circles across villages and set visit targets.
     "leader": _VIEW + _ORGANISE + ["fieldwork.add_patrollog"],
+    # Volunteers read the circles whose teams they belong to (rota, logs): assignment scope.
+    "volunteer": ["fieldwork.view_patrolcircle", "fieldwork.view_patrollog"],
 }

@@ -12,6 +12,13 @@ urlpatterns = [
     path("notes/new/", views.note_new, name="note_new"),
     path("notes/<int:pk>/done/", views.note_done, name="note_done"),
     path("patrols/", views.patrols, name="patrols"),
+    path("patrols/<int:pk>/", views.patrol_detail, name="patrol"),
+    path("patrols/<int:pk>/case/", views.patrol_case, name="patrol_case"),
+    path("circles/new/", views.circle_new, name="circle_new"),
+    path("circles/<int:pk>/", views.circle_detail, name="circle"),
+    path("circles/<int:pk>/teams/", views.circle_teams, name="circle_teams"),
+    path("circles/<int:pk>/rota/", views.circle_rota, name="circle_rota"),
     path("activities/", views.activities, name="activities"),
+    path("activities/<int:pk>/", views.activity_detail, name="activity"),
     path("bulletin/", views.bulletin, name="bulletin"),
 ]

@@ -13,9 +13,10 @@ from fengqiao.core.authz import authorize
 from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.org.models import Place
 from fengqiao.registry.models import Address
+from fengqiao.registry.views import _post_only
 
 from . import services
-from .models import Activity, FieldNote, PatrolCircle, PatrolLog, Visit
+from .models import Activity, FieldNote, PatrolCircle, PatrolLog, PatrolShift, Visit
 
 
 def home_panel(request):
@@ -159,8 +160,6 @@ def patrols(request):
     circles = PatrolCircle.objects.restrict(request.user).prefetch_related("villages", "teams")
     logs = PatrolLog.objects.restrict(request.user).select_related("circle", "team", "case")[:50]
     today = timezone.localdate()
-    from .models import PatrolShift
-
     shifts = (
         PatrolShift.objects.filter(circle__in=circles, day__gte=today)
         .select_related("team", "circle")
@@ -171,6 +170,207 @@ def patrols(request):
         "fieldwork/patrols.html",
         {"circles": circles, "logs": logs, "shifts": shifts},
     )
+
+
+# -- patrol circles: create, teams, rota, logs ----------------------------------------------------
+TEAM_ROLES = ("grid_worker", "auxiliary_officer", "police_assistant", "community_officer")
+
+
+def _team_candidates(circle):
+    """Who may join a circle's teams: staff whose jurisdiction lies in one of its villages, and
+    volunteers."""
+    from django.db.models import Q
+
+    from fengqiao.org.models import User
+
+    inside = Q()
+    for village in circle.villages.all():
+        inside |= Q(jurisdictions__place__path__startswith=village.path)
+    ids = User.objects.filter(
+        (inside & Q(groups__name__in=TEAM_ROLES)) | Q(groups__name="volunteer"), is_active=True
+    ).values("id")
+    return User.objects.filter(id__in=ids).order_by("username")[:300]
+
+
+@authorize(perm="fieldwork.add_patrolcircle")
+def circle_new(request):
+    """A patrol circle of 2–3 neighbouring villages of one town."""
+    villages = (
+        Place.objects.restrict(request.user)
+        .filter(level=Place.Level.VILLAGE)
+        .select_related("parent")
+        .order_by("path")[:300]
+    )
+    status = 200
+    if request.method == "POST":
+        chosen = list(
+            Place.objects.restrict(request.user).filter(
+                pk__in=[v for v in request.POST.getlist("villages") if v.isdigit()],
+                level=Place.Level.VILLAGE,
+            )
+        )
+        try:
+            circle = services.create_circle(
+                request.user, name=request.POST.get("name"), villages=chosen
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, _("已建立巡防圈"))
+            return redirect("fieldwork:circle", pk=circle.pk)
+    chosen_ids = set(request.POST.getlist("villages"))
+    return render(
+        request,
+        "fieldwork/circle_form.html",
+        {"villages": villages, "form": request.POST, "chosen": chosen_ids},
+        status=status,
+    )
+
+
+@authorize(
+    PatrolCircle.objects.select_related("place").prefetch_related("villages"),
+    perm="fieldwork.view_patrolcircle",
+)
+def circle_detail(request, circle):
+    """The circle's teams, its rota (from today), its logs; record a patrol here."""
+    status = 200
+    if request.method == "POST":
+        from django.utils.dateparse import parse_datetime
+
+        started = parse_datetime(request.POST.get("started_at") or "")
+        ended = parse_datetime(request.POST.get("ended_at") or "")
+        if started is not None and timezone.is_naive(started):
+            started = timezone.make_aware(started)
+        if ended is not None and timezone.is_naive(ended):
+            ended = timezone.make_aware(ended)
+        team = circle.teams.filter(pk=request.POST.get("team") or 0).first()
+        try:
+            log = services.record_patrol(
+                request.user,
+                circle,
+                started_at=started,
+                ended_at=ended,
+                team=team,
+                route=request.POST.get("route", ""),
+                findings=request.POST.get("findings", ""),
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            status = exc.status
+        else:
+            messages.success(request, _("已记录巡防日志"))
+            return redirect("fieldwork:patrol", pk=log.pk)
+    today = timezone.localdate()
+    can_organise = request.user.has_perm("fieldwork.change_patrolcircle") and (
+        PatrolCircle.objects.restrict(request.user, "change").filter(pk=circle.pk).exists()
+    )
+    return render(
+        request,
+        "fieldwork/circle.html",
+        {
+            "circle": circle,
+            "teams": circle.teams.prefetch_related("members"),
+            "shifts": circle.shifts.filter(day__gte=today)
+            .select_related("team")
+            .order_by("day", "shift")[:93],
+            "logs": circle.logs.select_related("team", "case", "recorded_by")[:50],
+            "can_organise": can_organise,
+            "candidates": _team_candidates(circle) if can_organise else [],
+            "today": today,
+            "now": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "form": request.POST,
+        },
+        status=status,
+    )
+
+
+@authorize(PatrolCircle, perm="fieldwork.change_patrolcircle", action="change")
+def circle_teams(request, circle):
+    """Split the chosen members into teams of N (10 by default)."""
+    _post_only(request)
+    ids = [v for v in request.POST.getlist("members") if v.isdigit()]
+    members = [u for u in _team_candidates(circle) if str(u.pk) in ids]
+    try:
+        teams = services.form_teams(
+            request.user, circle, members, size=request.POST.get("size") or 10
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已组建%(n)d个巡防队") % {"n": len(teams)})
+    return redirect("fieldwork:circle", pk=circle.pk)
+
+
+@authorize(PatrolCircle, perm="fieldwork.add_patrolshift", action="change")
+def circle_rota(request, circle):
+    """Generate the rota: each team every N days, rotating through the shifts."""
+    _post_only(request)
+    try:
+        slots = services.generate_rota(
+            request.user,
+            circle,
+            start=request.POST.get("start"),
+            days=request.POST.get("days") or 30,
+            every=request.POST.get("every") or 3,
+            shifts=request.POST.get("shifts") or 3,
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已生成%(n)d个排班") % {"n": len(slots)})
+    return redirect("fieldwork:circle", pk=circle.pk)
+
+
+@authorize(
+    PatrolLog.objects.select_related("circle", "team", "case", "recorded_by"),
+    perm="fieldwork.view_patrollog",
+)
+def patrol_detail(request, log):
+    from fengqiao.cases.services import leaf_categories
+
+    can_report = not log.case_id and request.user.has_perm("cases.add_case")
+    return render(
+        request,
+        "fieldwork/patrol.html",
+        {
+            "log": log,
+            "can_report": can_report,
+            "categories": leaf_categories() if can_report else [],
+            "grids": Place.objects.restrict(request.user)
+            .filter(level=Place.Level.GRID, path__startswith=log.place_path)
+            .order_by("path")[:300]
+            if can_report
+            else [],
+        },
+    )
+
+
+@authorize(PatrolLog, perm="cases.add_case", action="change")
+def patrol_case(request, log):
+    """The patrol's finding becomes a case (source: patrol)."""
+    _post_only(request)
+    place = Place.objects.restrict(request.user).filter(pk=request.POST.get("place") or 0).first()
+    if place is None:
+        raise NotFound(_("地点不存在或无权访问"))
+    try:
+        log = services.patrol_to_case(
+            request.user,
+            log,
+            place=place,
+            category=request.POST.get("category", ""),
+            description=request.POST.get("description", ""),
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已转为案事件：%(number)s") % {"number": log.case.number})
+    return redirect("fieldwork:patrol", pk=log.pk)
+
+
+@authorize(Activity.objects.select_related("place", "organiser"), perm="fieldwork.view_activity")
+def activity_detail(request, activity):
+    return render(request, "fieldwork/activity.html", {"a": activity})
 
 
 @authorize(perm="fieldwork.view_activity")

@@ -12,12 +12,12 @@ from ninja import Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from fengqiao.core.authz import authorize_api, require_perm
-from fengqiao.core.errors import NotFound
+from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.org.models import Place
 
 from . import search as finder
 from . import services
-from .models import Address, House, Person, Unit
+from .models import Address, ForeignerStay, House, Person, Unit
 
 router = Router(tags=["registry"])
 
@@ -528,3 +528,120 @@ def search(request, q: str, kind: str = "all"):
     found = finder.search(request.user, q, kind=kind)
     services.attach_visible_tags(request.user, found["people"])
     return found
+
+
+# -- foreigners' accommodation registration -------------------------------------------------------
+STAY_FLAGS = ("visa_expired", "visa_expiring", "overstay")
+
+
+class StayOut(Schema):
+    id: int
+    number: str
+    state: str
+    state_label: str
+    address_id: int
+    address: str
+    place_id: int
+    reporter_kind: str
+    reporter_name: str
+    reporter_phone: str
+    surname: str
+    given_name: str
+    sex: str
+    nationality: str
+    passport_number: str
+    visa_type: str
+    visa_valid_until: date
+    arrival: date
+    expected_departure: date
+    departed_on: date | None
+    checked_at: datetime | None
+    check_note: str
+    next_due_at: datetime | None
+    flags: list[str]
+    reported_at: datetime
+
+    @staticmethod
+    def resolve_state_label(obj):
+        return str(obj.get_state_display())
+
+    @staticmethod
+    def resolve_address(obj):
+        return obj.address.full_name
+
+    @staticmethod
+    def resolve_reporter_name(obj):
+        return str(obj.reporter_name)
+
+    @staticmethod
+    def resolve_reporter_phone(obj):
+        return str(obj.reporter_phone)
+
+    @staticmethod
+    def resolve_passport_number(obj):
+        return str(obj.passport_number)
+
+    @staticmethod
+    def resolve_flags(obj):
+        return obj.flags()
+
+
+class StayCheckIn(Schema):
+    note: str
+
+
+class StayCancelIn(Schema):
+    departed_on: str | None = None
+    note: str = ""
+
+
+def _stays(user):
+    return ForeignerStay.objects.restrict(user).select_related("address")
+
+
+@router.get("/stays", response=list[StayOut])
+@paginate(PageNumberPagination)
+def list_stays(request, state: str = "", flag: str = ""):
+    """Foreigners' accommodation registrations; ``flag``: visa_expired, visa_expiring, overstay."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    require_perm(request.user, "registry.view_foreignerstay")
+    rows = _stays(request.user).order_by("-reported_at", "-id")
+    if state:
+        rows = rows.filter(state=state)
+    if flag:
+        if flag not in STAY_FLAGS:
+            raise ServiceError(_("未知的标记"), code="invalid_flag")
+        today = timezone.localdate()
+        rows = rows.exclude(state=ForeignerStay.State.CANCELLED)
+        rows = {
+            "visa_expired": rows.filter(visa_valid_until__lt=today),
+            "visa_expiring": rows.filter(
+                visa_valid_until__gte=today, visa_valid_until__lte=today + timedelta(days=7)
+            ),
+            "overstay": rows.filter(expected_departure__lt=today),
+        }[flag]
+    return rows
+
+
+@router.get("/stays/{stay_id}", response=StayOut)
+def get_stay(request, stay_id: int):
+    return authorize_api(request, _stays(request.user), stay_id, perm="registry.view_foreignerstay")
+
+
+@router.post("/stays/{stay_id}/check", response=StayOut)
+def check_stay(request, stay_id: int, payload: StayCheckIn):
+    """The station's on-site check (stops the 3-working-day deadline)."""
+    stay = authorize_api(request, ForeignerStay, stay_id, perm="registry.check_foreignerstay")
+    services.check_stay(request.user, stay, note=payload.note)
+    return _stays(request.user).get(pk=stay.pk)
+
+
+@router.post("/stays/{stay_id}/cancel", response=StayOut)
+def cancel_stay(request, stay_id: int, payload: StayCancelIn):
+    """Cancel on departure."""
+    stay = authorize_api(request, ForeignerStay, stay_id, perm="registry.change_foreignerstay")
+    services.cancel_stay(request.user, stay, departed_on=payload.departed_on, note=payload.note)
+    return _stays(request.user).get(pk=stay.pk)

@@ -1,6 +1,10 @@
 """Fieldwork's part of the generated scoping matrix: a visit with a starred note in the grid."""
 
+from django.utils import timezone
+
 from fengqiao.fieldwork import services
+from fengqiao.org import services as org_services
+from fengqiao.org.models import Place
 from tests.registry import helpers
 from tests.scoping import ScopedEndpoint
 
@@ -45,3 +49,80 @@ SCOPED = [
         ],
     )
 ]
+
+
+def _circle(grid, users):
+    """A patrol circle of the grid's town (organised by a town officer) whose only team is the
+    grid's worker: the town's jurisdiction and the team's members see it, nobody else."""
+    town = grid.parent.parent
+    organiser = org_services.create_staff(
+        username=f"town-officer-{grid.code}",
+        password="x-Unused-9!",
+        display_name=f"镇民警{grid.code}",
+        roles=["community_officer"],
+        places=[town],
+    )
+    villages = list(Place.objects.filter(parent=town, level=Place.Level.VILLAGE)[:3])
+    circle = services.create_circle(organiser, name=f"巡防圈{grid.code}", villages=villages)
+    services.form_teams(organiser, circle, [users["grid_worker"]], size=10)
+    services.generate_rota(organiser, circle, start=timezone.localdate(), days=3, every=1)
+    circle.log = services.record_patrol(
+        organiser, circle, started_at=timezone.now(), findings=f"巡查{grid.code}"
+    )
+    return circle
+
+
+SCOPED.append(
+    ScopedEndpoint(
+        name="fieldwork_patrols",
+        make=_circle,
+        list_urls=[
+            "/fieldwork/patrols/",
+            "/api/v1/fieldwork/circles",
+            "/api/v1/fieldwork/patrols",
+        ],
+        detail_urls=lambda c: [
+            f"/fieldwork/circles/{c.pk}/",
+            f"/fieldwork/patrols/{c.log.pk}/",
+            f"/api/v1/fieldwork/circles/{c.pk}",
+            f"/api/v1/fieldwork/patrols/{c.log.pk}",
+        ],
+        marker=lambda c: c.name,
+        url_names=[
+            "fieldwork:circle",
+            "fieldwork:circle_teams",
+            "fieldwork:circle_rota",
+            "fieldwork:patrol",
+            "fieldwork:patrol_case",
+            "/api/v1/fieldwork/circles/{circle_id}",
+            "/api/v1/fieldwork/patrols/{log_id}",
+            "/api/v1/fieldwork/patrols/{log_id}/case",
+        ],
+    )
+)
+
+
+def _activity(grid, users):
+    return services.record_activity(
+        users["community_officer"],
+        place=grid,
+        topic="anti_fraud",
+        title=f"反诈宣传{grid.code}",
+        held_on=timezone.localdate(),
+        attendance=30,
+    )
+
+
+SCOPED.append(
+    ScopedEndpoint(
+        name="fieldwork_activities",
+        make=_activity,
+        list_urls=["/fieldwork/activities/", "/api/v1/fieldwork/activities"],
+        detail_urls=lambda a: [
+            f"/fieldwork/activities/{a.pk}/",
+            f"/api/v1/fieldwork/activities/{a.pk}",
+        ],
+        marker=lambda a: a.title,
+        url_names=["fieldwork:activity", "/api/v1/fieldwork/activities/{activity_id}"],
+    )
+)

@@ -110,14 +110,22 @@ SCOPED.append(
     ScopedEndpoint(
         name="registry_stays",
         make=_stay,
-        list_urls=["/registry/stays/"],
+        list_urls=["/registry/stays/", "/api/v1/registry/stays"],
         detail_urls=lambda s: [
             f"/registry/stays/{s.pk}/",
+            f"/api/v1/registry/stays/{s.pk}",
             f"/registry/stays/{s.pk}/act/check/",
             f"/registry/stays/new/?address={s.address_id}",
             f"/registry/addresses/{s.address_id}/doorplate/",
         ],
         marker=lambda s: s.number,
-        url_names=["registry:stay", "registry:stay_act", "registry:doorplate"],
+        url_names=[
+            "registry:stay",
+            "registry:stay_act",
+            "registry:doorplate",
+            "/api/v1/registry/stays/{stay_id}",
+            "/api/v1/registry/stays/{stay_id}/check",
+            "/api/v1/registry/stays/{stay_id}/cancel",
+        ],
     )
 )

@@ -111,3 +111,68 @@ def test_staff_page_check(client, county, users):
     assert r.status_code == 302
     stay.refresh_from_db()
     assert stay.state == "checked"
+
+
+def test_stays_api_list_flags_detail_check_and_cancel(client, county, users, users_b):
+    room = helpers.tree(county.grid_a, users["grid_worker"])
+    today = timezone.localdate()
+    stay = services.report_stay(room, _data())
+    services.report_stay(
+        room,
+        _data(
+            surname="LATE",
+            passport_number="k7654321",
+            arrival=today - datetime.timedelta(days=20),
+            expected_departure=today - datetime.timedelta(days=2),
+            visa_valid_until=today + datetime.timedelta(days=3),
+        ),
+    )
+    officer = users["community_officer"]
+    login(client, officer)
+    body = client.get("/api/v1/registry/stays").json()
+    assert body["count"] == 2
+    row = next(r for r in body["items"] if r["id"] == stay.pk)
+    assert row["passport_number"] != "K1234567" and row["reporter_phone"] != "13800002222"
+    assert row["next_due_at"] and row["flags"] == []
+    [late] = client.get("/api/v1/registry/stays?flag=overstay").json()["items"]
+    assert late["surname"] == "LATE" and set(late["flags"]) == {"overstay", "visa_expiring"}
+    assert client.get("/api/v1/registry/stays?flag=visa_expiring").json()["count"] == 1
+    assert client.get("/api/v1/registry/stays?flag=nope").status_code == 400
+    r = client.post(
+        f"/api/v1/registry/stays/{stay.pk}/check", {"note": ""}, content_type="application/json"
+    )
+    assert r.status_code == 400
+    r = client.post(
+        f"/api/v1/registry/stays/{stay.pk}/check",
+        {"note": "人证相符"},
+        content_type="application/json",
+    )
+    assert r.status_code == 200 and r.json()["state"] == "checked"
+    assert client.get("/api/v1/registry/stays?state=checked").json()["count"] == 1
+    r = client.post(
+        f"/api/v1/registry/stays/{stay.pk}/cancel",
+        {"departed_on": (today - datetime.timedelta(days=5)).isoformat()},
+        content_type="application/json",
+    )
+    assert r.status_code == 400  # before the arrival
+    r = client.post(f"/api/v1/registry/stays/{stay.pk}/cancel", {}, content_type="application/json")
+    assert r.status_code == 200 and r.json()["state"] == "cancelled"
+    login(client, users["grid_worker"])
+    r = client.post(
+        f"/api/v1/registry/stays/{stay.pk}/check", {"note": "x"}, content_type="application/json"
+    )
+    assert r.status_code == 403
+    login(client, users_b["community_officer"])
+    assert client.get(f"/api/v1/registry/stays/{stay.pk}").status_code == 404
+    assert client.get("/api/v1/registry/stays").json()["count"] == 0
+
+
+@pytest.mark.parametrize("n", [1, 5])
+def test_stays_api_list_query_count_is_flat(client, county, users, django_assert_num_queries, n):
+    room = helpers.tree(county.grid_a, users["grid_worker"])
+    for i in range(n):
+        services.report_stay(room, _data(passport_number=f"k{i:07d}"))
+    login(client, users["community_officer"])
+    client.get("/api/v1/registry/stays")
+    with django_assert_num_queries(13):
+        assert client.get("/api/v1/registry/stays").json()["count"] == n
