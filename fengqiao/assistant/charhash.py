@@ -87,12 +87,16 @@ def _gram_hashes(cp: np.ndarray, starts: np.ndarray, n: int) -> np.ndarray:
 def murmurhash3_32(strings: list[str], seed: int = 0) -> np.ndarray:
     """Signed MurmurHash3 of each string's UTF-8 bytes (what ``sklearn.utils.murmurhash3_32`` gives)."""
     data = [s.encode("utf-8") for s in strings]
-    width = max((len(d) for d in data), default=0) // 4 + 1
+    lengths = np.fromiter(map(len, data), dtype=np.int64, count=len(data))
+    width = int(lengths.max(initial=0)) // 4 + 1
     buf = np.zeros((len(data), 4 * width), dtype=np.uint8)
-    for i, d in enumerate(data):
-        buf[i, : len(d)] = np.frombuffer(d, dtype=np.uint8)
+    blob = np.frombuffer(b"".join(data), dtype=np.uint8)
+    if len(blob):
+        rows = np.repeat(np.arange(len(data)), lengths)
+        starts = np.cumsum(lengths) - lengths
+        buf[rows, np.arange(len(blob)) - starts[rows]] = blob
     words = buf.view("<u4").reshape(len(data), width).astype(np.uint32)
-    return _murmur_words(words, np.array([len(d) for d in data], dtype=np.uint32), seed)
+    return _murmur_words(words, lengths.astype(np.uint32), seed)
 
 
 def columns(hashes: np.ndarray, n_features: int) -> np.ndarray:
@@ -145,3 +149,22 @@ def l2_normalize_rows(indptr: np.ndarray, data: np.ndarray) -> np.ndarray:
     norms = np.sqrt(sums)
     norms[norms == 0] = 1.0
     return (data / norms[rows]).astype(np.float32)
+
+
+def hash_features(rows, n_features: int):
+    """CSR arrays (indptr, indices, data float32) of ``rows`` (mappings feature → value), hashed as
+    scikit-learn's ``FeatureHasher(input_type="dict", alternate_sign=False, dtype=float32)`` does
+    before summing duplicates (zero values dropped, values in the mappings' order)."""
+    names, values, counts = [], [], []
+    for row in rows:
+        n = 0
+        for f, v in row.items():
+            if v != 0:
+                names.append(f)
+                values.append(v)
+                n += 1
+        counts.append(n)
+    indptr = np.zeros(len(counts) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum(counts)
+    cols = columns(murmurhash3_32(names), n_features) if names else np.zeros(0, np.int64)
+    return indptr, cols.astype(np.int32), np.array(values, dtype=np.float32)

@@ -16,7 +16,7 @@ import numpy as np
 from . import laws as lawsmod
 from . import learned as learnedmod
 from .realdata import law_key
-from .retrieval import KBEntry, KBIndex, LawIndex
+from .retrieval import KBEntry, KBIndex, LawIndex, doc_keys
 from .text import normalize
 
 
@@ -132,25 +132,29 @@ class Assistant:
         self._by_title_article: dict[tuple[str, int, int], int] = {}
         self._short_titles: dict[str, str] = {}
         if law_index is not None:
+            keys = doc_keys(law_index.docs)  # (title, version date, number, suffix, level)
             best_version: dict[str, str] = {}
-            for i, d in enumerate(law_index.docs):
-                key = (d.title, d.number, d.suffix)
+            for i, (title, version, number, suffix, _level) in enumerate(keys):
+                key = (title, number, suffix)
                 prev = self._by_title_article.get(key)
-                if prev is None or law_index.docs[prev].version_date < d.version_date:
+                if prev is None or keys[prev][1] < version:
                     self._by_title_article[key] = i
-                best_version[d.title] = max(best_version.get(d.title, ""), d.version_date)
+                best_version[title] = max(best_version.get(title, ""), version)
             for title in best_version:
                 self._short_titles[lawsmod.short_title(title)] = title
                 self._short_titles[title] = title
+            short = {title: law_key(title) for title in best_version}
             self._by_key: dict[tuple[str, int, int], int] = {}
             self._doc_key: list[tuple[str, int, int]] = []
-            for i, d in enumerate(law_index.docs):
-                key = (law_key(d.title), d.number, d.suffix)
+            self._doc_level: list[int] = []
+            for i, (title, version, number, suffix, level) in enumerate(keys):
+                key = (short[title], number, suffix)
                 self._doc_key.append(key)
+                self._doc_level.append(level)
                 prev = self._by_key.get(key)
-                if prev is None or law_index.docs[prev].version_date < d.version_date:
+                if prev is None or keys[prev][1] < version:
                     self._by_key[key] = i
-            self._title_keys = {law_key(t) for t in best_version}
+            self._title_keys = set(short.values())
 
     # ------------------------------------------------------------------ citations
     def resolve_title(self, law: str) -> str | None:
@@ -197,7 +201,7 @@ class Assistant:
     def law_candidates(self, question: str, exclude: str = "") -> tuple[list, list]:
         """Candidate articles (keys) and their reranker features, from the lexical index, the dense
         index and the question memory. ``exclude``: a tuning question leaves itself out."""
-        if self.laws is None or not self.laws.docs:
+        if self.laws is None or not len(self.laws.docs):
             return [], []
         pool = learnedmod.POOL
         lex = self.laws.search(question, pool)
@@ -225,12 +229,11 @@ class Assistant:
         keys, feats = [], []
         for i, r in cand.items():
             key = self._doc_key[i]
-            d = self.laws.docs[i]
             r[6] = self.learned.prior(key[0]) / 10 if self.learned is not None else 0.0
-            r[7] = 1 / math.log2(2 + d.number)
+            r[7] = 1 / math.log2(2 + key[1])
             short = key[0]
             r[8] = float(len(short) >= 2 and (short in q or short.removesuffix("法") in q))
-            r[9] = float(d.level <= 1)
+            r[9] = float(self._doc_level[i] <= 1)
             keys.append(key)
             feats.append(r)
         return keys, feats

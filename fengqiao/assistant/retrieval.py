@@ -18,24 +18,29 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction import FeatureHasher
 
 from . import text as textmod
+from .charhash import hash_features
 
 N_FEATURES = 2**21
 K1 = 1.2
 B = 0.75
-INDEX_VERSION = 1
+INDEX_VERSION = 1  # standard-answer index
+LAW_INDEX_VERSION = 2  # law index: memory-mapped arrays (1: JSON articles and an .npz matrix)
 
 
-def _hasher() -> FeatureHasher:
-    return FeatureHasher(
-        n_features=N_FEATURES, input_type="dict", alternate_sign=False, dtype=np.float32
-    )
+def _hashed(rows) -> sp.csr_matrix:
+    """Rows of {term: value} hashed into N_FEATURES columns — the matrix scikit-learn's
+    ``FeatureHasher(input_type="dict", alternate_sign=False, dtype=float32)`` gives (same
+    MurmurHash3, see :mod:`.charhash`), without importing scikit-learn in web processes."""
+    indptr, indices, data = hash_features(rows, N_FEATURES)
+    x = sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, N_FEATURES))
+    x.sum_duplicates()  # also sorts the columns, as FeatureHasher does
+    return x
 
 
 def _count_chunk(texts: Sequence[str]) -> sp.csr_matrix:
-    return _hasher().transform(Counter(textmod.terms(t)) for t in texts).tocsr()
+    return _hashed([Counter(textmod.terms(t)) for t in texts])
 
 
 def term_counts(texts: Sequence[str], workers: int | None = None) -> sp.csr_matrix:
@@ -55,16 +60,29 @@ def query_vector(question: str) -> tuple[np.ndarray, np.ndarray]:
     weights = textmod.query_terms(question)
     if not weights:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    row = _hasher().transform([weights]).tocsr()
+    row = _hashed([weights])
     return row.indices.astype(np.int64), row.data.astype(np.float32)
 
 
 class BM25:
-    """Okapi BM25 over a documents × terms count matrix; scores are also given normalised to [0, 1]."""
+    """Okapi BM25 over a documents × terms count matrix; scores are also given normalised to [0, 1].
 
-    def __init__(self, weights: sp.csc_matrix, idf: np.ndarray):
-        self.weights = weights  # documents × terms, BM25 term weights, CSC for fast column slices
+    The weights are kept as the three arrays of a CSC matrix (``data``, ``indices``, ``indptr``);
+    a loaded index maps them read-only from ``.npy`` files (``numpy.memmap``), so every web worker
+    shares the same pages instead of holding its own copy."""
+
+    def __init__(self, weights, idf: np.ndarray):
+        if sp.issparse(weights):
+            weights = weights.tocsc()
+            weights = (weights.data, weights.indices, weights.indptr, weights.shape)
+        self.data, self.indices, self.indptr, shape = weights
+        self.shape = tuple(int(n) for n in shape)
         self.idf = idf
+
+    @property
+    def weights(self) -> sp.csc_matrix:
+        """documents × terms, BM25 term weights (a scipy view of the arrays)."""
+        return sp.csc_matrix((self.data, self.indices, self.indptr), shape=self.shape)
 
     @classmethod
     def from_counts(cls, counts: sp.csr_matrix, k1: float = K1, b: float = B) -> BM25:
@@ -84,22 +102,43 @@ class BM25:
         return cls(weights.tocsc(), idf)
 
     def score(self, cols: np.ndarray, qweights: np.ndarray) -> tuple[np.ndarray, float]:
-        """Raw scores of every document, and the best score any document could get (for normalising)."""
+        """Raw scores of every document, and the best score any document could get (for normalising).
+
+        Column by column in the question's order, in float32: the same sums as scipy's
+        ``weights[:, cols] @ qweights`` (bit for bit), touching only the question's columns."""
+        scores = np.zeros(self.shape[0], dtype=np.float32)
         if cols.size == 0:
-            return np.zeros(self.weights.shape[0], dtype=np.float32), 1.0
-        sub = self.weights[:, cols]
-        scores = np.asarray(sub @ qweights).ravel()
+            return scores, 1.0
+        starts = self.indptr[cols]
+        ends = self.indptr[cols + 1]
+        for j in range(len(cols)):
+            s, e = int(starts[j]), int(ends[j])
+            if e > s:
+                scores[self.indices[s:e]] += self.data[s:e] * qweights[j]
         upper = float((self.idf[cols] * qweights).sum() * (K1 + 1)) or 1.0
         return scores, upper
 
     def save(self, directory: Path, name: str) -> None:
-        sp.save_npz(directory / f"{name}.weights.npz", self.weights, compressed=False)
-        np.save(directory / f"{name}.idf.npy", self.idf)
+        for part in ("data", "indices", "indptr"):
+            _save_npy(directory / f"{name}.bm25.{part}.npy", getattr(self, part))
+        _save_npy(directory / f"{name}.idf.npy", self.idf)
 
     @classmethod
-    def load(cls, directory: Path, name: str) -> BM25:
-        weights = sp.load_npz(directory / f"{name}.weights.npz").tocsc()
-        return cls(weights, np.load(directory / f"{name}.idf.npy"))
+    def load(cls, directory: Path, name: str, shape) -> BM25:
+        def mm(part):
+            return np.load(directory / f"{name}.bm25.{part}.npy", mmap_mode="r")
+
+        idf = np.load(directory / f"{name}.idf.npy", mmap_mode="r")
+        return cls((mm("data"), mm("indices"), mm("indptr"), shape), idf)
+
+
+def _save_npy(path: Path, array: np.ndarray) -> None:
+    """Write an ``.npy`` beside its final name and move it into place (readers never see half a file;
+    a process that mapped the old file keeps its pages)."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    with tmp.open("wb") as fh:
+        np.save(fh, np.ascontiguousarray(array))
+    tmp.replace(path)
 
 
 # ---------------------------------------------------------------------------------------------- laws
@@ -161,19 +200,156 @@ def law_prior(doc: LawDoc, today: str) -> float:
     return prior
 
 
-class LawIndex:
-    """BM25 over law articles (instrument title + chapter + article text)."""
+# What an article shares with the other articles of its instrument (one row per instrument).
+_INSTRUMENT_FIELDS = ("title", "version_date", "level", "superseded_from", "superseded_note")
 
-    def __init__(self, docs: list[LawDoc], bm25: BM25, today: str | None = None):
+
+class LawDocs(Sequence):
+    """The articles of a saved law index, read from memory-mapped files: ``docs[i]`` is a
+    :class:`LawDoc` made on demand. Numbers are ``.npy`` arrays, texts one UTF-8 file with an
+    offsets array, instruments a small table — nothing per article lives in the process's own
+    memory, and the pages are shared between web workers."""
+
+    def __init__(self, article_id, instrument, number, suffix, offsets, text, instruments):
+        self.article_id = article_id
+        self.instrument = instrument  # position in ``instruments`` of each article
+        self.number = number
+        self.suffix = suffix
+        self.offsets = offsets  # article i's text is text[offsets[i]:offsets[i + 1]]
+        self.text = text
+        self.instruments = [tuple(row) for row in instruments]
+
+    @classmethod
+    def from_docs(cls, docs: Sequence[LawDoc]) -> LawDocs:
+        table: dict[tuple, int] = {}
+        inst = np.array(
+            [
+                table.setdefault(tuple(getattr(d, f) for f in _INSTRUMENT_FIELDS), len(table))
+                for d in docs
+            ],
+            dtype=np.int32,
+        )
+        blobs = [d.text.encode("utf-8") for d in docs]
+        offsets = np.zeros(len(docs) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(b) for b in blobs])
+        return cls(
+            np.array([d.article_id for d in docs], dtype=np.int64),
+            inst,
+            np.array([d.number for d in docs], dtype=np.int32),
+            np.array([d.suffix for d in docs], dtype=np.int32),
+            offsets,
+            np.frombuffer(b"".join(blobs), dtype=np.uint8),
+            list(table),
+        )
+
+    def __len__(self) -> int:
+        return len(self.number)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        i = int(i)
+        if i < 0:
+            i += len(self)
+        title, version_date, level, superseded_from, superseded_note = self.instruments[
+            self.instrument[i]
+        ]
+        return LawDoc(
+            int(self.article_id[i]),
+            title,
+            version_date,
+            int(self.number[i]),
+            int(self.suffix[i]),
+            self.text_of(i),
+            level,
+            superseded_from,
+            superseded_note,
+        )
+
+    def text_of(self, i: int) -> str:
+        return bytes(self.text[self.offsets[i] : self.offsets[i + 1]]).decode("utf-8")
+
+    def title_of(self, i: int) -> str:
+        return self.instruments[self.instrument[i]][0]
+
+    def save(self, directory: Path, name: str) -> None:
+        for part in ("article_id", "instrument", "number", "suffix", "offsets"):
+            _save_npy(directory / f"{name}.docs.{part}.npy", getattr(self, part))
+        tmp = directory / f"{name}.docs.text.{os.getpid()}.tmp"
+        tmp.write_bytes(np.asarray(self.text).tobytes())
+        tmp.replace(directory / f"{name}.docs.text")
+
+    @classmethod
+    def load(cls, directory: Path, name: str, instruments: list) -> LawDocs:
+        def mm(part):
+            return np.load(directory / f"{name}.docs.{part}.npy", mmap_mode="r")
+
+        path = directory / f"{name}.docs.text"
+        text = (
+            np.memmap(path, dtype=np.uint8, mode="r")
+            if path.stat().st_size
+            else np.zeros(0, np.uint8)
+        )
+        return cls(
+            mm("article_id"),
+            mm("instrument"),
+            mm("number"),
+            mm("suffix"),
+            mm("offsets"),
+            text,
+            instruments,
+        )
+
+
+def doc_keys(docs: Sequence[LawDoc]) -> list[tuple[str, str, int, int, int]]:
+    """(title, version date, number, suffix, level) of every article, without reading the texts."""
+    if isinstance(docs, LawDocs):
+        titles = [row[0] for row in docs.instruments]
+        dates = [row[1] for row in docs.instruments]
+        levels = [row[2] for row in docs.instruments]
+        inst = docs.instrument.tolist()
+        return [
+            (titles[k], dates[k], n, s, levels[k])
+            for k, n, s in zip(inst, docs.number.tolist(), docs.suffix.tolist(), strict=True)
+        ]
+    return [(d.title, d.version_date, d.number, d.suffix, d.level) for d in docs]
+
+
+class LawIndex:
+    """BM25 over law articles (instrument title + chapter + article text).
+
+    Saved as ``.npy`` arrays and one text file that a loaded index memory-maps (see :class:`BM25`,
+    :class:`LawDocs`); ``laws.docs.json`` (instruments, sizes) is written last and is the index's
+    stamp (its modification time tells processes to reload)."""
+
+    def __init__(self, docs: Sequence[LawDoc], bm25: BM25, today: str | None = None):
         import datetime as dt
 
         self.docs = docs
         self.bm25 = bm25
         today = today or dt.date.today().isoformat()
-        self.prior = np.array([law_prior(d, today) for d in docs], dtype=np.float32)
-        self.by_title: dict[str, list[int]] = {}
-        for i, d in enumerate(docs):
-            self.by_title.setdefault(d.title, []).append(i)
+        if isinstance(docs, LawDocs):  # the prior depends on the instrument only
+            per_instrument = np.array(
+                [
+                    law_prior(LawDoc(0, t, v, 0, 0, "", lv, sf, sn), today)
+                    for t, v, lv, sf, sn in docs.instruments
+                ],
+                dtype=np.float32,
+            )
+            self.prior = (
+                per_instrument[np.asarray(docs.instrument)]
+                if len(docs)
+                else np.zeros(0, np.float32)
+            )
+        else:
+            self.prior = np.array([law_prior(d, today) for d in docs], dtype=np.float32)
+
+    @property
+    def by_title(self) -> dict[str, list[int]]:
+        out: dict[str, list[int]] = {}
+        for i, key in enumerate(doc_keys(self.docs)):
+            out.setdefault(key[0], []).append(i)
+        return out
 
     @staticmethod
     def doc_text(title: str, chapter: str, text: str) -> str:
@@ -188,7 +364,7 @@ class LawIndex:
     def search(self, question: str, k: int = 10) -> list[tuple[int, float, float]]:
         """Best ``k`` articles: (position, ranking score, normalised match in [0, 1])."""
         cols, qw = query_vector(question)
-        if not self.docs or cols.size == 0:
+        if not len(self.docs) or cols.size == 0:
             return []
         raw, upper = self.bm25.score(cols, qw)
         ranked = raw * self.prior
@@ -202,14 +378,20 @@ class LawIndex:
     def save(self, directory: str | os.PathLike) -> None:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
+        docs = self.docs if isinstance(self.docs, LawDocs) else LawDocs.from_docs(self.docs)
         self.bm25.save(directory, "laws")
-        tmp = directory / "laws.docs.json.tmp"
+        docs.save(directory, "laws")
+        for old in ("laws.weights.npz",):  # the first format (loaded whole into every process)
+            (directory / old).unlink(missing_ok=True)
+        tmp = directory / f"laws.docs.json.{os.getpid()}.tmp"
         with tmp.open("w", encoding="utf-8") as fh:
             json.dump(
                 {
-                    "version": INDEX_VERSION,
-                    "fields": list(LawDoc.__dataclass_fields__),
-                    "rows": [list(d.__dict__.values()) for d in self.docs],
+                    "version": LAW_INDEX_VERSION,
+                    "articles": len(docs),
+                    "shape": list(self.bm25.shape),
+                    "instrument_fields": list(_INSTRUMENT_FIELDS),
+                    "instruments": [list(row) for row in docs.instruments],
                 },
                 fh,
                 ensure_ascii=False,
@@ -218,16 +400,31 @@ class LawIndex:
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> LawIndex | None:
+        """The saved index, memory-mapped; an index saved in the first format (JSON articles, an
+        ``.npz`` matrix) is converted once. None if there is none."""
         directory = Path(directory)
         path = directory / "laws.docs.json"
         if not path.exists():
             return None
         with path.open(encoding="utf-8") as fh:
             data = json.load(fh)
-        if data.get("version") != INDEX_VERSION:
+        if data.get("version") == 1:
+            try:  # another process may be converting it at the same time: then use its result
+                docs = [LawDoc(*row) for row in data["rows"]]
+                weights = sp.load_npz(directory / "laws.weights.npz").tocsc()
+                cls(docs, BM25(weights, np.load(directory / "laws.idf.npy"))).save(directory)
+            except (OSError, ValueError):
+                pass
+            with path.open(encoding="utf-8") as fh:
+                data = json.load(fh)
+        if data.get("version") != LAW_INDEX_VERSION:
             return None
-        docs = [LawDoc(*row) for row in data["rows"]]
-        return cls(docs, BM25.load(directory, "laws"))
+        try:
+            docs = LawDocs.load(directory, "laws", data["instruments"])
+            bm25 = BM25.load(directory, "laws", data["shape"])
+        except (OSError, ValueError, KeyError):
+            return None
+        return cls(docs, bm25)
 
 
 # ----------------------------------------------------------------------------------- standard answers
