@@ -154,3 +154,21 @@ def entry_note(entry):
         if rendered is not None:
             return rendered[0]
     return entry.note
+
+
+def label_entries(entries, flow, extra=None, states=None):
+    """Timeline entries ready for a page, in the reader's language: ``label`` (the verb),
+    ``from_label``/``to_label`` (states), ``actor_label`` ("系统" translated when no user acted)
+    and ``note_text`` (:func:`entry_note`)."""
+    from django.utils.translation import gettext
+
+    verbs = {t.name: t.label for t in flow.transitions}
+    extra, states = extra or {}, states or {}
+    rows = list(entries)
+    for row in rows:
+        row.label = verbs.get(row.transition) or extra.get(row.transition) or row.transition
+        row.from_label = states.get(row.from_state, row.from_state)
+        row.to_label = states.get(row.to_state, row.to_state)
+        row.actor_label = row.actor_name if row.actor_id else gettext(row.actor_name)
+        row.note_text = entry_note(row)
+    return rows

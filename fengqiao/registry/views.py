@@ -537,6 +537,22 @@ def stay_new(request):
     )
 
 
+def _stay_timeline(stay, timeline):
+    """The stay's record with verbs, states, "system" and system notes in the reader's language."""
+    from django.utils.translation import gettext_lazy
+
+    from fengqiao.core.messages import label_entries
+
+    from .workflow import flow
+
+    return label_entries(
+        timeline(stay),
+        flow,
+        extra={"escalate": gettext_lazy("超期提醒")},
+        states=dict(ForeignerStay.State.choices),
+    )
+
+
 @authorize(
     ForeignerStay.objects.select_related("address", "checked_by"),
     perm="registry.view_foreignerstay",
@@ -550,7 +566,7 @@ def stay_detail(request, stay):
         "registry/stay.html",
         {
             "stay": stay,
-            "timeline": timeline(stay),
+            "timeline": _stay_timeline(stay, timeline),
             "deadlines": open_deadlines(stay),
             "can_reveal": request.user.has_perm("core.reveal_personal_data"),
             "can_check": stay.state == "reported"

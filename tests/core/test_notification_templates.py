@@ -55,6 +55,11 @@ def test_edited_template_shows_in_the_next_notification_in_both_languages(client
     assert version.data["title_zh"].startswith("请尽快处理")
     assert AuditEvent.objects.filter(action="settings.add", target_id=str(template.pk)).exists()
 
+    listing = client.get("/settings/notification-templates/").content.decode()
+    assert "case.dispatched" in listing and "请尽快处理" in listing
+    form = client.get(f"/settings/notification-templates/{template.pk}/").content.decode()
+    assert "%(category)s" in form and "新派单：%(number)s %(category)s" in form  # built-in, grey
+
     case = dispatched(county.grid_a, users, county)
     note = Notification.objects.get(recipient=users["department_staff"], kind="case.dispatch")
     assert _in("zh-hans", note)[0] == f"请尽快处理：{case.number}（市容环境）"
