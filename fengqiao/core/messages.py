@@ -48,7 +48,7 @@ class Message:
 
     def placeholders(self) -> set[str]:
         """The parameters this message's text may name (what an edited template may use)."""
-        names = set(self.labels) | ({self.body_param} if self.body_param else set())
+        names = {self.body_param} if self.body_param else set()
         for text in (self.title, self.body):
             names |= {m.group(1) for m in _TOKEN.finditer(str(text or "")) if m.group(1)}
         return names

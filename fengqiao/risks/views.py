@@ -245,22 +245,9 @@ EXTRA_LABELS = {
 
 def _labelled(entries):
     """Verbs, states, "system" and the notes the system wrote, in the reader's language."""
-    from django.utils.translation import gettext
+    from fengqiao.core.messages import label_entries
 
-    from fengqiao.core.messages import entry_note
-
-    labels = {t.name: t.label for t in flow.transitions}
-    states = dict(Risk.State.choices)
-    out = list(entries)
-    for entry in out:
-        entry.label = labels.get(entry.transition) or EXTRA_LABELS.get(
-            entry.transition, entry.transition
-        )
-        entry.from_label = states.get(entry.from_state, entry.from_state)
-        entry.to_label = states.get(entry.to_state, entry.to_state)
-        entry.actor_label = entry.actor_name if entry.actor_id else gettext(entry.actor_name)
-        entry.note_text = entry_note(entry)
-    return out
+    return label_entries(entries, flow, EXTRA_LABELS, dict(Risk.State.choices))
 
 
 @authorize(RISKS, perm="risks.view_risk")

@@ -268,20 +268,9 @@ EXTRA_LABELS = {
 
 def _labelled(entries):
     """Verbs, states, "system" and the notes the system wrote, in the reader's language."""
-    from django.utils.translation import gettext
+    from fengqiao.core.messages import label_entries
 
-    from fengqiao.core.messages import entry_note
-
-    labels = {t.name: t.label for t in flow.transitions}
-    rows = list(entries)
-    states = dict(Dispute.State.choices)
-    for row in rows:
-        row.label = labels.get(row.transition) or EXTRA_LABELS.get(row.transition) or row.transition
-        row.from_label = states.get(row.from_state, row.from_state)
-        row.to_label = states.get(row.to_state, row.to_state)
-        row.actor_label = row.actor_name if row.actor_id else gettext(row.actor_name)
-        row.note_text = entry_note(row)
-    return rows
+    return label_entries(entries, flow, EXTRA_LABELS, dict(Dispute.State.choices))
 
 
 DEADLINE_LABELS = {
