@@ -6,6 +6,7 @@ app_name = "risks"
 
 urlpatterns = [
     path("", views.board, name="board"),
+    path("list/", views.register_list, name="list"),
     path("new/", views.apply, name="apply"),
     path("export.xlsx", views.export, name="export"),
     path("figures/", views.figures, name="figures"),

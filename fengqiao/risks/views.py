@@ -9,7 +9,6 @@ from datetime import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -23,9 +22,23 @@ from fengqiao.core import workflow as kernel
 from fengqiao.core.authz import AnyOf, authorize
 from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.org.models import Department, Place, User
+from fengqiao.web.lists import export_list, staff_list, wants_export
 
 from . import documents, reviews, services, suggestions
 from .actions import registry
+from .lists import (
+    RiskFilter,
+    RiskTable,
+    SessionFilter,
+    SessionTable,
+    SuggestionFilter,
+    SuggestionTable,
+    by_level,
+    risk_facets,
+    risk_sorts,
+    session_facets,
+    suggestion_facets,
+)
 from .models import (
     COLOURS,
     RANK,
@@ -106,6 +119,40 @@ def board(request):
             "now": timezone.now(),
         },
     )
+
+
+@authorize(perm="risks.view_risk")
+def register_list(request):
+    """The register as a list (beside the colour board): filters with counts, other orders,
+    pages, xlsx export (the people involved masked unless asked with a reason)."""
+    rows = by_level(
+        Risk.objects.restrict(request.user).select_related(
+            "category", "place", "responsible_department", "responsible_leader"
+        )
+    )
+    if wants_export(request):
+        return export_list(
+            request,
+            RiskTable,
+            rows.prefetch_related("people"),
+            kind="risks.list",
+            filename="risks.xlsx",
+            filterset_class=RiskFilter,
+            sorts=risk_sorts(),
+        )
+    listing = staff_list(
+        request,
+        RiskTable,
+        rows,
+        filterset_class=RiskFilter,
+        facets=risk_facets(),
+        exportable=True,
+        sorts=risk_sorts(),
+    )
+    now = timezone.now()
+    for risk in listing.rows:
+        risk.review_overdue = risk.next_review_at is not None and risk.next_review_at < now
+    return render(request, "risks/list.html", {"listing": listing})
 
 
 # -- apply ----------------------------------------------------------------------------------------
@@ -370,13 +417,28 @@ def suggestion_list(request):
         found = suggestions.collect()
         messages.success(request, _("扫描完成，新发现线索 %(n)s 条") % {"n": found})
         return redirect("risks:suggestions")
-    state = request.GET.get("state", "pending")
-    if state in ("pending", "accepted", "dismissed"):
-        rows = rows.filter(state=state)
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
-    return render(
-        request, "risks/suggestions.html", {"page": page, "items": list(page), "state": state}
+    if "state" not in request.GET:  # the default: what waits for a decision
+        request.GET = request.GET.copy()
+        request.GET["state"] = "pending"
+    rows = rows.order_by("-created_at", "-id")
+    if wants_export(request):
+        return export_list(
+            request,
+            SuggestionTable,
+            rows,
+            kind="risks.suggestions",
+            filename="risk-suggestions.xlsx",
+            filterset_class=SuggestionFilter,
+        )
+    listing = staff_list(
+        request,
+        SuggestionTable,
+        rows,
+        filterset_class=SuggestionFilter,
+        facets=suggestion_facets(),
+        exportable=True,
     )
+    return render(request, "risks/suggestions.html", {"listing": listing})
 
 
 @require_http_methods(["GET", "POST"])
@@ -456,16 +518,30 @@ def session_list(request):
             status = exc.status
         else:
             return redirect("risks:sessions")
-    page = Paginator(rows.annotate(n=Count("items")).order_by("-slot_at", "-id"), 30).get_page(
-        request.GET.get("page")
+    rows = rows.annotate(n=Count("items")).order_by("-slot_at", "-id")
+    if wants_export(request):
+        return export_list(
+            request,
+            SessionTable,
+            rows,
+            kind="risks.sessions",
+            filename="risk-reviews.xlsx",
+            filterset_class=SessionFilter,
+        )
+    listing = staff_list(
+        request,
+        SessionTable,
+        rows,
+        filterset_class=SessionFilter,
+        facets=session_facets(),
+        exportable=True,
     )
     counties = Place.objects.restrict(user).filter(level=Place.Level.COUNTY)
     return render(
         request,
         "risks/sessions.html",
         {
-            "page": page,
-            "items": list(page),
+            "listing": listing,
             "wartime": reviews.active_wartime(user),
             "counties": counties,
             "places": Place.objects.restrict(user).filter(level__lte=Place.Level.GRID)[:300],

@@ -79,7 +79,13 @@ SCOPED = [
     ScopedEndpoint(
         name="risks",
         make=_risk,
-        list_urls=["/risks/", "/api/v1/risks/", "/api/v1/risks/?state=open"],
+        list_urls=[
+            "/risks/",
+            "/risks/list/",
+            "/risks/list/?format=xlsx",
+            "/api/v1/risks/",
+            "/api/v1/risks/?state=open",
+        ],
         detail_urls=_risk_urls,
         marker=lambda r: r.number,
         url_names=[
@@ -100,7 +106,7 @@ SCOPED = [
     ScopedEndpoint(
         name="risk_sessions",
         make=_session,
-        list_urls=["/risks/reviews/", "/api/v1/risks/sessions"],
+        list_urls=["/risks/reviews/", "/risks/reviews/?format=xlsx", "/api/v1/risks/sessions"],
         detail_urls=_session_urls,
         marker=lambda s: s.title,
         url_names=[
@@ -117,7 +123,11 @@ SCOPED = [
     ScopedEndpoint(
         name="risk_suggestions",
         make=_suggestion,
-        list_urls=["/risks/suggestions/", "/api/v1/risks/suggestions"],
+        list_urls=[
+            "/risks/suggestions/",
+            "/risks/suggestions/?state=any&format=xlsx",
+            "/api/v1/risks/suggestions",
+        ],
         detail_urls=lambda s: [f"/risks/suggestions/{s.pk}/"],
         marker=lambda s: s.title,
         url_names=[

@@ -55,3 +55,12 @@ def test_category_names_in_english(client, county, users):
     assert {"code": "fire", "name": "消防", "label": "Fire safety"} in rows
     assert all(r["label"] and r["label"] != r["name"] for r in rows)
     assert chinese in client.get(f"/risks/{risk.pk}/").content.decode()
+
+
+def test_risk_list_in_english(client, county, users):
+    helpers.approved(county.grid_a, users, level="red")
+    login(client, users["community_officer"])
+    page = client.get("/risks/list/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for zh in ("风险列表", "预警等级", "下次会商", "逾期未会商", "导出 Excel", "排序"):
+        assert zh not in page, zh
+    assert "Risk list" in page and "Warning level" in page
