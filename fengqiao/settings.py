@@ -74,6 +74,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # near the top, so the answers given before the views (hostile input, 413, 503) carry it too
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "fengqiao.core.middleware.RequestContextMiddleware",
@@ -86,7 +88,6 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "fengqiao.core.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "fengqiao.core.middleware.ServiceErrorMiddleware",
     "axes.middleware.AxesMiddleware",
