@@ -95,3 +95,16 @@ def test_a_failing_gateway_is_retried_not_lost(county, users, settings):
 class BrokenGateway:
     def send(self, phone, text):
         raise ConnectionError("gateway down")
+
+
+def test_withdrawn_consent_takes_the_number_and_stops_the_message(county, users, outbox_file):
+    from fengqiao.cases import services as cases_services
+
+    handoff = services.request_handoff("老年食堂几点开饭", county.grid_a, contact=PHONE)
+    services.answer_handoff(handoff, REPLY, actor=users["community_officer"])
+    case = Case.objects.get(tracking_code=handoff.case_ref)
+    cases_services.withdraw_consent(case, contact=PHONE)
+    note = _sms().get()
+    assert not note.address and note.state == Notification.State.FAILED
+    notifications.deliver_pending()
+    assert not outbox_file.exists()

@@ -179,6 +179,13 @@ def _scrub_copies(row, own):
             note.title, note.body, note.params = title, body, params
             note.save(update_fields=["title", "body", "params"])
             changed = True
+        if note.channel == "sms" and note.address:
+            # a text message to the reporter: the number goes, an unsent message is never sent
+            note.address = ""
+            if note.state == Notification.State.PENDING:
+                note.state, note.last_error = Notification.State.FAILED, "consent withdrawn"
+            note.save(update_fields=["address", "state", "last_error"])
+            changed = True
     return changed
 
 
