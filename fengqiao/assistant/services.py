@@ -19,7 +19,7 @@ from fengqiao.cases import services as cases_services
 from fengqiao.cases.workflow import CONSULTATION_OPEN
 from fengqiao.core import audit, caching, notifications, pii
 from fengqiao.core.authz import require_perm
-from fengqiao.core.errors import Forbidden, ServiceError
+from fengqiao.core.errors import Conflict, Forbidden, ServiceError
 from fengqiao.core.throttle import Throttle
 from fengqiao.org.services import staff_for_place
 
@@ -531,11 +531,16 @@ def _case_of(handoff):
 @transaction.atomic
 def answer_handoff(handoff: Handoff, reply: str, *, actor) -> Handoff:
     """The officer's reply: kept on the hand-off, and it answers (resolves) the 咨询 case, so the
-    resident reads it on the case's tracking page and the dispatcher no longer sees it waiting."""
+    resident reads it on the case's tracking page and the dispatcher no longer sees it waiting.
+
+    Checked on the locked row: a hand-off already answered (here, or on the case's page) is a
+    conflict, so a second reply can never differ from the one the resident reads."""
     require_perm(actor, "assistant.change_handoff")
     handoff = Handoff.objects.select_for_update().get_scoped(actor, "change", pk=handoff.pk)
+    if handoff.status != Handoff.Status.OPEN:
+        raise Conflict(_("该咨询已答复"), code="already_answered")
     if not isinstance(reply, str) or not reply.strip():
-        raise ServiceError(_("答复不能为空"))
+        raise ServiceError(_("答复不能为空"), code="required", details={"field": "reply"})
     handoff.reply = reply.strip()[:MAX_TEXT]
     handoff.status = Handoff.Status.ANSWERED
     handoff.save(update_fields=["reply", "status"])
@@ -593,11 +598,16 @@ def screen_message(
 def alert_to_case(alert: Alert, *, actor) -> Alert:
     """One click: the alert becomes a case in the case flow (category by the label's code,
     :data:`ALERT_CASE_CATEGORIES`), registered by ``actor``. The alert is marked 转事件 only when
-    the case was made: a refusal of the case flow (a ServiceError) rolls everything back."""
+    the case was made: a refusal of the case flow (a ServiceError) rolls everything back.
+
+    Checked on the locked row: a second call (a double click, two officers at once) waits for
+    the first and answers the alert with the one case it made; a dismissed alert is a conflict."""
     require_perm(actor, "assistant.change_alert")
     alert = Alert.objects.select_for_update().get_scoped(actor, "change", pk=alert.pk)
     if alert.status == Alert.Status.CASE:
         return alert
+    if alert.status != Alert.Status.OPEN:
+        raise Conflict(_("预警已忽略，不能再转为事件"), code="alert_dismissed")
     case = cases_services.create_case_from_alert(
         place=alert.place,
         description=alert.text,
@@ -612,10 +622,20 @@ def alert_to_case(alert: Alert, *, actor) -> Alert:
 
 
 @transaction.atomic
-def dismiss_alert(alert: Alert, *, actor) -> Alert:
+def dismiss_alert(alert: Alert, *, actor, note="") -> Alert:
+    """忽略: the alert needs nothing done (``note``: why, kept in the audit log). Checked on the
+    locked row: an alert already made into a case cannot be dismissed (409); dismissing twice
+    is harmless."""
     require_perm(actor, "assistant.change_alert")
     alert = Alert.objects.select_for_update().get_scoped(actor, "change", pk=alert.pk)
+    if alert.status == Alert.Status.DISMISSED:
+        return alert
+    if alert.status != Alert.Status.OPEN:
+        raise Conflict(_("预警已转为事件，不能忽略"), code="alert_made_into_case")
     alert.status = Alert.Status.DISMISSED
     alert.save(update_fields=["status"])
-    audit.record("assistant.dismiss_alert", user=actor, target=alert)
+    note = str(note or "").strip()[:500]
+    audit.record(
+        "assistant.dismiss_alert", user=actor, target=alert, data={"note": note} if note else None
+    )
     return alert

@@ -17,6 +17,8 @@ urlpatterns = [
     path("unanswered/", views.unanswered, name="unanswered"),
     path("alerts/", views.alerts, name="alerts"),
     path("alerts/<int:pk>/", views.alert_detail, name="alert"),
+    path("alerts/<int:pk>/act/<str:name>/", views.alert_act, name="alert_act"),
     path("handoffs/", views.handoffs, name="handoffs"),
     path("handoffs/<int:pk>/", views.handoff_detail, name="handoff"),
+    path("handoffs/<int:pk>/act/<str:name>/", views.handoff_act, name="handoff_act"),
 ]

@@ -7,15 +7,16 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from fengqiao.core import exports
-from fengqiao.core.authz import authorize
+from fengqiao.core.authz import authorize, scoped
 from fengqiao.core.errors import ServiceError
 from fengqiao.core.throttle import client_ip
 from fengqiao.org.models import Place
 
 from . import services
+from .actions import registry
 from .engine import AI_LABEL, BASIS_PREFIX, FIXED_TEXTS
 from .models import Alert, AskedQuestion, Handoff, StandardAnswer
 
@@ -289,29 +290,44 @@ def alerts(request):
     return render(request, "assistant/alerts.html", {"page": page, "status": status})
 
 
+def _alert_context(request, alert):
+    return {
+        "alert": alert,
+        "case": _linked_case(request.user, alert.case_ref),
+        "actions": registry.available(alert, request.user),
+    }
+
+
 @authorize(ALERTS, perm="assistant.view_alert")
 def alert_detail(request, alert):
-    pk = alert.pk
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "case":
-                alert = services.alert_to_case(alert, actor=request.user)
-                case = _linked_case(request.user, alert.case_ref)
-                messages.success(
-                    request,
-                    _("已转为事件 %(ref)s") % {"ref": case.number if case else alert.case_ref},
-                )
-            elif action == "dismiss":
-                services.dismiss_alert(alert, actor=request.user)
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-        return redirect("assistant:alert", pk=pk)
-    return render(
-        request,
-        "assistant/alert_detail.html",
-        {"alert": alert, "case": _linked_case(request.user, alert.case_ref)},
-    )
+    return render(request, "assistant/alert_detail.html", _alert_context(request, alert))
+
+
+@authorize(ALERTS, perm="assistant.view_alert")
+@require_http_methods(["GET", "POST"])
+def alert_act(request, alert, name):
+    """The alert page's buttons post here (``assistant.actions.registry``: permission, input,
+    service); a GET (after the scope check) goes back to the page. A refusal shows on the page
+    with its status."""
+    if request.method == "GET":
+        return redirect("assistant:alert", pk=alert.pk)
+    try:
+        alert = registry.handle_form(request, alert, name)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, exc.message)
+        alert = scoped(ALERTS, request.user, alert.pk)
+        context = _alert_context(request, alert)
+        return render(request, "assistant/alert_detail.html", context, status=exc.status)
+    if name == "to_case":
+        case = _linked_case(request.user, alert.case_ref)
+        messages.success(
+            request, _("已转为事件 %(ref)s") % {"ref": case.number if case else alert.case_ref}
+        )
+    else:
+        messages.success(request, _("已保存"))
+    return redirect("assistant:alert", pk=alert.pk)
 
 
 @authorize(perm="assistant.view_handoff")
@@ -321,22 +337,37 @@ def handoffs(request):
     return render(request, "assistant/handoffs.html", {"page": page})
 
 
+def _handoff_context(request, handoff):
+    return {
+        "handoff": handoff,
+        "case": _linked_case(request.user, handoff.case_ref),
+        "can_reveal": request.user.has_perm("core.reveal_personal_data"),
+        "ai_label": _(AI_LABEL),
+        "actions": registry.available(handoff, request.user),
+    }
+
+
 @authorize(HANDOFFS, perm="assistant.view_handoff")
 def handoff_detail(request, handoff):
-    pk = handoff.pk
-    if request.method == "POST":
-        try:
-            services.answer_handoff(handoff, request.POST.get("reply", ""), actor=request.user)
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-        return redirect("assistant:handoff", pk=pk)
-    return render(
-        request,
-        "assistant/handoff_detail.html",
-        {
-            "handoff": handoff,
-            "case": _linked_case(request.user, handoff.case_ref),
-            "can_reveal": request.user.has_perm("core.reveal_personal_data"),
-            "ai_label": _(AI_LABEL),
-        },
-    )
+    return render(request, "assistant/handoff_detail.html", _handoff_context(request, handoff))
+
+
+@authorize(HANDOFFS, perm="assistant.view_handoff")
+@require_http_methods(["GET", "POST"])
+def handoff_act(request, handoff, name):
+    """The hand-off page's reply form posts here (``assistant.actions.registry``); a GET (after
+    the scope check) goes back to the page; a refusal shows on the page with its status."""
+    if request.method == "GET":
+        return redirect("assistant:handoff", pk=handoff.pk)
+    try:
+        registry.handle_form(request, handoff, name)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, exc.message)
+        handoff = scoped(HANDOFFS, request.user, handoff.pk)
+        context = _handoff_context(request, handoff)
+        context["reply"] = request.POST.get("reply", "")
+        return render(request, "assistant/handoff_detail.html", context, status=exc.status)
+    messages.success(request, _("已答复"))
+    return redirect("assistant:handoff", pk=handoff.pk)

@@ -12,6 +12,11 @@ is also the action's OpenAPI request body), which permission it needs and how it
     registry.handle_form(request, case, "resolve")           # an HTML form post
     registry.add_api_operations(router, ...)                 # POST /{id}/actions/<name> each
 
+One registry may span several kinds of record (the assistant's hand-offs and alerts): each action
+then names its ``model``, and the API operations are added once per kind::
+
+    registry.add_api_operations(router, model=Alert, api_path="/alerts/{id}/actions/{name}", ...)
+
 A service is ``service(record, actor, payload, **context)``: ``payload`` is the validated input as
 a dict, ``context`` what does not travel as JSON (uploaded ``attachments``). Services do their
 checks and writes on the locked row (``core.workflow.locked`` / ``apply``); the registry's own
@@ -56,6 +61,12 @@ class Action:
     # schema's fields read from ``request.POST`` (nested schemas from the same flat POST).
     from_form: Callable | None = None
     button: bool = True  # listed by ``available`` (False: reachable by API/form only)
+    # The kind of record the action is taken on, in a registry spanning several kinds (None: the
+    # registry's one kind). An action is unknown on a record of another kind.
+    model: type | None = None
+
+    def applies_to(self, record) -> bool:
+        return self.model is None or isinstance(record, self.model)
 
 
 class ActionRegistry:
@@ -84,16 +95,18 @@ class ActionRegistry:
     def __contains__(self, name):
         return name in self._actions
 
-    def names(self) -> list[str]:
-        return list(self._actions)
+    def names(self, model=None) -> list[str]:
+        """The action names (with ``model``: only those taken on that kind of record)."""
+        return [a.name for a in self._of(model)]
+
+    def _of(self, model):
+        return [a for a in self if model is None or a.model in (None, model)]
 
     def get(self, name: str) -> Action:
         try:
             return self._actions[name]
         except KeyError:
-            raise ServiceError(
-                _("未知操作：%(name)s") % {"name": str(name)[:40]}, code="unknown_transition"
-            ) from None
+            raise _unknown(name) from None
 
     def label(self, name: str) -> str:
         action = self.get(name)
@@ -125,6 +138,8 @@ class ActionRegistry:
     def act(self, record, name, actor, payload=None, **context):
         """Take action ``name`` on ``record`` as ``actor``: what every form and API call does."""
         action = self.get(name)
+        if not action.applies_to(record):
+            raise _unknown(name)
         if action.permission and not actor.has_perm(action.permission):
             raise Forbidden(_("您没有执行“%(action)s”的权限") % {"action": self.label(name)})
         return action.service(record, actor, self.validate(action, payload), **context)
@@ -137,7 +152,7 @@ class ActionRegistry:
         now = timezone.now()
         names = []
         for action in self:
-            if not action.button:
+            if not action.button or not action.applies_to(record):
                 continue
             if action.permission and not actor.has_perm(action.permission):
                 continue
@@ -182,18 +197,22 @@ class ActionRegistry:
         respond: Callable,
         response=None,
         context: Callable | None = None,
+        model=None,
+        api_path: str | None = None,
     ):
         """One ``POST /{<id_param>}/actions/<name>`` operation per action on ``router`` (the path
         from ``api_path``), each with its own request body (the action's schema) in the OpenAPI.
 
         ``load(request, id)`` returns the record in the caller's scope (404 otherwise);
         ``respond(request, id, result)`` the answer; ``context(request)`` extra service keywords.
+        ``model`` (a registry spanning several kinds): only the actions on that kind, under
+        ``api_path`` (default: the registry's).
         """
-        for action in self:
+        for action in self._of(model):
             view = self._api_view(action, id_param, load, respond, context)
             options = {} if response is None else {"response": response}
             router.post(
-                self._path(id_param, action.name),
+                self._path(id_param, action.name, api_path),
                 **options,
                 operation_id=f"{self.domain}_action_{action.name}",
                 summary=self.label(action.name),
@@ -201,12 +220,12 @@ class ActionRegistry:
                 url_name=f"{self.domain}_action_{action.name}",
             )(view)
 
-    def api_paths(self, prefix: str, id_param: str) -> list[str]:
+    def api_paths(self, prefix: str, id_param: str, model=None, api_path=None) -> list[str]:
         """The OpenAPI paths :meth:`add_api_operations` creates under ``prefix`` (scoping tests)."""
-        return [prefix + self._path(id_param, name) for name in self._actions]
+        return [prefix + self._path(id_param, name, api_path) for name in self.names(model)]
 
-    def _path(self, id_param, name):
-        return self.api_path.format(id=f"{{{id_param}}}", name=name)
+    def _path(self, id_param, name, api_path=None):
+        return (api_path or self.api_path).format(id=f"{{{id_param}}}", name=name)
 
     def _api_view(self, action, id_param, load, respond, context):
         registry = self
@@ -231,6 +250,12 @@ class ActionRegistry:
         )
         view.__annotations__ = {id_param: int, "payload": action.schema}
         return view
+
+
+def _unknown(name):
+    return ServiceError(
+        _("未知操作：%(name)s") % {"name": str(name)[:40]}, code="unknown_transition"
+    )
 
 
 def _api_description(action):

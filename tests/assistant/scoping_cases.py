@@ -5,7 +5,11 @@ assistant's services, exactly as the resident chat and the screener make them.
 """
 
 from fengqiao.assistant import services
+from fengqiao.assistant.actions import ALERT_PATH, HANDOFF_PATH, registry
+from fengqiao.assistant.models import Alert, Handoff
 from tests.scoping import ScopedEndpoint
+
+API = "/api/v1/assistant"
 
 
 def make_handoff(grid, users):
@@ -22,21 +26,58 @@ def make_alert(grid, users):
     return alert
 
 
+def _json_marker(record):
+    """How a row shows in an API list (``{"id": …, "place_code": …}``)."""
+    return f'"id": {record.pk}, "place_code"'
+
+
 SCOPED = [
     ScopedEndpoint(
         name="assistant.handoff",
         make=make_handoff,
         list_urls=["/assistant/handoffs/"],
-        detail_urls=lambda h: [f"/assistant/handoffs/{h.pk}/"],
+        # the action URL answers a GET (after the scope check) with a redirect to the page
+        detail_urls=lambda h: [
+            f"/assistant/handoffs/{h.pk}/",
+            f"/assistant/handoffs/{h.pk}/act/answer/",
+        ],
         marker=lambda h: f'href="/assistant/handoffs/{h.pk}/"',
-        url_names=["assistant:handoff"],
+        url_names=["assistant:handoff", "assistant:handoff_act"],
+    ),
+    ScopedEndpoint(
+        name="assistant.handoff.api",
+        make=make_handoff,
+        list_urls=[f"{API}/handoffs", f"{API}/handoffs?status=open"],
+        detail_urls=lambda h: [f"{API}/handoffs/{h.pk}"],
+        marker=_json_marker,
+        url_names=[
+            f"{API}/handoffs/{{handoff_id}}",
+            # POST only, one operation per action of assistant.actions.registry; out of scope →
+            # 404 (tests/assistant/test_actions.py::test_api_out_of_scope_is_404_and_changes_nothing)
+            *registry.api_paths(API, "handoff_id", Handoff, HANDOFF_PATH),
+        ],
     ),
     ScopedEndpoint(
         name="assistant.alert",
         make=make_alert,
         list_urls=["/assistant/alerts/", "/assistant/alerts/?status=all"],
-        detail_urls=lambda a: [f"/assistant/alerts/{a.pk}/"],
+        detail_urls=lambda a: [
+            f"/assistant/alerts/{a.pk}/",
+            f"/assistant/alerts/{a.pk}/act/to_case/",
+            f"/assistant/alerts/{a.pk}/act/dismiss/",
+        ],
         marker=lambda a: f'href="/assistant/alerts/{a.pk}/"',
-        url_names=["assistant:alert"],
+        url_names=["assistant:alert", "assistant:alert_act"],
+    ),
+    ScopedEndpoint(
+        name="assistant.alert.api",
+        make=make_alert,
+        list_urls=[f"{API}/alerts", f"{API}/alerts?status=open"],
+        detail_urls=lambda a: [f"{API}/alerts/{a.pk}"],
+        marker=_json_marker,
+        url_names=[
+            f"{API}/alerts/{{alert_id}}",
+            *registry.api_paths(API, "alert_id", Alert, ALERT_PATH),
+        ],
     ),
 ]

@@ -104,7 +104,7 @@ def test_alert_to_case_checks_permissions_not_role_names(county, users, users_b)
 def test_alert_one_click_makes_a_case(client, county, users, login_as):
     alert = _alert(county.grid_a)
     login_as(users["community_officer"])
-    r = client.post(f"/assistant/alerts/{alert.pk}/", {"action": "case"}, follow=True)
+    r = client.post(f"/assistant/alerts/{alert.pk}/act/to_case/", follow=True)
     alert.refresh_from_db()
     case = Case.objects.get(tracking_code=alert.case_ref)
     assert alert.status == "case" and case.source == "assistant"
@@ -119,7 +119,8 @@ def test_alert_page_shows_the_refusal(client, county, users, login_as):
     alert = _alert(county.grid_a)
     Category.objects.filter(code="tip_off").update(active=False)
     login_as(users["community_officer"])
-    r = client.post(f"/assistant/alerts/{alert.pk}/", {"action": "case"}, follow=True)
+    r = client.post(f"/assistant/alerts/{alert.pk}/act/to_case/", follow=True)
+    assert r.status_code == 400
     assert "未知的事件类别" in r.content.decode()
     alert.refresh_from_db()
     assert alert.status == "open"
