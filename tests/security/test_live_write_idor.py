@@ -65,7 +65,9 @@ DJANGO_PARAMS = {
     "fieldwork:visit": {"pk": "fieldwork.Visit"},
     "fieldwork:note_done": {"pk": "fieldwork.FieldNote"},
     "assistant:alert": {"pk": "assistant.Alert"},
+    "assistant:alert_act": {"pk": "assistant.Alert"},
     "assistant:handoff": {"pk": "assistant.Handoff"},
+    "assistant:handoff_act": {"pk": "assistant.Handoff"},
 }
 API_PARAMS = {
     "case_id": "cases.Case",
@@ -85,6 +87,8 @@ API_PARAMS = {
     "house_id": "registry.House",
     "tenancy_id": "registry.Tenancy",
     "note_id": "fieldwork.FieldNote",
+    "handoff_id": "assistant.Handoff",
+    "alert_id": "assistant.Alert",
 }
 # Word parameters: every value a caller could use.
 WORDS = {
@@ -153,6 +157,8 @@ def _word_values(name, param):
         return _registries()[name.split(":")[0]]
     if name == "disputes:joint_task":
         return ["claim", "complete"]
+    if name in ("assistant:alert_act", "assistant:handoff_act"):
+        return _registries()["assistant"]  # every name of the one registry, on both kinds
     if name == "registry:stay_act":
         return ["register", "remind", "close", "verify", "cancel"]
     return WORDS.get(param) or ["x"]
