@@ -300,7 +300,10 @@ PERIODIC_JOBS = {
 }
 NOTIFICATION_MAX_ATTEMPTS = 5
 # Text messages to residents (core.sms): the sender class, and the file FileSender appends to.
-SMS_BACKEND = env("SMS_BACKEND") or "fengqiao.core.sms.LogSender"
+# The demo writes them to a file (its "sent" box) so a journey can show what the resident got.
+SMS_BACKEND = env("SMS_BACKEND") or (
+    "fengqiao.core.sms.FileSender" if DEMO_MODE else "fengqiao.core.sms.LogSender"
+)
 SMS_FILE = env("SMS_FILE") or str(HOME / "outbox" / "sms.jsonl")
 # The public address of the resident pages (links in text messages), e.g. https://fq.example.gov.cn
 PUBLIC_URL = env("PUBLIC_URL") or ""

@@ -15,3 +15,5 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # The dense layer (a real embedding model) is tested on its own with a small stand-in model
 # (tests/assistant/test_dense.py); elsewhere it would make every answer-index rebuild slow.
 os.environ.setdefault("FENGQIAO_EMBEDDINGS", "0")
+# Text messages are logged in tests (tests/assistant/test_reply_sms.py points FileSender at a tmp file).
+SMS_BACKEND = "fengqiao.core.sms.LogSender"
