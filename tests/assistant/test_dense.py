@@ -116,3 +116,32 @@ def test_reranker_sees_lexical_dense_memory_and_prior(tmp_path, embedder):
     answer = a.ask("邻居的狗咬人了谁负责")
     assert answer.citations[0].article == 1
     assert retrieval.Embedder.get() is embedder
+
+
+def test_complete_index_is_searched_in_a_float32_copy_with_the_same_results(tmp_path, embedder):
+    """Once every row is embedded, a memory-mapped float32 copy is searched (no conversion per
+    question); its results are those of the half-precision rows; a new law index drops it."""
+    rng = np.random.default_rng(5)
+    texts = [
+        "".join(rng.choice(list("动物损害建筑坠落劳动合同夫妻债务试用期"), 6)) for _ in range(300)
+    ]
+    order = rng.permutation(300)
+    dense = DenseIndex(tmp_path)
+    dense.start(300, order, "s1")
+    dense.fill(lambda rows: [texts[i] for i in rows], embedder, chunk=100, budget_s=0)
+    assert not dense.f32_path.exists()  # not complete yet
+    partial = DenseIndex(tmp_path)
+    assert partial.search_text("动物损害", 20)  # the embedded rows only
+    dense.fill(lambda rows: [texts[i] for i in rows], embedder, chunk=100)
+    assert dense.f32_path.exists()
+    fresh = DenseIndex(tmp_path)
+    questions = ["动物损害", "劳动合同试用期", "夫妻债务"]
+    with_copy = [fresh.search_text(q, 30) for q in questions]
+    assert isinstance(fresh._f32, np.memmap)
+    fresh.f32_path.unlink()
+    without = [DenseIndex(tmp_path).search_text(q, 30) for q in questions]
+    assert with_copy == without
+    dense.fill(lambda rows: [texts[i] for i in rows], embedder)  # a complete index: copy rewritten
+    assert dense.f32_path.exists()
+    dense.start(300, order, "s2")
+    assert not dense.f32_path.exists()
