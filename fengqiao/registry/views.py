@@ -15,6 +15,7 @@ from fengqiao.core.authz import authorize
 from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.core.throttle import Throttle, client_ip
 from fengqiao.org.models import Place
+from fengqiao.risks import services as risk_services
 
 from . import importer, services
 from . import search as finder
@@ -227,6 +228,8 @@ def person_detail(request, person):
             ],
             "tenancies": person.tenancies.select_related("house__address"),
             "members": person.household.members.all() if person.household_id else [],
+            # The risks this resident is involved in, as far as the reader may see risks.
+            "risks": risk_services.risks_of_person(request.user, person),
         },
     )
 

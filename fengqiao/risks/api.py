@@ -19,7 +19,7 @@ from .models import Risk, RiskCategory
 router = Router(tags=["risks"])
 
 
-class CategoryOut(Schema):
+class RiskCategoryOut(Schema):
     code: str
     name: str
     label: str  # the name in the request's language
@@ -55,12 +55,16 @@ class RiskOut(Schema):
         return obj.unit.name if obj.unit_id else ""
 
 
-class PersonOut(Schema):
+class RiskPersonOut(Schema):
+    """A person involved, masked (the clear values only through the audited reveal);
+    ``person_id`` is the linked registry person (``/api/v1/registry/people/{id}``) or null."""
+
     id: int
     name: str
     id_number: str
     phone: str
     role: str
+    person_id: int | None
 
     @staticmethod
     def resolve_name(obj):
@@ -109,7 +113,7 @@ class RiskDetailOut(RiskOut):
     responsible_leader: str
     responsible_person: str
     city_reference: str
-    people: list[PersonOut]
+    people: list[RiskPersonOut]
     levels: list[LevelOut]
     handovers: list[HandOverOut]
     disputes: list[int]
@@ -154,7 +158,7 @@ class RiskDetailOut(RiskOut):
         return hasattr(obj, "task_force")
 
 
-class TimelineOut(Schema):
+class RiskTimelineOut(Schema):
     at: datetime
     actor_name: str
     transition: str
@@ -164,11 +168,15 @@ class TimelineOut(Schema):
     data: dict
 
 
-class PersonIn(Schema):
+class RiskPersonIn(Schema):
+    """A person involved. With ``id_number`` the registry person of that number is linked when
+    the caller may see them; ``person_id`` links one explicitly (404 when out of scope)."""
+
     name: str
     id_number: str = ""
     phone: str = ""
     role: str = ""
+    person_id: int | None = None
 
 
 class ApplyIn(Schema):
@@ -184,7 +192,7 @@ class ApplyIn(Schema):
     responsible_unit_name: str = ""
     responsible_leader_id: int | None = None
     responsible_person_id: int | None = None
-    people: list[PersonIn] = []
+    people: list[RiskPersonIn] = []
     disputes: list[int] = []
     cases: list[int] = []
 
@@ -307,7 +315,7 @@ class ReviewActionOut(Schema):
 
 
 # -- register -----------------------------------------------------------------------------------
-@router.get("/categories", response=list[CategoryOut])
+@router.get("/categories", response=list[RiskCategoryOut])
 def list_categories(request):
     return list(RiskCategory.objects.filter(active=True))
 
@@ -542,7 +550,7 @@ def get_task_force(request, risk_id: int):
     return force
 
 
-@router.get("/{risk_id}/timeline", response=list[TimelineOut])
+@router.get("/{risk_id}/timeline", response=list[RiskTimelineOut])
 def get_timeline(request, risk_id: int):
     return list(kernel.timeline(services.get_risk(request.user, risk_id)))
 
@@ -560,6 +568,22 @@ def _respond(request, risk_id, result):
 registry.add_api_operations(
     router, id_param="risk_id", load=_load, respond=_respond, response=RiskDetailOut
 )
+
+
+@router.post("/{risk_id}/people", response={201: RiskDetailOut})
+def add_person(request, risk_id: int, payload: RiskPersonIn):
+    """Add a person involved to a risk (linked to the registry as ``RiskPersonIn`` says)."""
+    risk = services.get_risk(request.user, risk_id, "change")
+    services.add_person(
+        risk,
+        request.user,
+        name=payload.name,
+        id_number=payload.id_number,
+        phone=payload.phone,
+        role=payload.role,
+        person=payload.person_id,
+    )
+    return Status(201, services.get_risk(request.user, risk_id))
 
 
 @router.post("/{risk_id}/close-request", response=RiskDetailOut)

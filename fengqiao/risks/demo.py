@@ -69,6 +69,53 @@ SCENES = [
 ]
 
 
+# People involved (invented): by scene index, (name, birth date, phone, role, in the registry).
+# Residents marked True are registered as actual residents of the risk's grid first, so the
+# ID-number match links them when the risk is applied; 周某 is registered only after filing and
+# linked by the backfill (``services.link_registry_people``); 李秀英 stays unlinked.
+PEOPLE = {
+    0: [
+        ("王建国", "19680415", "13900001234", "业主代表", True),
+        ("李秀英", "19720908", "13900004321", "业主代表", False),
+    ],
+    1: [("赵志强", "19790622", "13900005678", "欠薪工人", True)],
+    2: [
+        ("孙伟", "19850117", "13900008765", "患者", True),
+        ("周某", "19560303", "", "监护人", "later"),
+    ],
+}
+
+
+def _id_number(born, seq):
+    from fengqiao.core import pii
+
+    body = f"339901{born}{seq:03d}"
+    total = sum(int(d) * w for d, w in zip(body, pii._ID_WEIGHTS, strict=True))
+    return body + "10X98765432"[total % 11]
+
+
+def _people(index, place, officer):
+    """The scene's people as risk input; the registered ones are put in the registry first."""
+    from fengqiao.registry import services as registry
+
+    rows, later = [], []
+    address = None
+    for seq, (name, born, phone, role, registered) in enumerate(PEOPLE.get(index, ()), 1):
+        number = _id_number(born, index * 10 + seq)
+        if registered and address is None and place.level == Place.Level.GRID:
+            address = registry.create_address(
+                officer, place=place, level=2, name=f"枫林巷{index + 1}号"
+            )
+        if registered is True and address is not None:
+            registry.register_person(
+                officer, address=address, name=name, id_number=number, phone=phone
+            )
+        elif registered == "later" and address is not None:
+            later.append((address, name, number, phone))
+        rows.append({"name": name, "id_number": number, "phone": phone, "role": role})
+    return rows, later
+
+
 def _officer(place):
     staff = staff_for_place(place, ["community_officer"])
     return staff[0] if staff else User.objects.get(username="officer")
@@ -93,10 +140,12 @@ def seed(county, rng=None):
     grids = list(Place.objects.filter(level=Place.Level.GRID, path__startswith=county.path))
     now = timezone.now()
     start = now - timedelta(days=20)
-    made = []
+    made, register_later = [], []
     for index, (level, category, title, description, plan) in enumerate(SCENES):
         place = grids[index * 3 % len(grids)] if grids else villages[index % len(villages)]
         officer = _officer(place)
+        people, later = _people(index, place, officer)
+        register_later += [(officer, *row) for row in later]
         at = start + timedelta(days=index, hours=9)
         risk = services.apply_risk(
             officer,
@@ -108,9 +157,7 @@ def seed(county, rng=None):
             level=level,
             responsible_leader=leader,
             responsible_person=officer,
-            people=[{"name": "王某某", "phone": "13900001234", "role": "当事人"}]
-            if level in ("red", "orange")
-            else [],
+            people=people,
             now=at,
         )
         risk = services.approve(
@@ -123,6 +170,12 @@ def seed(county, rng=None):
             now=at + timedelta(days=1),
         )
         made.append(risk)
+    # A resident registered after the risk was filed: the backfill links them by ID number.
+    from fengqiao.registry import services as registry
+
+    for officer, address, name, number, phone in register_later:
+        registry.register_person(officer, address=address, name=name, id_number=number, phone=phone)
+    services.link_registry_people()
     red = made[0]
     services.create_task_force(
         red,

@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.models import DeadlineTracked
 from fengqiao.core.pii import EncryptedField
-from fengqiao.core.scoping import ScopedManager, ScopedModel
+from fengqiao.core.scoping import ScopedManager, ScopedModel, ScopedQuerySet
 
 
 class Level(models.TextChoices):
@@ -219,10 +219,35 @@ class Risk(ScopedModel, DeadlineTracked):
         return Q(pk__in=HandOver.objects.filter(department_id=user.department_id).values("risk"))
 
 
+class RiskPersonQuerySet(ScopedQuerySet):
+    def restrict(self, user, action="view"):
+        """The people of the risks ``user`` may see (the risk's jurisdiction rule), and only for
+        holders of ``risks.view_risk``: the generic reveal (``/reveal/risks.riskperson/…``) enters
+        through this filter alone, and roles without risk access (grid workers, auxiliary officers)
+        must not reach a risk's people by id."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        if not user.has_perm("risks.view_risk"):
+            return self.none()
+        return super().restrict(user, action)
+
+
 class RiskPerson(models.Model):
-    """A person involved in a risk; personal data encrypted, masked on display."""
+    """A person involved in a risk; personal data encrypted, masked on display.
+
+    ``person`` links the registry's actual resident (实有人口) when one is known: matched by the
+    ID number's keyed hash among the people the adding user may see, or chosen explicitly (refused
+    when out of the user's scope). Scoped through ``risk``: same rule as :class:`Risk`."""
 
     risk = models.ForeignKey(Risk, on_delete=models.CASCADE, related_name="people")
+    person = models.ForeignKey(
+        "registry.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="risk_links",
+        verbose_name=_("实有人口"),
+    )
     name = EncryptedField(_("姓名"), kind="name", hash_field="name_hash")
     name_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     id_number = EncryptedField(_("身份证号"), kind="id_number", hash_field="id_hash")
@@ -231,6 +256,9 @@ class RiskPerson(models.Model):
     phone_hash = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     role = models.CharField(_("身份/关系"), max_length=50, blank=True)
 
+    objects = models.Manager.from_queryset(RiskPersonQuerySet)()
+    scope_path_field = "risk__place_path"
+
     class Meta:
         ordering = ["risk_id", "id"]
         verbose_name = _("涉及人员")
@@ -238,6 +266,13 @@ class RiskPerson(models.Model):
 
     def __str__(self):
         return str(self.name)
+
+    @classmethod
+    def scope_assignment_q(cls, user, action="view"):
+        """The people of the risks assigned to ``user`` (department staff: handed-over risks)."""
+        if action != "view" or not getattr(user, "department_id", None):
+            return Q(pk__in=[])
+        return Q(risk__in=HandOver.objects.filter(department_id=user.department_id).values("risk"))
 
 
 class LevelChange(models.Model):

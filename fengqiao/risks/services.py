@@ -16,7 +16,13 @@ from django.utils.translation import gettext_lazy
 
 from fengqiao.core import audit, notifications, pii
 from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
-from fengqiao.core.workflow import append_timeline, apply, open_deadlines, start_deadline
+from fengqiao.core.workflow import (
+    append_timeline,
+    apply,
+    locked,
+    open_deadlines,
+    start_deadline,
+)
 from fengqiao.org.models import Department, Place, Station, User
 
 from .models import (
@@ -106,17 +112,72 @@ def _people(people):
             errors.append(_("第%(n)s位人员：身份证号码不正确") % {"n": i + 1})
         if phone and not pii.valid_phone(phone):
             errors.append(_("第%(n)s位人员：联系电话不正确") % {"n": i + 1})
+        person = raw.get("person_id", raw.get("person"))
+        if person not in (None, "") and not str(getattr(person, "pk", person)).isdigit():
+            errors.append(_("第%(n)s位人员：实有人口编号不正确") % {"n": i + 1})
         clean.append(
             {
                 "name": raw["name"].strip()[:50],
                 "id_number": id_number,
                 "phone": phone,
                 "role": (raw.get("role") or "").strip()[:50],
+                "person": None if person in (None, "") else person,
             }
         )
     if errors:
         raise ServiceError("；".join(errors), code="invalid_people", details={"errors": errors})
     return clean
+
+
+def _registry_links(actor, rows):
+    """Each row's registry person (``registry.Person``) or ``None``, in order.
+
+    A person chosen explicitly must be one ``actor`` may see (``Person.objects.restrict``), else
+    the whole request is refused (404, the answer for a record out of scope, with a clear
+    message); its ID number must agree with the one entered. Without a choice, the ID number's
+    keyed hash is looked up among the people ``actor`` may see: a match links, no match (or a
+    match out of scope, which is never disclosed) leaves the row unlinked."""
+    from fengqiao.registry.models import Person
+
+    visible = Person.objects.restrict(actor)
+    wanted = {}
+    for row in rows:
+        if row.get("person") is not None:
+            pk = int(getattr(row["person"], "pk", row["person"]))
+            wanted[pk] = None
+    if wanted:
+        for found in visible.filter(pk__in=list(wanted)):
+            wanted[found.pk] = found
+    hashes = {pii.blind_index(r["id_number"], "id_number") for r in rows if r["id_number"]}
+    by_hash = {}
+    if hashes:
+        by_hash = {p.id_hash: p for p in visible.filter(id_hash__in=hashes)}
+    links, errors = [], []
+    for i, row in enumerate(rows):
+        id_hash = pii.blind_index(row["id_number"], "id_number") if row["id_number"] else ""
+        if row.get("person") is not None:
+            found = wanted[int(getattr(row["person"], "pk", row["person"]))]
+            if found is None:
+                raise NotFound(
+                    _("第%(n)s位人员：所选实有人口不存在或不在您的辖区内，不能关联") % {"n": i + 1},
+                    code="person_out_of_scope",
+                )
+            if id_hash and found.id_hash and id_hash != found.id_hash:
+                errors.append(_("第%(n)s位人员：身份证号与所选实有人口不一致") % {"n": i + 1})
+            links.append(found)
+        else:
+            links.append(by_hash.get(id_hash) if id_hash else None)
+    if errors:
+        raise ServiceError("；".join(errors), code="invalid_people", details={"errors": errors})
+    return links
+
+
+def _create_people(risk, rows, links):
+    created = []
+    for row, person in zip(rows, links, strict=True):
+        fields = {k: v for k, v in row.items() if k != "person"}
+        created.append(RiskPerson.objects.create(risk=risk, person=person, **fields))
+    return created
 
 
 def apply_risk(
@@ -155,6 +216,7 @@ def apply_risk(
         raise ServiceError(_("申报等级须为绿、蓝、橙、红之一"), code="invalid_level")
     category = _category(category)
     people = _people(people)
+    links = _registry_links(actor, people)
     department = None
     if responsible_department not in (None, ""):
         department = Department.objects.filter(
@@ -195,8 +257,7 @@ def apply_risk(
         )
         risk.number = f"FX{timezone.localtime(now):%Y}{risk.pk:06d}"
         risk.save(update_fields=["number"])
-        for row in people:
-            RiskPerson.objects.create(risk=risk, **row)
+        _create_people(risk, people, links)
         if dispute_rows:
             risk.disputes.set(dispute_rows)
         if cases:
@@ -223,6 +284,77 @@ def apply_risk(
             target=risk,
         )
     return risk
+
+
+def add_person(risk, actor, *, name, id_number="", phone="", role="", person=None, now=None):
+    """Add one person involved to a risk on the register or in the filing chain; linked to the
+    registry as :func:`_registry_links` says. Written to the risk's timeline (name masked)."""
+    need(actor, "risks.apply_risk")
+    rows = _people(
+        [{"name": name, "id_number": id_number, "phone": phone, "role": role, "person": person}]
+    )
+    if not rows:
+        raise ServiceError(_("请填写涉及人员姓名"), code="required")
+    links = _registry_links(actor, rows)
+    with locked(risk, actor) as row:
+        if row.state == Risk.State.CLOSED:
+            raise Conflict(_("风险已销号，不能再添加涉及人员"), code="closed")
+        (added,) = _create_people(row, rows, links)
+        append_timeline(
+            row,
+            "add_person",
+            actor=actor,
+            from_state=row.state,
+            to_state=row.state,
+            note=_("添加涉及人员：%(name)s%(linked)s")
+            % {
+                "name": pii.mask_name(rows[0]["name"]),
+                "linked": _("（已关联实有人口）") if added.person_id else "",
+            },
+            data={"risk_person": added.pk, "linked": bool(added.person_id)},
+            now=now,
+        )
+    return added
+
+
+def people_of(actor, risk):
+    """The people of ``risk`` as ``actor`` may see them (masked), with their registry links."""
+    return list(RiskPerson.objects.restrict(actor).filter(risk=risk).select_related("person"))
+
+
+def risks_of_person(actor, person):
+    """Where a registry person is involved in risks ``actor`` may see (the registry page)."""
+    return list(
+        RiskPerson.objects.restrict(actor)
+        .filter(person=person)
+        .select_related("risk", "risk__category")
+        .order_by("-risk__applied_at", "-id")
+    )
+
+
+def link_registry_people(risks=None):
+    """Link unlinked people involved to the registry by ID number (a system job, re-runnable:
+    after a registry import, and once for rows older than the link). The registry person must
+    live in the risk's county, the level that files and reviews the risk. Returns the count."""
+    from fengqiao.registry.models import Person
+
+    rows = RiskPerson.objects.filter(person__isnull=True).exclude(id_hash="")
+    if risks is not None:
+        rows = rows.filter(risk__in=risks)
+    linked = 0
+    for row in rows.select_related("risk").iterator():
+        county = county_path(row.risk.place_path)
+        match = Person.objects.filter(id_hash=row.id_hash, place_path__startswith=county).first()
+        if match is not None:
+            RiskPerson.objects.filter(pk=row.pk, person__isnull=True).update(person=match)
+            linked += 1
+    return linked
+
+
+def county_path(path):
+    """``/city/county/…/`` → ``/city/county/`` (places are rooted at the city level)."""
+    parts = (path or "").strip("/").split("/")
+    return "/" + "/".join(parts[:2]) + "/"
 
 
 def _staff(place, roles):

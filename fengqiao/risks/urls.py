@@ -22,4 +22,5 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/act/<str:action>/", views.act, name="act"),
     path("<int:pk>/task-force/", views.task_force, name="task_force"),
+    path("<int:pk>/people/", views.add_person, name="add_person"),
 ]

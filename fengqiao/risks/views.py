@@ -261,7 +261,9 @@ def _detail_context(request, risk, form=None):
         h.steps = [t for t in handover_flow.available(h, user)]
     return {
         "risk": risk,
-        "people": list(risk.people.all()),
+        "people": services.people_of(user, risk),
+        "can_reveal": user.has_perm("core.reveal_personal_data"),
+        "can_add_person": user.has_perm("risks.apply_risk") and risk.state != "closed",
         "history": history,
         "chart": chart,
         "timeline": _labelled(kernel.timeline(risk)),
@@ -287,6 +289,7 @@ EXTRA_LABELS = {
     "supervise": gettext_lazy("督办"),
     "level_report": gettext_lazy("三长报告"),
     "escalate": gettext_lazy("超期提醒"),
+    "add_person": gettext_lazy("添加涉及人员"),
 }
 
 
@@ -319,6 +322,33 @@ def act(request, risk, action):
         context = _detail_context(request, risk, form={**request.POST.dict(), "action": action})
         return render(request, "risks/detail.html", context, status=exc.status)
     messages.success(request, _("已保存"))
+    return redirect("risks:detail", pk=risk.pk)
+
+
+@require_http_methods(["GET", "POST"])
+@authorize(RISKS, perm="risks.apply_risk", action="change")
+def add_person(request, risk):
+    """Add one person involved (linked to the registry by ID number where the user sees them)."""
+    if request.method == "GET":
+        return redirect("risks:detail", pk=risk.pk)
+    post = request.POST
+    try:
+        added = services.add_person(
+            risk,
+            request.user,
+            **{k: post.get(k, "") for k in PERSON_KEYS},
+            person=post.get("person") or None,
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        risk = _get(services.get_risk, request.user, risk.pk)
+        form = {**post.dict(), "action": "add_person"}
+        context = _detail_context(request, risk, form=form)
+        return render(request, "risks/detail.html", context, status=exc.status)
+    if added.person_id:
+        messages.success(request, _("已添加涉及人员，并已关联实有人口"))
+    else:
+        messages.success(request, _("已添加涉及人员（未找到可关联的实有人口）"))
     return redirect("risks:detail", pk=risk.pk)
 
 

@@ -6,7 +6,7 @@ from fengqiao.disputes import demo as disputes_demo
 from fengqiao.org import demo as org_demo
 from fengqiao.org.models import User
 from fengqiao.risks import demo
-from fengqiao.risks.models import ReviewSession, Risk, Suggestion, TaskForce
+from fengqiao.risks.models import ReviewSession, Risk, RiskPerson, Suggestion, TaskForce
 
 
 def test_demo_register():
@@ -26,6 +26,14 @@ def test_demo_register():
     assert Suggestion.objects.filter(source="dispute", state="pending").exists()
     leader = User.objects.get(username="leader")
     assert Risk.objects.restrict(leader).count() == Risk.objects.count()
+    # People involved: residents of the registry linked (on applying, and 周某 by the backfill).
+    people = {p.name.clear: p for p in RiskPerson.objects.select_related("person", "risk")}
+    assert {n for n, p in people.items() if p.person_id} == {"王建国", "赵志强", "孙伟", "周某"}
+    assert people["李秀英"].person_id is None
+    for p in people.values():
+        if p.person_id:
+            assert p.person.id_hash == p.id_hash
+            assert p.person.place_path.startswith(p.risk.place_path)
 
 
 pytestmark = pytest.mark.django_db
