@@ -28,7 +28,7 @@ def test_demo_register():
     assert Risk.objects.restrict(leader).count() == Risk.objects.count()
     # People involved: residents of the registry linked (on applying, and 周某 by the backfill).
     people = {p.name.clear: p for p in RiskPerson.objects.select_related("person", "risk")}
-    assert {n for n, p in people.items() if p.person_id} == {"王建国", "赵志强", "孙伟", "周某"}
+    assert {n for n, p in people.items() if p.person_id} == {"王国栋", "赵志强", "孙伟", "周某"}
     assert people["李秀英"].person_id is None
     for p in people.values():
         if p.person_id:
