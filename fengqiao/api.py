@@ -5,10 +5,9 @@
   ``X-API-Key: <key>``; the key acts as its service account.
 
 Every 4xx answers ``{"error": {"code": "...", "message": "...", "details": ...}}``.
-Domain apps expose a ``router`` in their ``api.py``; it is mounted below.
+Domain apps expose a ``router`` in their ``api.py``; each is imported and mounted below.
 """
 
-import importlib
 import logging
 
 from django.core.exceptions import PermissionDenied
@@ -186,24 +185,28 @@ def _http_error(request, exc):
     return error_response(request, exc.status_code, "error", str(exc))
 
 
-# Domain routers, mounted under /api/v1/<prefix>/.
-ROUTERS = [
-    ("", "fengqiao.org.api"),
-    ("", "fengqiao.core.api"),
-    ("cases", "fengqiao.cases.api"),
-    ("disputes", "fengqiao.disputes.api"),
-    ("assistant", "fengqiao.assistant.api"),
-    ("risks", "fengqiao.risks.api"),
-    ("registry", "fengqiao.registry.api"),
-    ("fieldwork", "fengqiao.fieldwork.api"),
-    ("insights", "fengqiao.insights.api"),
-]
+# Domain routers, mounted under /api/v1/<prefix>/: plain imports, so a broken or missing app fails
+# loudly at start-up instead of silently taking its API away.
+from fengqiao.assistant import api as assistant_api  # noqa: E402
+from fengqiao.cases import api as cases_api  # noqa: E402
+from fengqiao.core import api as core_api  # noqa: E402
+from fengqiao.disputes import api as disputes_api  # noqa: E402
+from fengqiao.fieldwork import api as fieldwork_api  # noqa: E402
+from fengqiao.insights import api as insights_api  # noqa: E402
+from fengqiao.org import api as org_api  # noqa: E402
+from fengqiao.registry import api as registry_api  # noqa: E402
+from fengqiao.risks import api as risks_api  # noqa: E402
 
-for prefix, module_path in ROUTERS:
-    try:
-        module = importlib.import_module(module_path)
-    except ModuleNotFoundError as exc:  # an app not written yet must not break the API
-        if exc.name != module_path:
-            raise
-        continue
+ROUTERS = [
+    ("", org_api),
+    ("", core_api),
+    ("cases", cases_api),
+    ("disputes", disputes_api),
+    ("assistant", assistant_api),
+    ("risks", risks_api),
+    ("registry", registry_api),
+    ("fieldwork", fieldwork_api),
+    ("insights", insights_api),
+]
+for prefix, module in ROUTERS:
     api.add_router(prefix, module.router)

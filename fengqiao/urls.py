@@ -1,7 +1,5 @@
 """URL map. Staff pages at /, resident pages under /r/, the JSON API at /api/v1/."""
 
-import importlib
-
 from django.contrib import admin
 from django.urls import include, path
 
@@ -13,7 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
 ]
 
-# Domain apps with pages: (url prefix, module). An app not written yet is skipped.
+# Domain apps with pages: (url prefix, module). A missing module fails at start-up.
 APP_URLS = [
     ("cases/", "fengqiao.cases.urls"),
     ("r/", "fengqiao.cases.resident_urls"),
@@ -25,14 +23,7 @@ APP_URLS = [
     ("fieldwork/", "fengqiao.fieldwork.urls"),
     ("insights/", "fengqiao.insights.urls"),
 ]
-for prefix, module_path in APP_URLS:
-    try:
-        importlib.import_module(module_path)
-    except ModuleNotFoundError as exc:
-        if exc.name != module_path:
-            raise
-        continue
-    urlpatterns.append(path(prefix, include(module_path)))
+urlpatterns += [path(prefix, include(module_path)) for prefix, module_path in APP_URLS]
 
 urlpatterns.append(path("", include("fengqiao.web.urls")))
 

@@ -112,8 +112,10 @@ def all_role_permissions() -> dict[str, set[str]]:
             continue
         try:
             module = importlib.import_module(f"{config.name}.permissions")
-        except ModuleNotFoundError:
-            continue
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.permissions":
+                raise  # the module exists but is broken: fail loudly
+            continue  # an app without role permissions (core, web)
         for code, perms in getattr(module, "ROLE_PERMISSIONS", {}).items():
             if code in NONE_ROLES_GUARD:
                 _check_admin_permissions(config, code, perms)

@@ -16,8 +16,11 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fengqiao.cases.models import Case
 from fengqiao.core import audit, pii
 from fengqiao.core.errors import Conflict, Forbidden, NotFound, ServiceError
+from fengqiao.disputes.models import Dispute
+from fengqiao.fieldwork.models import Visit
 from fengqiao.org.models import Place, Station
 
 from .models import Address, ForeignerStay, House, Household, Person, PersonTag, Tenancy, Unit
@@ -801,38 +804,23 @@ def place_file(actor, address):
         "visits": [],
     }
     names = [a.full_name for a in address.chain()[-1:]] + [address.name]
-    try:
-        from fengqiao.cases.models import Case
-
-        text_q = Q()
-        for name in {n for n in names if len(n) >= 2}:
-            text_q |= Q(location_text__contains=name)
-        cases = Case.objects.restrict(actor).filter(place=address.place).filter(text_q)
-        out["cases"] = list(cases.order_by("-id")[:50])
-    except ImportError:  # pragma: no cover — cases is installed everywhere
-        pass
-    try:
-        from fengqiao.disputes.models import Dispute
-
-        case_ids = [c.pk for c in out["cases"]]
-        people_ids = list(people.values_list("pk", flat=True)[:500])
-        q = Q(source_case_id__in=case_ids) if case_ids else Q(pk__in=[])
-        disputes = Dispute.objects.restrict(actor).filter(q)
-        out["disputes"] = list(disputes.order_by("-id")[:50])
-        out["people_ids"] = people_ids
-    except ImportError:  # pragma: no cover
-        pass
-    try:
-        from fengqiao.fieldwork.models import Visit
-
-        out["visits"] = list(
-            Visit.objects.restrict(actor)
-            .filter(Q(address__tree_path__startswith=address.tree_path))
-            .select_related("officer")
-            .order_by("-visited_on", "-id")[:50]
-        )
-    except ImportError:
-        pass
+    text_q = Q()
+    for name in {n for n in names if len(n) >= 2}:
+        text_q |= Q(location_text__contains=name)
+    cases = Case.objects.restrict(actor).filter(place=address.place).filter(text_q)
+    out["cases"] = list(cases.order_by("-id")[:50])
+    case_ids = [c.pk for c in out["cases"]]
+    people_ids = list(people.values_list("pk", flat=True)[:500])
+    q = Q(source_case_id__in=case_ids) if case_ids else Q(pk__in=[])
+    disputes = Dispute.objects.restrict(actor).filter(q)
+    out["disputes"] = list(disputes.order_by("-id")[:50])
+    out["people_ids"] = people_ids
+    out["visits"] = list(
+        Visit.objects.restrict(actor)
+        .filter(Q(address__tree_path__startswith=address.tree_path))
+        .select_related("officer")
+        .order_by("-visited_on", "-id")[:50]
+    )
     return out
 
 
