@@ -1,6 +1,6 @@
 """Issue 16 journey (b): from the plain chat link (no grid) a resident hands a question to a person,
 chooses the place, gets a tracking code; the officer answers on the hand-off page; the resident reads
-the reply on the tracking page."""
+the reply on the tracking page, and by SMS at the number they left (the demo's file sender)."""
 
 import pytest
 
@@ -14,7 +14,11 @@ UNKNOWN = "社区的老年食堂几点开饭"
 REPLY = "老年食堂每天11点开饭，在社区活动中心一楼。"
 
 
-def test_handoff_from_the_plain_link_to_the_reply(page, live_server, loaded, county, users):
+def test_handoff_from_the_plain_link_to_the_reply(
+    page, live_server, loaded, county, users, settings, tmp_path
+):
+    settings.SMS_BACKEND = "fengqiao.core.sms.FileSender"
+    settings.SMS_FILE = str(tmp_path / "sms.jsonl")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/assistant/chat/")
     page.fill("#assistant-ask textarea[name=question]", UNKNOWN)
@@ -56,3 +60,10 @@ def test_handoff_from_the_plain_link_to_the_reply(page, live_server, loaded, cou
     page.wait_for_selector("#consultation-reply")
     assert REPLY in page.inner_text("#consultation-reply")
     shot(page, "handoff-4-reply-read")
+
+    # and by SMS at the number left with the question: the worker sends the queued text
+    from fengqiao.core import notifications
+
+    notifications.deliver_pending()
+    sent = (tmp_path / "sms.jsonl").read_text(encoding="utf-8")
+    assert REPLY in sent and "139****5678" in sent and "13912345678" not in sent
