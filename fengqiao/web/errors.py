@@ -49,11 +49,19 @@ def bad_request(request, exception=None):
 
 
 def forbidden(request, exception=None):
-    return _page(request, 403, _("没有权限"), _("您没有执行此操作的权限。"))
+    message = _("您没有执行此操作的权限。")
+    return in_request_format(request, 403, "forbidden", message) or _page(
+        request, 403, _("没有权限"), message
+    )
 
 
 def not_found(request, exception=None):
-    return _page(request, 404, _("页面不存在"), _("您访问的内容不存在，或不在您的辖区内。"))
+    """Also for paths under ``/api/`` that match no operation (``/api/v1/cases//actions/x``):
+    the API's JSON error, never an HTML page."""
+    message = _("您访问的内容不存在，或不在您的辖区内。")
+    return in_request_format(request, 404, "not_found", message) or _page(
+        request, 404, _("页面不存在"), message
+    )
 
 
 def database_unavailable(request):
