@@ -410,9 +410,8 @@ class Screener:
         rows = np.repeat(np.arange(len(self.classes)), np.diff(self.coef_indptr))
         order = np.lexsort((rows, self.coef_indices))
         cols = self.coef_indices[order]
-        self._t_start = np.zeros(
-            N_FEATURES + 1, dtype=np.int64
-        )  # column j: entries start[j]:start[j+1]
+        # column j's entries are start[j]:start[j + 1]
+        self._t_start = np.zeros(N_FEATURES + 1, dtype=np.int32)
         self._t_start[1:] = np.cumsum(np.bincount(cols, minlength=N_FEATURES))
         self._t_class = rows[order]
         self._t_weight = self.coef_data[order]

@@ -160,3 +160,23 @@ def test_asking_imports_no_scikit_learn(tmp_path):
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_question_memory_similarities_equal_scipy_product():
+    import math
+
+    from fengqiao.assistant.learned import QuestionMemory
+
+    memory = QuestionMemory(
+        ["狗咬了我谁负责", "邻居装修太吵怎么办", "身份证丢了去哪补办", "被人打了可以报警吗"],
+        [[("民法典", 1245, 0)], [], [("居民身份证法", 11, 0)], []],
+    )
+    for q in QUESTIONS + ["", "完全无关的话"]:
+        x = retrieval._count_chunk([q]).astype(np.float32)
+        x.data = (1 + np.log(x.data)) * memory.idf[x.indices]
+        qt = x.T / (math.sqrt(float(x.multiply(x).sum())) or 1.0)
+        expected = np.asarray((memory.matrix @ qt).todense()).ravel()
+        ours = memory._similarities(qt.indices, qt.data)
+        assert ours.dtype == expected.dtype
+        assert np.array_equal(ours, expected)
+    assert memory.neighbours("狗咬了我，谁来负责")[0][0] == 0
