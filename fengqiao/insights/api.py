@@ -1,8 +1,10 @@
 """/api/v1/insights/: the same figures as the board, as JSON (scoped to the caller)."""
 
-from datetime import date
+from datetime import date, datetime
 
-from ninja import Router, Schema
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+from ninja.pagination import LimitOffsetPagination, paginate
 
 from . import figures, services
 
@@ -155,3 +157,94 @@ def groups(request):
     """The groupings the case table accepts."""
     services.need(request.user, "cases.view_figures", "disputes.view_dispute_figures")
     return [{"key": k, "label": str(v)} for k, v in figures.GROUPS.items()]
+
+
+# -- 110 / 12345 alerts ------------------------------------------------------------------------------
+class AlertCategoryOut(Schema):
+    category: str
+    n: int
+    previous: int
+    year_before: int
+    mom: float | None
+    yoy: float | None
+    sources: dict[str, int]
+
+
+class AlertTotalOut(Schema):
+    n: int
+    previous: int
+    year_before: int
+    mom: float | None
+    yoy: float | None
+
+
+class AlertSourceOut(Schema):
+    source: str
+    n: int
+
+
+class AlertFiguresOut(Schema):
+    period: PeriodOut
+    place: PlaceOut | None
+    total: AlertTotalOut
+    by_source: list[AlertSourceOut]
+    categories: list[AlertCategoryOut]
+
+
+class AlertRowErrorOut(Schema):
+    row: int
+    column: str
+    message: str
+
+
+class AlertImportOut(Schema):
+    id: int
+    source: str
+    place: PlaceOut
+    filename: str
+    created_at: datetime
+    created_by: str
+    total_rows: int
+    created_rows: int
+    duplicate_rows: int
+    error_rows: int
+
+    @staticmethod
+    def resolve_created_by(obj):
+        return obj.created_by.username
+
+
+class AlertImportDetailOut(AlertImportOut):
+    errors: list[AlertRowErrorOut]
+
+
+@router.get("/alerts", response=AlertFiguresOut)
+def alert_figures(request, start: date | None = None, end: date | None = None, place: str = ""):
+    """110 / 12345 alerts (imported) by category: the period, 环比 and 同比 with relative changes,
+    totals per source."""
+    span, where = _args(request, start, end, place)
+    return services.alert_board(request.user, span, where=where)
+
+
+@router.get("/alert-imports", response=list[AlertImportOut])
+@paginate(LimitOffsetPagination)
+def alert_imports(request):
+    """The alert imports in the caller's jurisdiction, newest first."""
+    return services.alert_imports(request.user)
+
+
+@router.get("/alert-imports/{import_id}", response=AlertImportDetailOut)
+def alert_import(request, import_id: int):
+    """One import: counts and the refused rows (row number, column, reason)."""
+    return services.alert_import(request.user, import_id)
+
+
+@router.post("/alert-imports", response={201: AlertImportDetailOut})
+def create_alert_import(
+    request, source: Form[str], file: File[UploadedFile], place: Form[str] = ""
+):
+    """Import a CSV or xlsx of alerts (columns 报警时间, 警情类别, 地点; optional 警情编号, 地址,
+    简要情况) for a place (code; default: the caller's only place). Rows are validated one by
+    one; duplicates of alerts already imported are skipped."""
+    batch = services.import_alerts(request.user, place_code=place, source=source, upload=file)
+    return Status(201, batch)

@@ -568,3 +568,48 @@ def stay_figures(stays, period):
         "pending": pending.count(),
         "overdue": pending.filter(next_due_at__lt=timezone.now()).count(),
     }
+
+
+# -- 110 / 12345 alerts (imported, insights.alerts) ------------------------------------------------
+def alert_figures(rows, period):
+    """警情 (``rows`` scoped) by category: the period, 环比 (the period just before) and 同比 (the
+    same dates a year earlier), each with its relative change; totals per source."""
+    spans = {"n": period, "previous": period.previous(), "year_before": period.year_before()}
+    counts = {}
+    for name, span in spans.items():
+        low, high = span.bounds()
+        for category, source, n in (
+            rows.filter(occurred_at__gte=low, occurred_at__lt=high)
+            .order_by()
+            .values_list("category", "source")
+            .annotate(n=Count("id"))
+        ):
+            counts.setdefault(category, {"n": 0, "previous": 0, "year_before": 0, "sources": {}})
+            counts[category][name] += n
+            if name == "n":
+                sources = counts[category]["sources"]
+                sources[source] = sources.get(source, 0) + n
+    table = [
+        {
+            "category": category,
+            **c,
+            "mom": change(c["n"], c["previous"], "count"),
+            "yoy": change(c["n"], c["year_before"], "count"),
+        }
+        for category, c in counts.items()
+    ]
+    table.sort(key=lambda r: (-r["n"], -r["year_before"], r["category"]))
+    total = {k: sum(r[k] for r in table) for k in ("n", "previous", "year_before")}
+    by_source = {}
+    for r in table:
+        for source, n in r["sources"].items():
+            by_source[source] = by_source.get(source, 0) + n
+    return {
+        "total": {
+            **total,
+            "mom": change(total["n"], total["previous"], "count"),
+            "yoy": change(total["n"], total["year_before"], "count"),
+        },
+        "by_source": [{"source": s, "n": by_source.get(s, 0)} for s in ("110", "12345")],
+        "categories": table,
+    }

@@ -1,8 +1,11 @@
 """The command centre's own records. Figures read other apps' tables; only insights services
 write here."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from fengqiao.core.scoping import ScopedModel
 
 
 class CommandCentre(models.Model):
@@ -81,3 +84,58 @@ class RollupState(models.Model):
 
     def __str__(self):
         return f"rollup built {self.built_at}"
+
+
+class AlertImport(ScopedModel):
+    """One upload of 110 / 12345 alerts (警情) for a place: counts and the refused rows."""
+
+    class Source(models.TextChoices):
+        POLICE = "110", _("110报警")
+        HOTLINE = "12345", _("12345热线")
+
+    source = models.CharField(_("来源"), max_length=8, choices=Source.choices)
+    filename = models.CharField(_("文件名"), max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    total_rows = models.PositiveIntegerField(default=0)
+    created_rows = models.PositiveIntegerField(default=0)
+    duplicate_rows = models.PositiveIntegerField(default=0)
+    error_rows = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        default_permissions = ("view",)
+        permissions = [("import_alerts", "导入110/12345警情")]
+        verbose_name = _("警情导入")
+        verbose_name_plural = _("警情导入")
+
+    def __str__(self):
+        return f"{self.source} {self.filename}"
+
+
+class Alert(ScopedModel):
+    """One 110 / 12345 alert from an import: when, what kind, where. ``fingerprint`` (the source
+    and the alert number, or the source, time, category, place and address when there is no
+    number) is unique, so importing the same rows again adds nothing."""
+
+    source = models.CharField(_("来源"), max_length=8, choices=AlertImport.Source.choices)
+    number = models.CharField(_("警情编号"), max_length=40, blank=True)
+    occurred_at = models.DateTimeField(_("报警时间"))
+    category = models.CharField(_("警情类别"), max_length=60)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
+    summary = models.TextField(_("简要情况"), blank=True)
+    batch = models.ForeignKey(AlertImport, on_delete=models.PROTECT, related_name="alerts")
+    fingerprint = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        default_permissions = ("view",)
+        verbose_name = _("警情")
+        verbose_name_plural = _("警情")
+        indexes = [models.Index(fields=["occurred_at", "place_path"], name="alert_period")]
+
+    def __str__(self):
+        return f"{self.source} {self.occurred_at:%Y-%m-%d %H:%M} {self.category}"

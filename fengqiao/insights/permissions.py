@@ -3,10 +3,16 @@
 The figures themselves follow the domain permissions (``cases.view_figures``,
 ``disputes.view_dispute_figures``); these add the map and the exports."""
 
-_VIEW = ["insights.view_command_centre", "insights.export_figures"]
+_VIEW = [
+    "insights.view_command_centre",
+    "insights.export_figures",
+    "insights.view_alert",
+    "insights.view_alertimport",
+]
+_IMPORT = ["insights.import_alerts"]
 
 ROLE_PERMISSIONS = {
     "community_officer": _VIEW,
-    "dispatcher": _VIEW,
-    "leader": _VIEW,
+    "dispatcher": _VIEW + _IMPORT,
+    "leader": _VIEW + _IMPORT,
 }

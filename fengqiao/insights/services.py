@@ -197,3 +197,48 @@ def stay_board(actor, span, *, where=None):
     data["period"] = {"start": span.start.isoformat(), "end": span.end.isoformat()}
     data["place"] = _place_out(where)
     return data
+
+
+# -- 110 / 12345 alerts ------------------------------------------------------------------------------
+def alert_board(actor, span, *, where=None):
+    """警情 by category with 环比/同比 (``insights.view_alert``), from the imported alerts."""
+    from .models import Alert
+
+    need(actor, "insights.view_alert")
+    rows = _within(Alert.objects.filter(jurisdiction_q(actor)), where)
+    data = figures.alert_figures(rows, span)
+    data["period"] = {"start": span.start.isoformat(), "end": span.end.isoformat()}
+    data["place"] = _place_out(where)
+    return data
+
+
+def alert_imports(actor):
+    """The alert imports the actor may see, newest first."""
+    from .models import AlertImport
+
+    need(actor, "insights.view_alertimport")
+    return AlertImport.objects.restrict(actor).select_related("place", "created_by")
+
+
+def alert_import(actor, pk):
+    from .models import AlertImport
+
+    need(actor, "insights.view_alertimport")
+    return AlertImport.objects.select_related("place", "created_by").get_scoped(actor, pk=pk)
+
+
+def import_alerts(actor, *, place_code, source, upload):
+    """Import a CSV/xlsx of alerts for a place in the jurisdiction (the actor's own place when
+    there is only one)."""
+    from . import alerts
+
+    need(actor, "insights.import_alerts")
+    target = place(actor, place_code) if place_code else _only_place(actor)
+    return alerts.import_alerts(actor, place=target, source=source, upload=upload)
+
+
+def _only_place(actor):
+    paths = actor.scope_paths()
+    if len(paths) != 1:
+        raise ServiceError(_("请选择导入的区划"), code="required", details={"field": "place"})
+    return Place.objects.get(path=paths[0])

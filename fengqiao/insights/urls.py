@@ -11,4 +11,7 @@ urlpatterns = [
     path("map/", views.map_page, name="map"),
     path("map/layers.json", views.map_layers, name="map_layers"),
     path("map/places/<int:pk>.json", views.grid_card, name="grid_card"),
+    path("alerts/", views.alerts_page, name="alerts"),
+    path("alerts/template.csv", views.alert_template, name="alert_template"),
+    path("alerts/imports/<int:pk>/", views.alert_import, name="alert_import"),
 ]

@@ -11,6 +11,7 @@ from fengqiao.core.authz import authorize
 from fengqiao.core.errors import NotFound
 
 from . import exports, figures, maps, services
+from .models import AlertImport
 
 UTF8 = {"ensure_ascii": False}
 
@@ -206,3 +207,71 @@ def _redirect_with_query(name, request):
     if request.GET:
         url += "?" + urlencode(request.GET, doseq=True)
     return redirect(url, permanent=True)
+
+
+# -- 110 / 12345 alerts ------------------------------------------------------------------------------
+@authorize(perm="insights.view_alert")
+def alerts_page(request):
+    """警情统计: 110/12345 alerts by category with 环比/同比; the import form and recent imports."""
+    from django.contrib import messages
+
+    span, where, _by = _filters(request)
+    if request.method == "POST":
+        batch = services.import_alerts(
+            request.user,
+            place_code=request.POST.get("import_place", "").strip(),
+            source=request.POST.get("source", ""),
+            upload=_upload(request),
+        )
+        messages.success(
+            request,
+            _("导入完成：新增 %(created)d 条，重复 %(dup)d 条，有误 %(errors)d 行")
+            % {
+                "created": batch.created_rows,
+                "dup": batch.duplicate_rows,
+                "errors": batch.error_rows,
+            },
+        )
+        return redirect("insights:alert_import", pk=batch.pk)
+    data = services.alert_board(request.user, span, where=where)
+    imports = (
+        list(services.alert_imports(request.user)[:10])
+        if request.user.has_perm("insights.view_alertimport")
+        else []
+    )
+    return render(
+        request,
+        "insights/alerts.html",
+        {
+            **_context(request, span, where),
+            "a": data,
+            "imports": imports,
+            "sources": AlertImport.Source.choices,
+        },
+    )
+
+
+def _upload(request):
+    from fengqiao.core.errors import ServiceError
+
+    upload = request.FILES.get("file")
+    if upload is None:
+        raise ServiceError(_("请选择要导入的文件"), code="required", details={"field": "file"})
+    return upload
+
+
+@authorize(
+    AlertImport.objects.select_related("place", "created_by"), perm="insights.view_alertimport"
+)
+def alert_import(request, batch):
+    """One import: counts and the refused rows with their reasons."""
+    return render(request, "insights/alert_import.html", {"batch": batch})
+
+
+@authorize(perm="insights.import_alerts")
+def alert_template(request):
+    from . import alerts
+
+    response = HttpResponse(alerts.template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="alerts_template.csv"'
+    return response

@@ -57,3 +57,34 @@ SCOPED = [
         url_names=["insights:export", "insights:grid_card"],
     )
 ]
+
+
+def make_alert_import(grid, users):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from fengqiao.insights import services as insights
+
+    csv = f"报警时间,警情类别,地点,警情编号\n2026-03-05 08:15,治安,{grid.code},M{grid.code}\n"
+    return insights.import_alerts(
+        users["dispatcher"],
+        place_code=grid.code,
+        source="110",
+        upload=SimpleUploadedFile(f"matrix-{grid.code}.csv", csv.encode()),
+    )
+
+
+SCOPED.append(
+    ScopedEndpoint(
+        name="insights.alerts",
+        make=make_alert_import,
+        list_urls=["/insights/alerts/", "/api/v1/insights/alert-imports"],
+        detail_urls=lambda batch: [
+            f"/insights/alerts/imports/{batch.pk}/",
+            f"/api/v1/insights/alert-imports/{batch.pk}",
+            f"/insights/alerts/?place={batch.place.code}",
+            f"/api/v1/insights/alerts?place={batch.place.code}",
+        ],
+        marker=lambda batch: batch.filename,
+        url_names=["insights:alert_import", "/api/v1/insights/alert-imports/{import_id}"],
+    )
+)

@@ -13,3 +13,13 @@ def test_demo_builds_the_rollup(db):
     board = services.case_board(leader, services.period(None, None))
     assert board["source"] == "rollup"
     assert next(k for k in board["kpis"] if k["key"] == "accepted")["value"] > 0
+
+
+def test_demo_imports_alerts_for_this_year_and_last(db):
+    from fengqiao.insights.models import Alert, AlertImport
+
+    seed_all()
+    assert AlertImport.objects.count() == 2 and Alert.objects.count() == 840
+    leader = User.objects.filter(groups__name="leader").first()
+    figures = services.alert_board(leader, services.period(None, None))
+    assert figures["total"]["n"] > 0 and figures["total"]["year_before"] > 0
