@@ -374,7 +374,12 @@ def unit_detail(request, unit):
     return render(
         request,
         "registry/unit.html",
-        {"unit": unit, "can_reveal": request.user.has_perm("core.reveal_personal_data")},
+        {
+            "unit": unit,
+            "can_reveal": request.user.has_perm("core.reveal_personal_data"),
+            # The risks this unit is involved in, as far as the reader may see risks.
+            "risks": risk_services.risks_of_unit(request.user, unit),
+        },
     )
 
 

@@ -118,6 +118,7 @@ class RiskDetailOut(RiskOut):
     handovers: list[HandOverOut]
     disputes: list[int]
     cases: list[int]
+    units: list[int]  # linked registry units (/api/v1/registry/units/{id})
     task_force: bool
 
     @staticmethod
@@ -154,6 +155,10 @@ class RiskDetailOut(RiskOut):
         return list(obj.cases.values_list("pk", flat=True))
 
     @staticmethod
+    def resolve_units(obj):
+        return list(obj.units.values_list("pk", flat=True))
+
+    @staticmethod
     def resolve_task_force(obj):
         return hasattr(obj, "task_force")
 
@@ -188,6 +193,7 @@ class ApplyIn(Schema):
     level: str = "blue"
     plan: str = ""
     units_involved: str = ""
+    units: list[int] = []  # registry units (实有单位) the caller may see; others: 404
     responsible_department_id: int | None = None
     responsible_unit_name: str = ""
     responsible_leader_id: int | None = None
@@ -351,6 +357,7 @@ def apply_risk(request, payload: ApplyIn):
         level=payload.level,
         plan=payload.plan,
         units_involved=payload.units_involved,
+        units=payload.units,
         responsible_department=payload.responsible_department_id,
         responsible_unit_name=payload.responsible_unit_name,
         responsible_leader=payload.responsible_leader_id,

@@ -116,6 +116,24 @@ def _people(index, place, officer):
     return rows, later
 
 
+# Registry units involved (invented), by scene index: registered in the scene's grid and linked.
+UNITS = {4: ("原枫溪五金厂厂房（群租）", "firm", "key")}
+
+
+def _units(index, place, officer):
+    from fengqiao.registry import services as registry
+
+    if index not in UNITS or place.level != Place.Level.GRID:
+        return []
+    name, kind, fire_level = UNITS[index]
+    address = registry.create_address(officer, place=place, level=2, name=f"枫林巷{index + 1}号")
+    return [
+        registry.register_unit(
+            officer, address=address, name=name, kind=kind, fire_level=fire_level
+        )
+    ]
+
+
 def _officer(place):
     staff = staff_for_place(place, ["community_officer"])
     return staff[0] if staff else User.objects.get(username="officer")
@@ -158,6 +176,7 @@ def seed(county, rng=None):
             responsible_leader=leader,
             responsible_person=officer,
             people=people,
+            units=_units(index, place, officer),
             now=at,
         )
         risk = services.approve(

@@ -111,6 +111,10 @@ class Risk(ScopedModel, DeadlineTracked):
         _("申报等级"), max_length=8, choices=Level.choices, default="blue"
     )
     units_involved = models.CharField(_("涉及单位"), max_length=300, blank=True)
+    # The registry's actual units involved (实有单位), chosen among those the applicant may see.
+    units = models.ManyToManyField(
+        "registry.Unit", blank=True, related_name="+", verbose_name=_("涉及实有单位")
+    )
     unit = models.ForeignKey(
         "org.Station",
         null=True,

@@ -192,6 +192,7 @@ def apply_risk(
     plan="",
     people=(),
     units_involved="",
+    units=(),
     responsible_department=None,
     responsible_unit_name="",
     responsible_leader=None,
@@ -217,6 +218,7 @@ def apply_risk(
     category = _category(category)
     people = _people(people)
     links = _registry_links(actor, people)
+    unit_rows = _registry_units(actor, units)
     department = None
     if responsible_department not in (None, ""):
         department = Department.objects.filter(
@@ -258,6 +260,8 @@ def apply_risk(
         risk.number = f"FX{timezone.localtime(now):%Y}{risk.pk:06d}"
         risk.save(update_fields=["number"])
         _create_people(risk, people, links)
+        if unit_rows:
+            risk.units.set(unit_rows)
         if dispute_rows:
             risk.disputes.set(dispute_rows)
         if cases:
@@ -284,6 +288,33 @@ def apply_risk(
             target=risk,
         )
     return risk
+
+
+def _registry_units(actor, units):
+    """The registry units (``registry.Unit``) chosen, each one the actor may see; any other id
+    refuses the request (404 with a clear message, nothing written)."""
+    from fengqiao.registry.models import Unit
+
+    ids = set()
+    for value in units or ():
+        value = getattr(value, "pk", value)
+        if value in (None, ""):
+            continue
+        if not str(value).isdigit():
+            raise ServiceError(_("实有单位编号不正确"), code="invalid_unit")
+        ids.add(int(value))
+    found = list(Unit.objects.restrict(actor).filter(pk__in=ids)) if ids else []
+    if len(found) != len(ids):
+        raise NotFound(_("所选实有单位不存在或不在您的辖区内，不能关联"), code="unit_out_of_scope")
+    return found
+
+
+def risks_of_unit(actor, unit):
+    """The risks ``actor`` may see that involve a registry unit (the registry's unit page)."""
+    if not actor.has_perm("risks.view_risk"):
+        return []
+    rows = Risk.objects.restrict(actor).filter(units=unit).select_related("category")
+    return list(rows.order_by("-applied_at", "-id"))
 
 
 def add_person(risk, actor, *, name, id_number="", phone="", role="", person=None, now=None):

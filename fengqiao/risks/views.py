@@ -22,6 +22,7 @@ from fengqiao.core import workflow as kernel
 from fengqiao.core.authz import AnyOf, authorize
 from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.org.models import Department, Place, User
+from fengqiao.registry.models import Unit
 from fengqiao.web.lists import export_list, staff_list, wants_export
 
 from . import documents, reviews, services, suggestions
@@ -167,6 +168,8 @@ def _apply_context(request, form, suggestion=None):
         "sources": Risk.Source.choices,
         "departments": Department.objects.all()[:200],
         "staff": _staff_choices(user),
+        "registry_units": Unit.objects.restrict(user).select_related("address")[:300],
+        "chosen_units": set(form.getlist("units") if hasattr(form, "getlist") else ()),
         "people_rows": [
             {"i": i, **{k: form.get(f"person{i}_{k}", "") for k in PERSON_KEYS}} for i in range(3)
         ],
@@ -202,6 +205,7 @@ def _fields_from(post):
         "level": post.get("level", "blue"),
         "plan": post.get("plan", ""),
         "units_involved": post.get("units_involved", ""),
+        "units": [u for u in post.getlist("units") if u],
         "responsible_department": post.get("responsible_department") or None,
         "responsible_unit_name": post.get("responsible_unit_name", ""),
         "responsible_leader": post.get("responsible_leader") or None,
@@ -275,6 +279,7 @@ def _detail_context(request, risk, form=None):
         "actions": list(risk.actions.select_related("owner")),
         "disputes": list(risk.disputes.all()),
         "cases": list(risk.cases.all()),
+        "units": list(risk.units.all()),
         "levels": [(c, Level(c).label) for c in ("green", "blue", "orange", "red")],
         "levels_all": [(c, Level(c).label) for c in ("none", "green", "blue", "orange", "red")],
         "departments": Department.objects.all()[:200],

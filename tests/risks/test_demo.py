@@ -30,6 +30,9 @@ def test_demo_register():
     people = {p.name.clear: p for p in RiskPerson.objects.select_related("person", "risk")}
     assert {n for n, p in people.items() if p.person_id} == {"王国栋", "赵志强", "孙伟", "周某"}
     assert people["李秀英"].person_id is None
+    fire = Risk.objects.get(category__code="fire")
+    assert [u.name for u in fire.units.all()] == ["原枫溪五金厂厂房（群租）"]
+    assert fire.units.get().place_path.startswith(fire.place_path)
     for p in people.values():
         if p.person_id:
             assert p.person.id_hash == p.id_hash

@@ -14,7 +14,7 @@ from fengqiao.core.workflow import timeline
 from fengqiao.org import services as org_services
 from fengqiao.org.models import Place
 from fengqiao.risks import services
-from fengqiao.risks.models import RiskPerson
+from fengqiao.risks.models import Risk, RiskPerson
 from tests.conftest import login
 from tests.registry import helpers as registry_helpers
 from tests.risks import helpers
@@ -304,3 +304,53 @@ def test_people_section_and_refusal_in_english(client, county, users, users_b):
         **en,
     )
     assert "outside your jurisdiction" in refused.json()["error"]["message"]
+
+
+# -- units involved -------------------------------------------------------------------------------
+def registry_unit(grid, users, name="枫溪便民超市"):
+    from fengqiao.registry import services as registry
+
+    user = users["community_officer"]
+    address = registry_helpers.tree(grid, user, road=f"单位路{grid.pk}-{name}")
+    return registry.register_unit(user, address=address, name=name, kind="shop")
+
+
+def test_units_involved_link_the_registry_within_scope(client, county, users, users_b):
+    own = registry_unit(county.grid_a, users)
+    other = registry_unit(county.grid_b, users_b, name="南门五金店")
+    with pytest.raises(NotFound) as refused:
+        helpers.apply(county.grid_a, users, units=[own.pk, other.pk])
+    assert refused.value.code == "unit_out_of_scope" and "不在您的辖区内" in refused.value.message
+    risk = helpers.filed(county.grid_a, users, units=[own.pk], units_involved="物业公司")
+    assert list(risk.units.all()) == [own]
+    login(client, users["community_officer"])
+    body = client.get(f"/risks/{risk.pk}/").content.decode()
+    assert f'href="/registry/units/{own.pk}/"' in body and "物业公司" in body
+    assert client.get(f"/api/v1/risks/{risk.pk}").json()["units"] == [own.pk]
+    unit_page = client.get(f"/registry/units/{own.pk}/").content.decode()
+    assert 'id="risks"' in unit_page and risk.number in unit_page
+    login(client, users["grid_worker"])  # sees the unit, not the risks
+    assert risk.number not in client.get(f"/registry/units/{own.pk}/").content.decode()
+    login(client, users["community_officer"])
+    payload = {
+        "place_id": county.grid_a.pk,
+        "category": "fire",
+        "title": "仓库消防隐患",
+        "description": "堆放易燃物",
+        "units": [other.pk],
+    }
+    api = client.post("/api/v1/risks/", payload, content_type="application/json")
+    assert api.status_code == 404 and api.json()["error"]["code"] == "unit_out_of_scope"
+    page = client.post(
+        "/risks/new/",
+        {
+            "place": county.grid_a.pk,
+            "category": "fire",
+            "title": "仓库消防隐患",
+            "description": "堆放易燃物",
+            "units": [own.pk],
+        },
+    )
+    assert page.status_code == 302
+    made = Risk.objects.get(title="仓库消防隐患")
+    assert list(made.units.all()) == [own]
