@@ -14,10 +14,12 @@ from fengqiao.core.authz import authorize, scoped
 from fengqiao.core.errors import ServiceError
 from fengqiao.core.throttle import client_ip
 from fengqiao.org.models import Place
+from fengqiao.web.lists import wants_export
 
 from . import services
 from .actions import registry
 from .engine import AI_LABEL, BASIS_PREFIX, FIXED_TEXTS
+from .lists import ALERT_COLUMNS, HANDOFF_COLUMNS, UNANSWERED_COLUMNS
 from .models import Alert, AskedQuestion, Handoff, StandardAnswer
 
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -276,6 +278,10 @@ def answers_import(request):
 @authorize(perm="assistant.view_askedquestion")
 def unanswered(request):
     qs = AskedQuestion.objects.filter(resolved=False).order_by("group", "-count")
+    if wants_export(request):
+        return exports.list_xlsx(
+            request, qs, UNANSWERED_COLUMNS, kind="assistant.unanswered", filename="unanswered.xlsx"
+        )
     page = Paginator(qs, 100).get_page(request.GET.get("page"))
     return render(request, "assistant/unanswered.html", {"page": page})
 
@@ -286,6 +292,10 @@ def alerts(request):
     status = request.GET.get("status", "open")
     if status in Alert.Status.values:
         qs = qs.filter(status=status)
+    if wants_export(request):
+        return exports.list_xlsx(
+            request, qs, ALERT_COLUMNS, kind="assistant.alerts", filename="alerts.xlsx"
+        )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "assistant/alerts.html", {"page": page, "status": status})
 
@@ -333,6 +343,10 @@ def alert_act(request, alert, name):
 @authorize(perm="assistant.view_handoff")
 def handoffs(request):
     qs = Handoff.objects.restrict(request.user).select_related("place")
+    if wants_export(request):
+        return exports.list_xlsx(
+            request, qs, HANDOFF_COLUMNS, kind="assistant.handoffs", filename="handoffs.xlsx"
+        )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(request, "assistant/handoffs.html", {"page": page})
 

@@ -101,6 +101,49 @@ def cell_value(value, *, unmasked=False):
     return str(value)
 
 
+def _resolve(row, path):
+    value = row
+    for part in path.split("."):
+        value = getattr(value, part, None) if value is not None else None
+        if callable(value) and not hasattr(value, "_meta"):
+            value = value()
+    return value
+
+
+def personal(path, kind="free"):
+    """An export column accessor for personal data kept in a plain column (a foreigner's name)
+    or free text that may carry names and numbers (``kind="free"``, masked with
+    ``pii.mask_text``): masked unless the export is unmasked, like an encrypted field."""
+
+    def value(row):
+        raw = path(row) if callable(path) else _resolve(row, path)
+        if raw in (None, ""):
+            return ""
+        return raw if isinstance(raw, pii.Sensitive) else pii.Sensitive(str(raw), kind)
+
+    return value
+
+
+def percent(path, digits=0):
+    """An export column accessor for a share or score (0.834) written as "83%", never a raw
+    decimal (issue 16.9); empty for no value."""
+
+    def value(row):
+        raw = _resolve(row, path) if isinstance(path, str) else path(row)
+        return as_percent(raw, digits)
+
+    return value
+
+
+def as_percent(raw, digits=0):
+    if raw is None or raw == "":
+        return ""
+    try:
+        return f"{float(raw) * 100:.{int(digits)}f}%"
+    except (TypeError, ValueError):
+        return ""
+
+
 def unmask_request(request):
     """Whether an export asks for clear personal data: ``unmasked=1`` with a ``reason``
     (at least four characters) and the reveal permission; anything else is refused clearly."""
@@ -128,14 +171,7 @@ def list_xlsx(request, rows, columns, *, kind, filename, sheet_title=None, limit
     header = [str(label) for label, _accessor in columns]
 
     def get(row, accessor):
-        if callable(accessor):
-            return accessor(row)
-        value = row
-        for part in accessor.split("."):
-            value = getattr(value, part, None) if value is not None else None
-            if callable(value) and not hasattr(value, "_meta"):
-                value = value()
-        return value
+        return accessor(row) if callable(accessor) else _resolve(row, accessor)
 
     def produce():
         for row in rows[:limit]:

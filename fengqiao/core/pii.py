@@ -142,6 +142,23 @@ def mask_text(text: str) -> str:
     return _mask_names(text)
 
 
+MASKS["free"] = mask_text  # free text that may carry names and numbers (notes, findings)
+
+
+def mask_ip(value: str) -> str:
+    """An IP address with its host part hidden: 10.2.*.* (IPv6: the first two groups)."""
+    value = value or ""
+    if "." in value:
+        head = value.split(".")[:2]
+        return ".".join(head + ["*", "*"])
+    if ":" in value:
+        return ":".join(value.split(":")[:2] + ["*"])
+    return "*" * len(value)
+
+
+MASKS["ip"] = mask_ip
+
+
 def mask(value: str, kind: str) -> str:
     return MASKS[kind](value)
 

@@ -11,11 +11,14 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core.authz import authorize
 from fengqiao.core.errors import NotFound, ServiceError
+from fengqiao.core.exports import list_xlsx
 from fengqiao.org.models import Place
 from fengqiao.registry.models import Address
 from fengqiao.registry.views import _post_only
+from fengqiao.web.lists import wants_export
 
 from . import services
+from .lists import NOTE_COLUMNS, PATROL_COLUMNS, VISIT_COLUMNS
 from .models import Activity, FieldNote, PatrolCircle, PatrolLog, PatrolShift, Visit
 
 
@@ -35,6 +38,14 @@ def visits(request):
     rows = Visit.objects.restrict(request.user).select_related("address", "officer")
     if request.GET.get("view", "mine") == "mine":
         rows = rows.filter(officer=request.user)
+    if wants_export(request):
+        return list_xlsx(
+            request,
+            rows.select_related("household"),
+            VISIT_COLUMNS,
+            kind="fieldwork.visits",
+            filename="visits.xlsx",
+        )
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -109,6 +120,10 @@ def visit_detail(request, visit):
 def followups(request):
     mine = request.GET.get("view", "mine") == "mine"
     rows = services.open_follow_ups(request.user, mine=mine)
+    if wants_export(request):
+        return list_xlsx(
+            request, rows, NOTE_COLUMNS, kind="fieldwork.notes", filename="field-notes.xlsx"
+        )
     return render(
         request,
         "fieldwork/followups.html",
@@ -158,7 +173,16 @@ def note_done(request, note):
 @authorize(perm="fieldwork.view_patrollog")
 def patrols(request):
     circles = PatrolCircle.objects.restrict(request.user).prefetch_related("villages", "teams")
-    logs = PatrolLog.objects.restrict(request.user).select_related("circle", "team", "case")[:50]
+    logs = PatrolLog.objects.restrict(request.user).select_related("circle", "team", "case")
+    if wants_export(request):
+        return list_xlsx(
+            request,
+            logs.order_by("-started_at", "-id"),
+            PATROL_COLUMNS,
+            kind="fieldwork.patrols",
+            filename="patrols.xlsx",
+        )
+    logs = logs[:50]
     today = timezone.localdate()
     shifts = (
         PatrolShift.objects.filter(circle__in=circles, day__gte=today)

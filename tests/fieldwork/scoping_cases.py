@@ -30,6 +30,8 @@ SCOPED = [
         list_urls=[
             "/fieldwork/visits/?view=all",
             "/fieldwork/followups/?view=all",
+            "/fieldwork/visits/?view=all&format=xlsx",
+            "/fieldwork/followups/?view=all&format=xlsx",
             "/api/v1/fieldwork/visits",
             "/api/v1/fieldwork/follow-ups?mine=false",
         ],
@@ -78,6 +80,7 @@ SCOPED.append(
         make=_circle,
         list_urls=[
             "/fieldwork/patrols/",
+            "/fieldwork/patrols/?format=xlsx",
             "/api/v1/fieldwork/circles",
             "/api/v1/fieldwork/patrols",
         ],

@@ -110,7 +110,7 @@ SCOPED.append(
     ScopedEndpoint(
         name="registry_stays",
         make=_stay,
-        list_urls=["/registry/stays/", "/api/v1/registry/stays"],
+        list_urls=["/registry/stays/", "/registry/stays/?format=xlsx", "/api/v1/registry/stays"],
         detail_urls=lambda s: [
             f"/registry/stays/{s.pk}/",
             f"/api/v1/registry/stays/{s.pk}",
