@@ -296,6 +296,7 @@ PERIODIC_JOBS = {
     "purge_audit": ("fengqiao.core.tasks.purge_expired_audit", 24 * 3600),
     "risk_reviews": ("fengqiao.risks.tasks.schedule_reviews", 3600),
     "risk_suggestions": ("fengqiao.risks.tasks.collect_suggestions", 600),
+    "risk_people_links": ("fengqiao.risks.tasks.link_registry_people", 3600),
     "insights_rollup": ("fengqiao.insights.tasks.refresh_rollups", 60),
 }
 NOTIFICATION_MAX_ATTEMPTS = 5

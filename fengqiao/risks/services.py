@@ -363,23 +363,37 @@ def risks_of_person(actor, person):
     )
 
 
-def link_registry_people(risks=None):
+def link_registry_people(risks=None, *, batch=1000):
     """Link unlinked people involved to the registry by ID number (a system job, re-runnable:
-    after a registry import, and once for rows older than the link). The registry person must
-    live in the risk's county, the level that files and reviews the risk. Returns the count."""
+    hourly as ``risk_people_links``, so residents registered after a risk was filed — by hand or
+    by an import — are linked; and once for older rows by migration 0006). The registry person
+    must live in the risk's county, the level that files and reviews the risk. Returns the count
+    linked. One query per batch of rows for the registry side (``id_hash`` is unique there)."""
     from fengqiao.registry.models import Person
 
     rows = RiskPerson.objects.filter(person__isnull=True).exclude(id_hash="")
     if risks is not None:
         rows = rows.filter(risk__in=risks)
-    linked = 0
-    for row in rows.select_related("risk").iterator():
-        county = county_path(row.risk.place_path)
-        match = Person.objects.filter(id_hash=row.id_hash, place_path__startswith=county).first()
-        if match is not None:
-            RiskPerson.objects.filter(pk=row.pk, person__isnull=True).update(person=match)
-            linked += 1
-    return linked
+    rows = rows.values_list("pk", "id_hash", "risk__place_path").order_by("pk")
+    linked, last = 0, 0
+    while True:
+        chunk = list(rows.filter(pk__gt=last)[:batch])
+        if not chunk:
+            return linked
+        last = chunk[-1][0]
+        people = {
+            p["id_hash"]: p
+            for p in Person.objects.filter(id_hash__in={h for _pk, h, _path in chunk}).values(
+                "pk", "id_hash", "place_path"
+            )
+        }
+        for pk, id_hash, place_path in chunk:
+            match = people.get(id_hash)
+            if match is None or not match["place_path"].startswith(county_path(place_path)):
+                continue
+            linked += RiskPerson.objects.filter(pk=pk, person__isnull=True).update(
+                person_id=match["pk"]
+            )
 
 
 def county_path(path):

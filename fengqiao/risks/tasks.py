@@ -15,3 +15,11 @@ def collect_suggestions():
     from .suggestions import collect
 
     return collect()
+
+
+@task()
+def link_registry_people():
+    """People involved whose resident was registered later get their registry link."""
+    from .services import link_registry_people as run
+
+    return run()

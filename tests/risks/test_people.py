@@ -131,7 +131,7 @@ def test_backfill_links_older_rows_within_the_risks_county(county, users, make_u
     grid_x, users_x = _other_county(make_user)
     resident(grid_x, users_x, name="外县人员", id_number=elsewhere)
     if how == "service":
-        assert services.link_registry_people() == 1
+        assert services.link_registry_people(batch=1) == 1
         assert services.link_registry_people() == 0  # re-runnable
     else:
         migration = importlib.import_module("fengqiao.risks.migrations.0006_link_registry_people")
