@@ -248,3 +248,52 @@ def create_alert_import(
     one; duplicates of alerts already imported are skipped."""
     batch = services.import_alerts(request.user, place_code=place, source=source, upload=file)
     return Status(201, batch)
+
+
+# -- performance evaluation --------------------------------------------------------------------------
+class WeightOut(Schema):
+    key: str
+    label: str
+    weight: int
+
+
+class EvaluationRowOut(Schema):
+    kind: str
+    key: int | None
+    code: str
+    label: str
+    values: dict[str, float | None]
+    score: float | None
+    rank: int | None
+
+
+class EvaluationOut(Schema):
+    period: PeriodOut
+    place: PlaceOut | None
+    by: str
+    weights: list[WeightOut]
+    rows: list[EvaluationRowOut]
+
+
+class EvaluationDetailOut(EvaluationOut):
+    row: EvaluationRowOut
+
+
+@router.get("/evaluation", response=EvaluationOut)
+def evaluation(
+    request,
+    start: date | None = None,
+    end: date | None = None,
+    place: str = "",
+    by: str | None = None,
+):
+    """Performance evaluation: per place (town, village, grid) or department, the indicators
+    (0..1), the weighted score (0–100) and the rank."""
+    span, where = _args(request, start, end, place)
+    return services.evaluation_board(request.user, span, where=where, by=by)
+
+
+@router.get("/evaluation/{code}", response=EvaluationDetailOut)
+def evaluation_detail(request, code: str, start: date | None = None, end: date | None = None):
+    """One place's evaluation (its indicators, score and rank among its siblings)."""
+    return services.evaluation_detail(request.user, services.period(start, end), code)

@@ -223,3 +223,29 @@ def pdf_bytes(report) -> bytes:
         story.append(table)
     doc.build(story)
     return out.getvalue()
+
+
+def evaluation_report(data, where=None):
+    """The evaluation board as one section: rank, unit, each indicator, score; then the weights."""
+    title = _("绩效考核 %(start)s 至 %(end)s") % data["period"]
+    if where is not None:
+        title = f"{where.name} {title}"
+    keys = [w["key"] for w in data["weights"]]
+    header = [_("排名"), _("单位"), *[w["label"] for w in data["weights"]], _("得分")]
+    rows = [
+        [
+            str(r["rank"] or "—"),
+            r["label"],
+            *[fmt_value(r["values"][k], "rate") for k in keys],
+            "—" if r["score"] is None else f"{r['score']:.1f}",
+        ]
+        for r in data["rows"]
+    ]
+    weights = [[w["label"], str(w["weight"])] for w in data["weights"]]
+    return {
+        "title": title,
+        "sections": [
+            (_("考核结果"), header, rows),
+            (_("指标权重"), [_("指标"), _("权重")], weights),
+        ],
+    }

@@ -17,6 +17,7 @@ class CommandCentre(models.Model):
         permissions = [
             ("view_command_centre", "查看指挥中心一张图"),
             ("export_figures", "导出统计报表"),
+            ("view_evaluation", "查看绩效考核"),
         ]
         verbose_name = _("指挥中心")
 
@@ -139,3 +140,19 @@ class Alert(ScopedModel):
 
     def __str__(self):
         return f"{self.source} {self.occurred_at:%Y-%m-%d %H:%M} {self.category}"
+
+
+class IndicatorWeight(models.Model):
+    """The weight of one indicator in the performance evaluation (``insights.evaluation``); an
+    indicator without a row uses its default weight. Written only by ``services.set_weights``."""
+
+    key = models.CharField(_("指标"), max_length=32, unique=True)
+    weight = models.PositiveSmallIntegerField(_("权重"))
+
+    class Meta:
+        default_permissions = ("view", "change")
+        verbose_name = _("考核指标权重")
+        verbose_name_plural = _("考核指标权重")
+
+    def __str__(self):
+        return f"{self.key}: {self.weight}"

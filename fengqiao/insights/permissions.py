@@ -10,9 +10,11 @@ _VIEW = [
     "insights.view_alertimport",
 ]
 _IMPORT = ["insights.import_alerts"]
+_EVALUATE = ["insights.view_evaluation"]
+_WEIGHTS = ["insights.view_indicatorweight", "insights.change_indicatorweight"]
 
 ROLE_PERMISSIONS = {
-    "community_officer": _VIEW,
-    "dispatcher": _VIEW + _IMPORT,
-    "leader": _VIEW + _IMPORT,
+    "community_officer": _VIEW + _EVALUATE,
+    "dispatcher": _VIEW + _IMPORT + _EVALUATE,
+    "leader": _VIEW + _IMPORT + _EVALUATE + _WEIGHTS,
 }

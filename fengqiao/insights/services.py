@@ -6,6 +6,7 @@ own tables. Permission and jurisdiction are checked here, so pages, API and expo
 
 from datetime import timedelta
 
+from django.db import transaction
 from django.db.models import Q
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -242,3 +243,123 @@ def _only_place(actor):
     if len(paths) != 1:
         raise ServiceError(_("请选择导入的区划"), code="required", details={"field": "place"})
     return Place.objects.get(path=paths[0])
+
+
+# -- performance evaluation (insights.evaluation) ---------------------------------------------------
+MAX_EVALUATED = 120
+
+
+def evaluation_board(actor, span, *, where=None, by=None):
+    """Scores per place (the next level down by default) or department for the period, ranked;
+    each row with the indicator values behind its score."""
+    from . import evaluation
+
+    need(actor, "insights.view_evaluation")
+    need(actor, "cases.view_figures")
+    by = by or default_group(actor, where)
+    if by not in evaluation.LEVELS:
+        raise ServiceError(_("分组方式不正确"), code="invalid", details={"field": "by"})
+    weighting = evaluation.weights()
+    cases = {(r["kind"], r["key"]): r for r in case_board(actor, span, where=where, by=by)["rows"]}
+    if by == "department":
+        units = [(kind, key, r["label"], None) for (kind, key), r in cases.items()]
+    else:
+        level = figures.PLACE_LEVELS[by]
+        units = [
+            ("place", p.pk, p.name, p)
+            for p in _within(
+                Place.objects.restrict(actor).filter(level=level), where, field="path"
+            ).order_by("path")[:MAX_EVALUATED]
+        ]
+    rows = []
+    for kind, key, label, unit_place in units:
+        c = cases.get((kind, key), {})
+        rework = c.get("rework_rate")
+        values = {
+            "on_time": c.get("on_time_rate"),
+            "no_rework": None if rework is None else round(1 - rework, 4),
+            "satisfaction": c.get("satisfaction_rate"),
+            "visits": None,
+            "local": None,
+            "risks_closed": None,
+        }
+        if unit_place is not None:
+            values.update(_place_indicators(actor, span, unit_place))
+        rows.append(
+            {
+                "kind": kind,
+                "key": key,
+                "code": unit_place.code if unit_place is not None else "",
+                "label": str(label),
+                "values": values,
+                "score": evaluation.score(values, weighting),
+            }
+        )
+    return {
+        "period": {"start": span.start.isoformat(), "end": span.end.isoformat()},
+        "place": _place_out(where),
+        "by": by,
+        "weights": [
+            {"key": k, "label": str(lab), "weight": weighting[k]}
+            for k, lab, _d in evaluation.INDICATORS
+        ],
+        "rows": evaluation.ranked(rows),
+    }
+
+
+def _place_indicators(actor, span, where):
+    out = {}
+    if actor.has_perm("fieldwork.view_visit"):
+        v = visit_board(actor, span, where=where)["rate"]
+        out["visits"] = None if v is None else min(1.0, v)
+    if actor.has_perm("disputes.view_dispute_figures"):
+        out["local"] = dispute_board(actor, span, where=where)["resolved_in_village_share"]
+    if actor.has_perm("risks.view_risk_figures"):
+        r = risk_board(actor, span, where=where)
+        out["risks_closed"] = figures.rate(r["closed_out"], r["closed_out"] + r["on_register"])
+    return out
+
+
+def evaluation_detail(actor, span, code, *, by=None):
+    """One place's row of the evaluation (among its siblings, for its rank)."""
+    target = place(actor, code)
+    parent = target.parent if target.parent_id and actor.covers(target.parent) else None
+    level = {v: k for k, v in figures.PLACE_LEVELS.items()}.get(target.level)
+    if level is None:
+        raise ServiceError(_("该区划不参与考核"), code="invalid", details={"field": "place"})
+    board = evaluation_board(actor, span, where=parent, by=level)
+    row = next((r for r in board["rows"] if r["kind"] == "place" and r["key"] == target.pk), None)
+    if row is None:
+        from fengqiao.core.errors import NotFound
+
+        raise NotFound(_("地点不存在或无权访问"))
+    return {**board, "row": row, "place": _place_out(target)}
+
+
+@transaction.atomic
+def set_weights(actor, data):
+    """Set the indicator weights (0–100 each, at least one above 0); audited."""
+    from fengqiao.core import audit
+
+    from . import evaluation
+    from .models import IndicatorWeight
+
+    need(actor, "insights.change_indicatorweight")
+    clean = {}
+    for key in evaluation.KEYS:
+        raw = data.get(key)
+        try:
+            value = int(raw)
+        except (TypeError, ValueError):
+            raise ServiceError(
+                _("权重须为0至100的整数"), code="invalid", details={"field": key}
+            ) from None
+        if not 0 <= value <= 100:
+            raise ServiceError(_("权重须为0至100的整数"), code="invalid", details={"field": key})
+        clean[key] = value
+    if not any(clean.values()):
+        raise ServiceError(_("至少一项指标的权重大于0"), code="invalid")
+    for key, value in clean.items():
+        IndicatorWeight.objects.update_or_create(key=key, defaults={"weight": value})
+    audit.record("insights.weights", user=actor, data=clean)
+    return clean

@@ -14,4 +14,6 @@ urlpatterns = [
     path("alerts/", views.alerts_page, name="alerts"),
     path("alerts/template.csv", views.alert_template, name="alert_template"),
     path("alerts/imports/<int:pk>/", views.alert_import, name="alert_import"),
+    path("evaluation/", views.evaluation_page, name="evaluation"),
+    path("evaluation/export.xlsx", views.evaluation_export, name="evaluation_export"),
 ]

@@ -275,3 +275,63 @@ def alert_template(request):
     response = HttpResponse(alerts.template_csv(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="alerts_template.csv"'
     return response
+
+
+# -- performance evaluation --------------------------------------------------------------------------
+def _evaluation_filters(request):
+    from . import evaluation
+
+    span, where, _by = _filters(request)
+    by = request.GET.get("by") or None
+    return span, where, by if by in evaluation.LEVELS else None
+
+
+@authorize(perm="insights.view_evaluation")
+def evaluation_page(request):
+    """绩效考核: weighted indicators per place or department, ranked; the weights form."""
+    from django.contrib import messages
+
+    from . import evaluation
+
+    if request.method == "POST":
+        services.set_weights(request.user, request.POST)
+        messages.success(request, _("考核权重已保存"))
+        return redirect(request.get_full_path())
+    span, where, by = _evaluation_filters(request)
+    data = services.evaluation_board(request.user, span, where=where, by=by)
+    labels = dict((k, str(label)) for k, label, _d in evaluation.INDICATORS)
+    return render(
+        request,
+        "insights/evaluation.html",
+        {
+            **_context(request, span, where),
+            "e": data,
+            "by": data["by"],
+            "indicators": [(k, labels[k]) for k in evaluation.KEYS],
+            "levels": [
+                ("town", _("按乡镇（街道）")),
+                ("village", _("按村（社区）")),
+                ("grid", _("按网格")),
+                ("department", _("按部门")),
+            ],
+        },
+    )
+
+
+@authorize(perm="insights.export_figures")
+def evaluation_export(request):
+    """The evaluation as xlsx (audited)."""
+    span, where, by = _evaluation_filters(request)
+    data = services.evaluation_board(request.user, span, where=where, by=by)
+    report = exports.evaluation_report(data, where)
+    audit.record(
+        "insights.export",
+        user=request.user,
+        request=request,
+        data={"format": "xlsx", "what": "evaluation", "start": data["period"]["start"]},
+    )
+    response = HttpResponse(exports.xlsx_bytes(report), content_type=exports.XLSX)
+    response["Content-Disposition"] = (
+        f'attachment; filename="evaluation_{span.start:%Y%m%d}_{span.end:%Y%m%d}.xlsx"'
+    )
+    return response

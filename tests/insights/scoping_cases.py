@@ -36,6 +36,10 @@ def _place_urls(case):
         f"/api/v1/insights/disputes?place={code}",
         f"/api/v1/insights/visits?place={code}",
         f"/api/v1/insights/stays?place={code}",
+        f"/insights/evaluation/?place={code}",
+        f"/insights/evaluation/export.xlsx?place={code}",
+        f"/api/v1/insights/evaluation?place={code}",
+        f"/api/v1/insights/evaluation/{code}",
         f"/insights/map/?place={code}",
         f"/insights/map/layers.json?place={code}",
         f"/insights/map/places/{case.place.pk}.json",
@@ -51,10 +55,16 @@ SCOPED = [
             "/api/v1/insights/cases?by=grid",
             "/insights/map/",
             "/insights/map/layers.json",
+            "/insights/evaluation/?by=grid",
+            "/api/v1/insights/evaluation?by=grid",
         ],
         detail_urls=_place_urls,
         marker=lambda case: case.place.name,
-        url_names=["insights:export", "insights:grid_card"],
+        url_names=[
+            "insights:export",
+            "insights:grid_card",
+            "/api/v1/insights/evaluation/{code}",
+        ],
     )
 ]
 

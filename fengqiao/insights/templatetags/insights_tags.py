@@ -45,3 +45,9 @@ def trend_class(value):
     if value is None or value == 0:
         return "flat"
     return "up" if value > 0 else "down"
+
+
+@register.filter
+def get(mapping, key):
+    """``mapping[key]`` in a template (None when absent)."""
+    return mapping.get(key) if hasattr(mapping, "get") else None
