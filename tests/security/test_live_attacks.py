@@ -8,7 +8,6 @@ import logging
 import pytest
 from openpyxl import load_workbook
 
-from fengqiao.cases.actions import registry as case_actions
 from fengqiao.cases.defaults import install
 from fengqiao.cases.models import Case, Category
 from fengqiao.core.services import create_api_key
@@ -128,13 +127,33 @@ def test_order_and_filter_injection_is_refused_or_ignored(base, county, users, u
 
 
 # -- skipping workflow states -----------------------------------------------------------------
+def _record(domain, county, users, base):
+    if domain == "cases":
+        worker = Browser.signed_in(base, users["grid_worker"])
+        return Case.objects.get(pk=api_case(worker, county.grid_a).json()["id"])  # reported
+    if domain == "disputes":
+        from tests.disputes.scoping_cases import _make
+
+        return _make(county.grid_a, users)  # agreement signed
+    from tests.risks.scoping_cases import _risk
+
+    return _risk(county.grid_a, users)  # filed, red
+
+
+@pytest.mark.parametrize("domain", ["cases", "disputes", "risks"])
 def test_an_action_not_allowed_in_the_current_state_is_refused_and_changes_nothing(
-    base, county, users
+    base, county, users, domain
 ):
+    import importlib
+
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
     from fengqiao.org import services as org_services
     from fengqiao.org.roles import ROLES
     from tests.conftest import PASSWORD
+    from tests.security.test_live_write_idor import api_body
 
+    actions = importlib.import_module(f"fengqiao.{domain}.actions").registry
     boss = org_services.create_staff(
         username="all-roles-skip",
         password=PASSWORD,
@@ -142,31 +161,31 @@ def test_an_action_not_allowed_in_the_current_state_is_refused_and_changes_nothi
         roles=[c for c, r in ROLES.items() if r.scope == "place"],
         places=[county.grid_a],
     )
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     TOTPDevice.objects.create(user=boss, name="t", confirmed=True)
-    worker = Browser.signed_in(base, users["grid_worker"])
-    case = Case.objects.get(pk=api_case(worker, county.grid_a).json()["id"])
+    record = _record(domain, county, users, base)
+    state = record.state
     browser = Browser.signed_in(base, boss)
-    allowed = set(case_actions.available(case, boss))
-    skipped = [n for n in case_actions.names() if n not in allowed]
-    assert {"close", "resolve", "verify", "claim"} <= set(skipped)
+    allowed = set(actions.available(record, boss))
+    skipped = [n for n in actions.names() if n not in allowed]
+    assert len(skipped) >= 3, skipped
+    id_name = {"cases": "case_id", "disputes": "dispute_id", "risks": "risk_id"}[domain]
     failures = []
     before = _digest()
     for name in skipped:
-        for path in (f"/api/v1/cases/{case.pk}/actions/{name}", f"/cases/{case.pk}/act/{name}/"):
-            if path.startswith("/api/"):
-                answer = browser.post(path, json={"note": "skip", "data": {"result": "x"}})
-                bad = not 400 <= answer.status_code < 500
-            else:
-                answer = browser.post(path, {"note": "skip", "result": "x"})
-                bad = answer.status_code >= 500
-            after = _digest()
-            if bad or after != before:
-                failures.append(f"{path} → {answer.status_code}, changed: {after != before}")
-                before = after
-    case.refresh_from_db()
-    assert case.state == "reported"
+        template = f"/api/v1/{domain}/{{{id_name}}}/actions/{name}"
+        api_path = template.replace(f"{{{id_name}}}", str(record.pk))
+        answer = browser.post(api_path, json=api_body("post", template) or {})
+        after = _digest()
+        if not 400 <= answer.status_code < 500 or after != before:
+            failures.append(f"{api_path} → {answer.status_code}, changed: {after != before}")
+            before = after
+        form = browser.post(f"/{domain}/{record.pk}/act/{name}/", {"note": "skip"})
+        after = _digest()
+        if form.status_code >= 500 or after != before:
+            failures.append(f"form {name} → {form.status_code}, changed: {after != before}")
+            before = after
+    record.refresh_from_db()
+    assert record.state == state
     assert not failures, failures
 
 
