@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods
 from fengqiao.core import workflow as kernel
 from fengqiao.core.authz import AnyOf, authorize
 from fengqiao.core.errors import NotFound, ServiceError
+from fengqiao.core.exports import list_xlsx, percent
 from fengqiao.org.models import Department, Place, User
 from fengqiao.registry.models import Unit
 from fengqiao.web.lists import export_list, staff_list, wants_export
@@ -705,6 +706,30 @@ def export(request):
     return response
 
 
+def _on_time(row):
+    return row["reviews_on_time"] / row["reviews_due"] if row["reviews_due"] else None
+
+
+# The figures as xlsx: counts as numbers, the share of reviews on time as a percentage.
+FIGURE_COLUMNS = (
+    (gettext_lazy("单位"), lambda r: str(r["unit"])),
+    (gettext_lazy("发现风险"), lambda r: r["found"]),
+    (gettext_lazy("按时会商"), lambda r: r["reviews_on_time"]),
+    (gettext_lazy("应会商"), lambda r: r["reviews_due"]),
+    (gettext_lazy("按时会商率"), percent(_on_time, 1)),
+    (gettext_lazy("销号"), lambda r: r["closed"]),
+    (gettext_lazy("反弹"), lambda r: r["recurrences"]),
+    (gettext_lazy("在册红色"), lambda r: r["red"]),
+)
+
+
 @authorize(perm="risks.view_risk_figures")
 def figures(request):
-    return render(request, "risks/figures.html", {"rows": services.figures(request.user)})
+    rows = services.figures(request.user)
+    if wants_export(request):
+        return list_xlsx(
+            request, rows, FIGURE_COLUMNS, kind="risks.figures", filename="risk-figures.xlsx"
+        )
+    for row in rows:
+        row["on_time_rate"] = _on_time(row)
+    return render(request, "risks/figures.html", {"rows": rows})

@@ -100,3 +100,21 @@ def test_register_list_query_count_is_flat(client, county, users, django_assert_
     # Pinned and flat: one query for the page (no total count), one per facet (5), whatever n.
     with django_assert_num_queries(18):
         assert client.get("/risks/list/").status_code == 200
+
+
+def test_figures_export_with_percentages(client, county, users, users_b):
+    from fengqiao.risks.views import FIGURE_COLUMNS
+
+    helpers.approved(county.grid_a, users, level="red")
+    helpers.approved(county.grid_b, users_b, level="red")
+    rows = check_export(
+        client,
+        "/risks/figures/?format=xlsx",
+        user=users["dispatcher"],
+        kind="risks.figures",
+        header=["单位", "发现风险", "按时会商", "应会商", "按时会商率", "销号", "反弹", "在册红色"],
+    )
+    assert sum(row[1] for row in rows[1:]) == 1  # grid B's risk is not counted
+    row = {"unit": "派出所", "found": 4, "reviews_on_time": 1, "reviews_due": 3}
+    rate = dict((str(h), f) for h, f in FIGURE_COLUMNS)["按时会商率"]
+    assert rate(row) == "33.3%" and rate({**row, "reviews_due": 0}) == ""
