@@ -321,3 +321,32 @@ def test_logs_carry_no_personal_data_or_keys(base, county, users, caplog, capfd)
     assert server  # something was logged at all (axes, the refused report …)
     for planted in (PHONE, ID_NUMBER, key, "王小明"):
         assert planted not in logged, f"{planted!r} reached the logs"
+
+
+def test_stored_xss_in_dispute_pages_and_documents_is_inert(base, county, users):
+    import zipfile
+
+    from pypdf import PdfReader
+
+    from fengqiao.disputes import services as dispute_services
+    from tests.disputes import helpers
+
+    dispute = helpers.agreed(county.grid_a, users, title=f"纠纷{XSS}"[:100], facts=f"事实{XSS}")
+    fields = {**helpers.TERMS_FIELDS, "facts": f"协议事实{XSS}", "issues": f"争议{XSS}"}
+    agreement = dispute_services.draft_agreement(dispute, users["community_officer"], **fields)
+    agreement = dispute_services.sign_agreement(agreement, users["community_officer"])
+    staff = Browser.signed_in(base, users["community_officer"])
+    for path in (f"/disputes/{dispute.pk}/", "/disputes/?view=all&state=any"):
+        page = staff.get(path)
+        assert page.status_code == 200, path
+        _no_live_markup(page.text, path)
+    assert "&lt;script&gt;" in staff.get(f"/disputes/{dispute.pk}/").text
+    docx = staff.get(f"/disputes/agreements/{agreement.pk}/download/docx/")
+    assert docx.status_code == 200
+    xml = zipfile.ZipFile(io.BytesIO(docx.content)).read("word/document.xml").decode()
+    assert "<script>" not in xml and "&lt;script&gt;" in xml  # text in the document, not markup
+    pdf = staff.get(f"/disputes/agreements/{agreement.pk}/download/pdf/")
+    assert pdf.status_code == 200 and pdf.headers["Content-Type"] == "application/pdf"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "协议事实" in text and "onerror" in text  # printed as words
+    assert b"/JavaScript" not in pdf.content and b"/JS" not in pdf.content
