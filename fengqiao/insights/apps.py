@@ -19,6 +19,8 @@ class InsightsConfig(AppConfig):
         entries = [
             ("insights:board", _("统计分析"), "cases.view_figures"),
             ("insights:disputes", _("纠纷统计"), "disputes.view_dispute_figures"),
+            ("insights:alerts", _("警情统计"), "insights.view_alert"),
+            ("insights:evaluation", _("绩效考核"), "insights.view_evaluation"),
             ("insights:map", _("一张图"), "insights.view_command_centre"),
         ]
         for entry in entries:

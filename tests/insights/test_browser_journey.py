@@ -92,3 +92,50 @@ def test_board_and_map(chromium, live_server, county, users):
     assert "3" in page.inner_text("#big-kpis")
     shot(page, "insights-6-bigscreen")
     page.context.close()
+
+
+def test_alert_import_and_evaluation(chromium, live_server, county, users):
+    """The 110/12345 alert import (refused rows listed, duplicates skipped on re-import), the
+    警情 figures with 同比, and the performance evaluation page with its weights."""
+    from tests.insights.test_alerts import alerts_csv
+
+    upload = alerts_csv(county)
+    content = upload.read()
+    page = staff_page(chromium, live_server, users["dispatcher"])
+    page.goto(f"{live_server.url}/insights/alerts/?start=2026-03-01&end=2026-03-31")
+    page.wait_for_selector("#alert-import-form")
+    page.select_option("#alert-import-form select[name=source]", "110")
+    files = {"name": "110-march.csv", "mimeType": "text/csv", "buffer": content}
+    page.set_input_files("#alert-import-form input[type=file]", files)
+    page.click("#alert-import-form button[type=submit]")
+    page.wait_for_selector("#alert-import")
+    assert page.inner_text("#created-rows") == "7"
+    assert page.locator("#alert-errors tbody tr").count() == 4
+    assert "时间格式不正确" in page.inner_text("#alert-errors")
+    shot(page, "insights-7-alert-import")
+    # the same file again: nothing new
+    page.goto(f"{live_server.url}/insights/alerts/?start=2026-03-01&end=2026-03-31")
+    page.set_input_files("#alert-import-form input[type=file]", files)
+    page.click("#alert-import-form button[type=submit]")
+    page.wait_for_selector("#alert-import")
+    assert page.inner_text("#created-rows") == "0"
+    assert page.inner_text("#duplicate-rows") == "9"
+    page.click("text=返回警情统计")
+    page.fill("input[name=start]", "2026-03-01")
+    page.fill("input[name=end]", "2026-03-31")
+    page.click("#filters button[type=submit]")
+    page.wait_for_selector("#alert-figures")
+    table = page.inner_text("#alert-figures")
+    assert "治安" in table and "+100.0%" in table
+    assert page.locator("#alert-imports tbody tr").count() == 2
+    shot(page, "insights-8-alert-figures")
+
+    # the performance evaluation
+    page.click(".subnav >> text=绩效考核")
+    page.wait_for_selector("#evaluation")
+    assert "枫溪社区第1网格" in page.inner_text("#evaluation")
+    with page.expect_download() as download:
+        page.click("#evaluation-xlsx")
+    assert download.value.suggested_filename.startswith("evaluation_")
+    shot(page, "insights-9-evaluation")
+    page.context.close()
