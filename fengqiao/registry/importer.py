@@ -38,7 +38,7 @@ from fengqiao.core import audit, exports, pii
 from fengqiao.core.errors import Forbidden, ServiceError
 from fengqiao.core.throttle import Throttle
 
-from . import services
+from . import services, xlsx
 from .models import Address, House, ImportJob, Person, PersonTag, Unit
 
 logger = logging.getLogger("fengqiao.registry")
@@ -204,7 +204,9 @@ class Importer:
         self.errors = []
         self.ok = 0
         self.pending = []
-        self.addresses = {}
+        self.addresses = {}  # code → Address (or None: unknown)
+        self.covered = {}  # place id → in the importer's jurisdiction
+        self.places = {}  # place code → Place (addresses import)
         self.seen_ids = {}
         self.current_row = 0
 
@@ -231,20 +233,62 @@ class Importer:
         return keys
 
     def rows(self):
+        """(row number, {key: value}) of every non-empty data row. The fast reader
+        (``registry.xlsx``) first; openpyxl for a file it cannot read."""
+        given = 0
+        try:
+            for item in self._rows(xlsx.iter_rows(self.handle)):
+                given += 1
+                yield item
+            return
+        except xlsx.XlsxError as exc:
+            if given or isinstance(exc, xlsx.XlsxRefused):  # half-way, or a hostile file
+                raise ServiceError(_("无法读取该 Excel 文件"), code="invalid_file") from exc
+            logger.info("import %s: fast reader refused the file (%s); openpyxl", self.job.pk, exc)
+        self.handle.seek(0)
         workbook = load_workbook(self.handle, read_only=True, data_only=True)
-        sheet = workbook.active
-        it = sheet.iter_rows(values_only=True)
-        keys = self._header(next(it, ()) or ())
-        for number, values in enumerate(it, start=2):
+        rows = enumerate(workbook.active.iter_rows(values_only=True), start=1)
+        try:
+            yield from self._rows(rows)
+        finally:
+            workbook.close()
+
+    def _rows(self, rows):
+        keys = None
+        for number, values in rows:
+            if keys is None:
+                keys = self._header(values or ())
+                continue
             if not any(v not in (None, "") for v in values):
                 continue
             yield number, {k: v for k, v in zip(keys, values, strict=False) if k}
-        workbook.close()
+        if keys is None:
+            self._header(())
 
     def run(self):
+        """Validate and import the rows a chunk (``BATCH`` rows) at a time: the addresses a chunk
+        names are fetched in one query first, so no row costs a query of its own."""
         handler = getattr(self, f"row_{self.kind}")
         done = 0
-        for number, row in self.rows():
+        chunk = []
+        for item in self.rows():
+            chunk.append(item)
+            if len(chunk) >= BATCH:
+                done = self._run_chunk(handler, chunk, done)
+                chunk = []
+        if chunk:
+            done = self._run_chunk(handler, chunk, done)
+        self.flush()
+        self.errors.sort(key=lambda e: e["row"])
+        self.job.done_rows = done
+        self.job.total_rows = max(self.job.total_rows, done)
+        self.job.ok_rows = self.ok
+        self.job.error_rows = len(self.errors)
+        self.job.errors = self.errors[:MAX_ERRORS]
+
+    def _run_chunk(self, handler, chunk, done):
+        self._prefetch_addresses(chunk)
+        for number, row in chunk:
             self.current_row = number
             try:
                 handler(row)
@@ -257,17 +301,25 @@ class Importer:
             done += 1
             if len(self.pending) >= BATCH:
                 self.flush()
-            if done % 500 == 0:
-                ImportJob.objects.filter(pk=self.job.pk).update(
-                    done_rows=done, ok_rows=self.ok, error_rows=len(self.errors)
-                )
-        self.flush()
-        self.errors.sort(key=lambda e: e["row"])
-        self.job.done_rows = done
-        self.job.total_rows = max(self.job.total_rows, done)
-        self.job.ok_rows = self.ok
-        self.job.error_rows = len(self.errors)
-        self.job.errors = self.errors[:MAX_ERRORS]
+        ImportJob.objects.filter(pk=self.job.pk).update(
+            done_rows=done, ok_rows=self.ok, error_rows=len(self.errors)
+        )
+        return done
+
+    def _prefetch_addresses(self, chunk):
+        """Load every address code the chunk names that is not known yet, in one query."""
+        key = "parent_code" if self.kind == "addresses" else "address_code"
+        codes = {str(row.get(key) or "").strip() for _number, row in chunk} - {""}
+        codes.difference_update(self.addresses)
+        if not codes:
+            return
+        for address in Address.objects.select_related("place").filter(code__in=codes):
+            self.addresses[address.code] = address
+            codes.discard(address.code)
+        # Unknown codes stay unknown for this chunk; an address the file itself creates
+        # (addresses import) replaces the entry when its row is imported.
+        for code in codes:
+            self.addresses[code] = None
 
     def error(self, number, column, message):
         labels = dict(COLUMNS[self.kind])
@@ -289,7 +341,10 @@ class Importer:
         address = self.addresses[code]
         if address is None:
             raise RowError(_("地址编码 %(code)s 不存在") % {"code": code}, "address_code")
-        if not self.actor.covers(address.place):
+        covered = self.covered.get(address.place_id)
+        if covered is None:
+            covered = self.covered[address.place_id] = self.actor.covers(address.place)
+        if not covered:
             raise RowError(_("地址 %(code)s 不在您的辖区内") % {"code": code}, "address_code")
         if not address.in_use:
             raise RowError(_("地址 %(code)s 已停用") % {"code": code}, "address_code")
@@ -298,9 +353,9 @@ class Importer:
     def _drop_registered(self):
         """People whose ID number is already registered: one query per batch, not per row."""
         digests = {
-            pii.blind_index(pii.clear_value(obj.id_number), "id_number"): obj
+            obj._id_digest: obj
             for obj, _tags in self.pending
-            if isinstance(obj, Person) and obj.id_number
+            if isinstance(obj, Person) and getattr(obj, "_id_digest", None)
         }
         if not digests:
             return
@@ -350,6 +405,7 @@ class Importer:
                         "tags",
                     )
                 codes.append(code)
+        digest = None
         if fields.get("id_number"):
             digest = pii.blind_index(fields["id_number"], "id_number")
             seen = self.seen_ids
@@ -360,6 +416,7 @@ class Importer:
             seen[digest] = self.current_row
         person = Person(address=address, place=address.place, **fields)
         person._import_row = self.current_row
+        person._id_digest = digest  # the duplicate check per batch reuses it
         self.pending.append((person, codes))
 
     def row_houses(self, row):
@@ -381,7 +438,9 @@ class Importer:
             from fengqiao.org.models import Place
 
             place_code = str(row.get("place_code") or "").strip()
-            place = Place.objects.filter(code=place_code).first() if place_code else None
+            if place_code and place_code not in self.places:
+                self.places[place_code] = Place.objects.filter(code=place_code).first()
+            place = self.places.get(place_code) if place_code else None
             if place is None:
                 raise RowError(_("请填写上级地址编码或网格代码"), "place_code")
         if self.job.dry_run:
@@ -393,7 +452,8 @@ class Importer:
             services.clean_text(row.get("name"), field=_("名称"), required=True, max_length=100)
             code = str(row.get("code") or "").strip()
             if code:
-                if code in self.addresses or Address.objects.filter(code=code).exists():
+                known = self.addresses.get(code) is not None
+                if known or Address.objects.filter(code=code).exists():
                     raise RowError(_("地址编码 %(code)s 已存在") % {"code": code}, "code")
                 self.addresses[code] = Address(
                     code=code,

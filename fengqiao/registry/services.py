@@ -13,8 +13,9 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fengqiao.cases.models import Case
 from fengqiao.core import audit, pii
@@ -45,13 +46,13 @@ def clean_text(value, *, field, required=False, max_length=200):
     text = CONTROL_CHARS.sub("", str(value if value is not None else "")).strip()
     if required and not text:
         raise ServiceError(
-            _("请填写%(field)s") % {"field": field}, code="required", details={"field": field}
+            _("请填写%(field)s") % {"field": field}, code="required", details={"field": str(field)}
         )
     if len(text) > max_length:
         raise ServiceError(
             _("%(field)s不能超过 %(n)d 个字") % {"field": field, "n": max_length},
             code="too_long",
-            details={"field": field},
+            details={"field": str(field)},
         )
     return text
 
@@ -60,7 +61,9 @@ def clean_date(value, *, field, required=False, allow_future=False):
     if value in (None, ""):
         if required:
             raise ServiceError(
-                _("请填写%(field)s") % {"field": field}, code="required", details={"field": field}
+                _("请填写%(field)s") % {"field": field},
+                code="required",
+                details={"field": str(field)},
             )
         return None
     if isinstance(value, datetime):
@@ -73,19 +76,19 @@ def clean_date(value, *, field, required=False, allow_future=False):
             raise ServiceError(
                 _("%(field)s不是有效日期：%(value)s") % {"field": field, "value": text[:20]},
                 code="invalid_date",
-                details={"field": field},
+                details={"field": str(field)},
             ) from None
     if value.year < 1900:
         raise ServiceError(
             _("%(field)s不是有效日期：%(value)s") % {"field": field, "value": value},
             code="invalid_date",
-            details={"field": field},
+            details={"field": str(field)},
         )
     if not allow_future and value > timezone.localdate():
         raise ServiceError(
             _("%(field)s不能晚于今天") % {"field": field},
             code="future_date",
-            details={"field": field},
+            details={"field": str(field)},
         )
     return value
 
@@ -99,13 +102,13 @@ def clean_decimal(value, *, field, max_value=Decimal("9999999")):
         raise ServiceError(
             _("%(field)s应为数字") % {"field": field},
             code="invalid_number",
-            details={"field": field},
+            details={"field": str(field)},
         ) from None
     if not number.is_finite() or number < 0 or number > max_value:
         raise ServiceError(
             _("%(field)s超出范围") % {"field": field},
             code="invalid_number",
-            details={"field": field},
+            details={"field": str(field)},
         )
     return number.quantize(Decimal("0.01"))
 
@@ -119,31 +122,47 @@ def clean_int(value, *, field, default=None, max_value=100000):
         raise ServiceError(
             _("%(field)s应为整数") % {"field": field},
             code="invalid_number",
-            details={"field": field},
+            details={"field": str(field)},
         ) from None
     if number < 0 or number > max_value:
         raise ServiceError(
             _("%(field)s超出范围") % {"field": field},
             code="invalid_number",
-            details={"field": field},
+            details={"field": str(field)},
         )
     return number
+
+
+_CHOICE_LABELS = {}
+
+
+def _choice_labels(choices):
+    """value or label → value for ``choices``: the values, the labels in the active language and
+    in Chinese (the spreadsheets' language); built once per language instead of translating
+    every label (and listing the values) on every row."""
+    key = (choices, translation.get_language())
+    table = _CHOICE_LABELS.get(key)
+    if table is None:
+        with translation.override("zh-hans"):
+            table = {str(label): value for value, label in choices.choices}
+        table.update({str(label): value for value, label in choices.choices})
+        table.update({value: value for value in choices.values})
+        _CHOICE_LABELS[key] = table
+    return table
 
 
 def clean_choice(value, choices, *, field, default=None):
     value = str(value if value is not None else "").strip()
     if not value and default is not None:
         return default
-    if value in choices.values:
-        return value
-    # Spreadsheets carry the Chinese labels; accept them too.
-    for key, label in choices.choices:
-        if value == str(label):
-            return key
+    # The value itself, or its label (spreadsheets carry the Chinese labels).
+    found = _choice_labels(choices).get(value)
+    if found is not None:
+        return found
     raise ServiceError(
         _("%(field)s的取值不正确：%(value)s") % {"field": field, "value": value[:20]},
         code="invalid_choice",
-        details={"field": field},
+        details={"field": str(field)},
     )
 
 
@@ -160,10 +179,12 @@ def clean_coord(value, low, high, field):
         number = float(value)
     except (TypeError, ValueError):
         raise ServiceError(
-            _("坐标格式不正确"), code="invalid_location", details={"field": field}
+            _("坐标格式不正确"), code="invalid_location", details={"field": str(field)}
         ) from None
     if not low <= number <= high:
-        raise ServiceError(_("坐标超出范围"), code="invalid_location", details={"field": field})
+        raise ServiceError(
+            _("坐标超出范围"), code="invalid_location", details={"field": str(field)}
+        )
     return number
 
 
@@ -378,13 +399,27 @@ PERSON_FIELDS = (
 )
 
 
+# The field labels of a person, translated only when a message needs one (the importer cleans
+# tens of thousands of rows, most of them without an error).
+_F_NAME = gettext_lazy("姓名")
+_F_RESIDENCE = gettext_lazy("人口类型")
+_F_BIRTH_DATE = gettext_lazy("出生日期")
+_F_SEX = gettext_lazy("性别")
+_F_REGISTERED_ADDRESS = gettext_lazy("户籍地址")
+_F_INFLOW_REASON = gettext_lazy("流入原因")
+_F_INTENDED_STAY = gettext_lazy("拟居住期限")
+_F_NOTE = gettext_lazy("备注")
+_F_INFLOW_DATE = gettext_lazy("流入日期")
+_F_RELATION = gettext_lazy("与户主关系")
+
+
 def clean_person(data, *, creating=True):
     """Validated person fields from a form, an API payload or an Excel row."""
     out = {}
     if creating or "name" in data:
-        out["name"] = clean_text(data.get("name"), field=_("姓名"), required=True, max_length=50)
+        out["name"] = clean_text(data.get("name"), field=_F_NAME, required=True, max_length=50)
     residence = clean_choice(
-        data.get("residence"), Person.Residence, field=_("人口类型"), default="registered"
+        data.get("residence"), Person.Residence, field=_F_RESIDENCE, default="registered"
     )
     if creating or "residence" in data:
         out["residence"] = residence
@@ -395,7 +430,7 @@ def clean_person(data, *, creating=True):
     if creating or "phone" in data:
         out["phone"] = clean_phone(data.get("phone"))
     if creating or "birth_date" in data:
-        out["birth_date"] = clean_date(data.get("birth_date"), field=_("出生日期"))
+        out["birth_date"] = clean_date(data.get("birth_date"), field=_F_BIRTH_DATE)
     id_number = out.get("id_number")
     if id_number:
         born = birth_date_from_id(id_number)
@@ -408,20 +443,20 @@ def clean_person(data, *, creating=True):
         out["birth_date"] = born
         out["sex"] = "m" if int(id_number[16]) % 2 else "f"
     elif creating or "sex" in data:
-        out["sex"] = clean_choice(data.get("sex"), Person.Sex, field=_("性别"), default="")
+        out["sex"] = clean_choice(data.get("sex"), Person.Sex, field=_F_SEX, default="")
     for key, label, length in (
-        ("registered_address", _("户籍地址"), 200),
-        ("inflow_reason", _("流入原因"), 100),
-        ("intended_stay", _("拟居住期限"), 50),
-        ("note", _("备注"), 2000),
+        ("registered_address", _F_REGISTERED_ADDRESS, 200),
+        ("inflow_reason", _F_INFLOW_REASON, 100),
+        ("intended_stay", _F_INTENDED_STAY, 50),
+        ("note", _F_NOTE, 2000),
     ):
         if creating or key in data:
             out[key] = clean_text(data.get(key), field=label, max_length=length)
     if creating or "inflow_date" in data:
-        out["inflow_date"] = clean_date(data.get("inflow_date"), field=_("流入日期"))
+        out["inflow_date"] = clean_date(data.get("inflow_date"), field=_F_INFLOW_DATE)
     if creating or "relation" in data:
         out["relation"] = clean_choice(
-            data.get("relation"), Person.Relation, field=_("与户主关系"), default=""
+            data.get("relation"), Person.Relation, field=_F_RELATION, default=""
         )
     if out.get("residence") == "floating" and not out.get("inflow_date") and creating:
         out["inflow_date"] = timezone.localdate()

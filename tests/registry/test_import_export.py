@@ -226,3 +226,54 @@ def test_import_page_and_progress(client, county, users):
     assert r.status_code == 200
     r = client.post("/registry/export/", {"kind": "people", "clear": "1", "reason": "x"})
     assert r.status_code == 403
+
+
+def _rooms(county, gw, n, tag):
+    building = services.create_address(
+        gw, place=county.grid_a, level=Address.Level.BUILDING, name=f"{tag}幢"
+    )
+    return [
+        services.create_address(gw, parent=building, level=Address.Level.ROOM, name=f"{i}室")
+        for i in range(n)
+    ]
+
+
+def test_import_queries_do_not_grow_with_rows_or_addresses(county, users):
+    """Addresses are fetched per chunk, duplicates checked per batch, rows inserted in bulk: 40
+    rows over 4 rooms and 400 rows over 40 rooms cost the same number of queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    gw = users["grid_worker"]
+    counts = []
+    for n, rooms in ((40, _rooms(county, gw, 4, "A")), (400, _rooms(county, gw, 40, "B"))):
+        rows = []
+        for i in range(n):
+            number = helpers.id_number(birth="19800101", region=f"34{n:04d}", seq=i)
+            room = rooms[i % len(rooms)].code if i % 10 else "NO-SUCH-CODE"
+            rows.append([f"王{n}-{i}", number, "", None, None, "户籍人口", room, ""])
+        job = ImportJob.objects.create(
+            kind="people", dry_run=False, filename="x.xlsx", total_rows=n, created_by=gw
+        )
+        job.file.save(f"q{n}.xlsx", xlsx(rows))
+        with CaptureQueriesContext(connection) as queries:
+            job = importer.run_import(job.pk)
+        assert (job.ok_rows, job.error_rows) == (n - n // 10, n // 10)
+        sql = [q["sql"] for q in queries.captured_queries]
+        inserts = [q for q in sql if q.startswith("INSERT")]
+        counts.append(len(sql) - len(inserts))
+        # Bulk inserts: split only by the database's limit of parameters per statement.
+        assert len(inserts) <= 1 + n * 30 // 999, inserts
+    assert counts[0] == counts[1], counts
+
+
+def test_spreadsheet_labels_are_accepted_in_either_language():
+    from django.utils import translation
+
+    from fengqiao.registry.models import Person
+
+    with translation.override("en"):
+        assert services.clean_choice("户籍人口", Person.Residence, field="x") == "registered"
+        with pytest.raises(ServiceError) as caught:
+            services.clean_choice("火星人", Person.Residence, field=services._F_RESIDENCE)
+        assert caught.value.details["field"] == str(services._F_RESIDENCE)
