@@ -172,7 +172,7 @@ def _word_values(name, param):
     if name in ("assistant:alert_act", "assistant:handoff_act"):
         return _registries()["assistant"]  # every name of the one registry, on both kinds
     if name == "registry:stay_act":
-        return ["register", "remind", "close", "verify", "cancel"]
+        return ["check", "cancel", "register", "remind", "close", "verify"]  # views.stay_act
     return WORDS.get(param) or ["x"]
 
 
