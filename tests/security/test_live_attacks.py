@@ -108,20 +108,22 @@ def test_order_and_filter_injection_is_refused_or_ignored(base, county, users, u
 
     make_case(county.grid_b, users_b)
     dispatcher = Browser.signed_in(base, users["dispatcher"])
-    lists = sorted({url for e in ENDPOINTS for url in e.list_urls})
+    lists = sorted({url.split("?")[0] for e in ENDPOINTS for url in e.list_urls})
     failures = []
     for url in lists:
         plain = dispatcher.get(url)
-        for param in ("sort", "order", "ordering", "order_by", "state", "place"):
-            for value in HOSTILE_ORDERS:
-                joined = "&" if "?" in url else "?"
-                answer = dispatcher.get(f"{url}{joined}{param}={value}")
-                if answer.status_code >= 500 or (
-                    answer.status_code != plain.status_code and answer.status_code < 400
-                ):
-                    failures.append(f"{url} {param}={value} → {answer.status_code}")
-                elif "scoping-matrix" in answer.text and county.grid_b.code in answer.text:
-                    failures.append(f"{url} {param}={value} shows grid B")
+        for value in HOSTILE_ORDERS:
+            # every sort/filter name at once: one request per value keeps the suite fast
+            query = "&".join(
+                f"{p}={value}" for p in ("sort", "order", "ordering", "order_by", "state", "place")
+            )
+            answer = dispatcher.get(f"{url}?{query}")
+            if answer.status_code >= 500 or (
+                answer.status_code != plain.status_code and answer.status_code < 400
+            ):
+                failures.append(f"{url} ?{query} → {answer.status_code}")
+            elif "scoping-matrix" in answer.text and county.grid_b.code in answer.text:
+                failures.append(f"{url} ?{query} shows grid B")
     assert Case.objects.filter(place=county.grid_b).exists()  # no table dropped
     assert not failures, failures
 
