@@ -297,3 +297,39 @@ def evaluation(
 def evaluation_detail(request, code: str, start: date | None = None, end: date | None = None):
     """One place's evaluation (its indicators, score and rank among its siblings)."""
     return services.evaluation_detail(request.user, services.period(start, end), code)
+
+
+# -- situation reports -------------------------------------------------------------------------------
+class ReportSectionOut(Schema):
+    title: str
+    header: list[str]
+    rows: list[list[str]]
+
+
+class ReportOut(Schema):
+    title: str
+    kind: str
+    period: PeriodOut
+    sections: list[ReportSectionOut]
+
+
+@router.get("/reports/{kind}", response=ReportOut)
+def situation_report(request, kind: str, date: date | None = None, place: str = ""):
+    """The weekly (``week``: the last complete Monday–Sunday before ``date``) or monthly
+    (``month``: the last complete month) situation report of a place, as JSON sections; the same
+    report as PDF/docx at /insights/reports/<kind>.pdf|docx."""
+    from . import reports
+
+    data = reports.situation_report(
+        request.user, kind, where=services.place(request.user, place), day=date
+    )
+    data["sections"] = [
+        {
+            "title": str(t),
+            "header": [str(h) for h in hs],
+            "rows": [[str(c) for c in r] for r in rows],
+        }
+        for t, hs, rows in data["sections"]
+    ]
+    data["title"] = str(data["title"])
+    return data

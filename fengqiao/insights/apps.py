@@ -21,6 +21,7 @@ class InsightsConfig(AppConfig):
             ("insights:disputes", _("纠纷统计"), "disputes.view_dispute_figures"),
             ("insights:alerts", _("警情统计"), "insights.view_alert"),
             ("insights:evaluation", _("绩效考核"), "insights.view_evaluation"),
+            ("insights:reports", _("情况通报"), "insights.export_figures"),
             ("insights:map", _("一张图"), "insights.view_command_centre"),
         ]
         for entry in entries:

@@ -16,4 +16,6 @@ urlpatterns = [
     path("alerts/imports/<int:pk>/", views.alert_import, name="alert_import"),
     path("evaluation/", views.evaluation_page, name="evaluation"),
     path("evaluation/export.xlsx", views.evaluation_export, name="evaluation_export"),
+    path("reports/", views.reports_page, name="reports"),
+    path("reports/<str:kind>.<str:fmt>", views.report_download, name="report"),
 ]

@@ -335,3 +335,57 @@ def evaluation_export(request):
         f'attachment; filename="evaluation_{span.start:%Y%m%d}_{span.end:%Y%m%d}.xlsx"'
     )
     return response
+
+
+# -- situation reports -------------------------------------------------------------------------------
+def _report_args(request):
+    from . import reports
+
+    kind = request.GET.get("kind") or "week"
+    where = services.place(request.user, request.GET.get("place", "").strip())
+    return kind, where, reports.parse_day(request.GET.get("date"))
+
+
+@authorize(perm="insights.export_figures")
+def reports_page(request):
+    """情况通报: the weekly or monthly report of a place, shown and downloadable (PDF / docx)."""
+    from . import reports
+
+    kind, where, day = _report_args(request)
+    report = reports.situation_report(request.user, kind, where=where, day=day)
+    return render(
+        request,
+        "insights/reports.html",
+        {
+            "report": report,
+            "kind": kind,
+            "place": where,
+            "places": services.places(request.user),
+            "day": day,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@authorize(perm="insights.export_figures")
+def report_download(request, kind, fmt):
+    from . import reports
+
+    if fmt not in ("pdf", "docx"):
+        raise NotFound(_("不支持的导出格式"))
+    _kind, where, day = _report_args(request)
+    report = reports.situation_report(request.user, kind, where=where, day=day)
+    audit.record(
+        "insights.export",
+        user=request.user,
+        request=request,
+        data={"format": fmt, "what": f"report_{kind}", "start": report["period"]["start"]},
+    )
+    if fmt == "pdf":
+        body, content_type = reports.pdf_bytes(report), "application/pdf"
+    else:
+        body, content_type = reports.docx_bytes(report), reports.DOCX
+    response = HttpResponse(body, content_type=content_type)
+    name = f"report_{kind}_{report['period']['start'].replace('-', '')}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

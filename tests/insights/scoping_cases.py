@@ -40,6 +40,9 @@ def _place_urls(case):
         f"/insights/evaluation/export.xlsx?place={code}",
         f"/api/v1/insights/evaluation?place={code}",
         f"/api/v1/insights/evaluation/{code}",
+        f"/insights/reports/?place={code}",
+        f"/insights/reports/week.pdf?place={code}",
+        f"/api/v1/insights/reports/week?place={code}",
         f"/insights/map/?place={code}",
         f"/insights/map/layers.json?place={code}",
         f"/insights/map/places/{case.place.pk}.json",
@@ -57,6 +60,8 @@ SCOPED = [
             "/insights/map/layers.json",
             "/insights/evaluation/?by=grid",
             "/api/v1/insights/evaluation?by=grid",
+            "/insights/reports/",
+            "/api/v1/insights/reports/week",
         ],
         detail_urls=_place_urls,
         marker=lambda case: case.place.name,
@@ -64,6 +69,8 @@ SCOPED = [
             "insights:export",
             "insights:grid_card",
             "/api/v1/insights/evaluation/{code}",
+            "insights:report",
+            "/api/v1/insights/reports/{kind}",
         ],
     )
 ]
