@@ -47,7 +47,7 @@ PAGES = [
     ("dispatcher", "/cases/dispatch/?state=reported&overdue=1&urgency=ordinary", 24),
     ("dispatcher", "/cases/supervision/", 15),
     # the board's count includes five constant risk-register queries (colour, found, closed, reviews)
-    ("dispatcher", "/insights/?by=town", 27),
+    ("dispatcher", "/insights/?by=town", 37),  # + visits against target, foreigners' checks
     ("dispatcher", "/api/v1/cases/", 13),
     ("department_staff", "/api/v1/cases/?open=true", 11),
 ]
