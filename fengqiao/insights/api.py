@@ -51,7 +51,7 @@ class PeriodOut(Schema):
     end: date
 
 
-class PlaceOut(Schema):
+class FiguresPlaceOut(Schema):
     code: str
     name: str
     level: int
@@ -65,7 +65,7 @@ class DayOut(Schema):
 
 class CaseBoardOut(Schema):
     period: PeriodOut
-    place: PlaceOut | None
+    place: FiguresPlaceOut | None
     by: str
     kpis: list[KpiOut]
     rows: list[CaseRowOut]
@@ -116,7 +116,7 @@ class OfficerVisitsOut(Schema):
 
 class VisitFiguresOut(Schema):
     period: PeriodOut
-    place: PlaceOut | None
+    place: FiguresPlaceOut | None
     visits: int
     done: int
     target: int
@@ -126,7 +126,7 @@ class VisitFiguresOut(Schema):
 
 class StayFiguresOut(Schema):
     period: PeriodOut
-    place: PlaceOut | None
+    place: FiguresPlaceOut | None
     reported: int
     checked: int
     checks_due: int
@@ -185,7 +185,7 @@ class AlertSourceOut(Schema):
 
 class AlertFiguresOut(Schema):
     period: PeriodOut
-    place: PlaceOut | None
+    place: FiguresPlaceOut | None
     total: AlertTotalOut
     by_source: list[AlertSourceOut]
     categories: list[AlertCategoryOut]
@@ -200,7 +200,7 @@ class AlertRowErrorOut(Schema):
 class AlertImportOut(Schema):
     id: int
     source: str
-    place: PlaceOut
+    place: FiguresPlaceOut
     filename: str
     created_at: datetime
     created_by: str
@@ -269,7 +269,7 @@ class EvaluationRowOut(Schema):
 
 class EvaluationOut(Schema):
     period: PeriodOut
-    place: PlaceOut | None
+    place: FiguresPlaceOut | None
     by: str
     weights: list[WeightOut]
     rows: list[EvaluationRowOut]
