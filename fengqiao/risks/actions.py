@@ -43,7 +43,7 @@ class TaskForceIn(Schema):
     plan: str = ""
 
 
-class LogIn(Schema):
+class RiskLogIn(Schema):
     text: str = ""
     day: date | None = None
 
@@ -118,7 +118,7 @@ registry = ActionRegistry(
         Action(
             "task_force_log",
             lambda r, a, p, **c: services.log_task_force(r, a, text=p["text"], day=p["day"]),
-            LogIn,
+            RiskLogIn,
             "risks.log_task_force",
             gettext_lazy("专班日志"),
             transitions=(),

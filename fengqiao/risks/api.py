@@ -513,7 +513,7 @@ def get_risk(request, risk_id: int):
     return services.view_risk(request.user, risk_id)
 
 
-class LogOut(Schema):
+class RiskLogOut(Schema):
     day: date
     text: str
     author: str
@@ -528,7 +528,7 @@ class TaskForceOut(Schema):
     members: list[str]
     plan: str
     created_at: datetime
-    logs: list[LogOut]
+    logs: list[RiskLogOut]
 
     @staticmethod
     def resolve_leader(obj):

@@ -83,6 +83,24 @@ def test_openapi_document_lists_the_api(client):
     assert client.get("/api/v1/docs").status_code == 200
 
 
+def test_openapi_component_names_are_not_shared_by_two_schemas(client):
+    """The OpenAPI names a component by its class name: two schemas with one name would show one of them twice."""
+    from ninja import Schema
+
+    client.get("/api/v1/openapi.json")  # builds every router's schemas
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    modules = {}
+    for schema in subclasses(Schema):
+        if schema.__module__.startswith("fengqiao."):
+            modules.setdefault(schema.__name__, set()).add(schema.__module__)
+    assert {name: mods for name, mods in modules.items() if len(mods) > 1} == {}
+
+
 def test_service_errors_in_pages_become_clear_4xx(client, users, county, settings):
     """Views may let core.errors escape: the middleware answers 404/409/400, never 500."""
     from django.http import HttpResponse
