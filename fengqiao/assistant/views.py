@@ -14,12 +14,20 @@ from fengqiao.core.authz import authorize, scoped
 from fengqiao.core.errors import ServiceError
 from fengqiao.core.throttle import client_ip
 from fengqiao.org.models import Place
-from fengqiao.web.lists import wants_export
+from fengqiao.web.lists import export_list, staff_list, wants_export
 
 from . import services
 from .actions import registry
 from .engine import AI_LABEL, BASIS_PREFIX, FIXED_TEXTS
-from .lists import ALERT_COLUMNS, HANDOFF_COLUMNS, UNANSWERED_COLUMNS
+from .lists import (
+    UNANSWERED_COLUMNS,
+    AlertFilter,
+    AlertTable,
+    HandoffFilter,
+    HandoffTable,
+    alert_facets,
+    handoff_facets,
+)
 from .models import Alert, AskedQuestion, Handoff, StandardAnswer
 
 MAX_UPLOAD = 5 * 1024 * 1024
@@ -288,16 +296,33 @@ def unanswered(request):
 
 @authorize(perm="assistant.view_alert")
 def alerts(request):
-    qs = Alert.objects.restrict(request.user).select_related("place")
-    status = request.GET.get("status", "open")
-    if status in Alert.Status.values:
-        qs = qs.filter(status=status)
+    """群消息预警 on the shared list component; opens on the alerts still to handle."""
+    if "status" not in request.GET:
+        request.GET = request.GET.copy()
+        request.GET["status"] = Alert.Status.OPEN
+    rows = (
+        Alert.objects.restrict(request.user).select_related("place").order_by("-created_at", "-id")
+    )
     if wants_export(request):
-        return exports.list_xlsx(
-            request, qs, ALERT_COLUMNS, kind="assistant.alerts", filename="alerts.xlsx"
+        return export_list(
+            request,
+            AlertTable,
+            rows,
+            filterset_class=AlertFilter,
+            kind="assistant.alerts",
+            filename="alerts.xlsx",
         )
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "assistant/alerts.html", {"page": page, "status": status})
+    listing = staff_list(
+        request,
+        AlertTable,
+        rows,
+        filterset_class=AlertFilter,
+        facets=alert_facets(),
+        exportable=True,
+    )
+    return render(
+        request, "assistant/alerts.html", {"listing": listing, "status": request.GET["status"]}
+    )
 
 
 def _alert_context(request, alert):
@@ -342,19 +367,54 @@ def alert_act(request, alert, name):
 
 @authorize(perm="assistant.view_handoff")
 def handoffs(request):
-    qs = Handoff.objects.restrict(request.user).select_related("place")
+    """转人工咨询 on the shared list component (newest first), filters with counts, xlsx."""
+    rows = (
+        Handoff.objects.restrict(request.user)
+        .select_related("place")
+        .order_by("-created_at", "-id")
+    )
     if wants_export(request):
-        return exports.list_xlsx(
-            request, qs, HANDOFF_COLUMNS, kind="assistant.handoffs", filename="handoffs.xlsx"
+        return export_list(
+            request,
+            HandoffTable,
+            rows,
+            filterset_class=HandoffFilter,
+            kind="assistant.handoffs",
+            filename="handoffs.xlsx",
         )
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    return render(request, "assistant/handoffs.html", {"page": page})
+    listing = staff_list(
+        request,
+        HandoffTable,
+        rows,
+        filterset_class=HandoffFilter,
+        facets=handoff_facets(),
+        exportable=True,
+    )
+    return render(request, "assistant/handoffs.html", {"listing": listing})
+
+
+def _reply_sms(handoff):
+    """The text messages the resident was sent about this hand-off's 咨询 case (queued / sent /
+    failed): shown to whoever sees the hand-off, the number masked (``core.sms.for_target``)."""
+    from fengqiao.cases.models import Case
+    from fengqiao.core import sms
+
+    if not handoff.case_ref:
+        return []
+    case = Case.objects.filter(tracking_code=handoff.case_ref).only("pk").first()
+    return sms.for_target(case) if case is not None else []
 
 
 def _handoff_context(request, handoff):
+    from fengqiao.cases.views import can_retry_sms
+
+    case = _linked_case(request.user, handoff.case_ref)
     return {
         "handoff": handoff,
-        "case": _linked_case(request.user, handoff.case_ref),
+        "case": case,
+        "sms_notes": _reply_sms(handoff),
+        "can_retry_sms": case is not None and can_retry_sms(request.user),
+        "sms_next": request.path,
         "can_reveal": request.user.has_perm("core.reveal_personal_data"),
         "ai_label": _(AI_LABEL),
         "actions": registry.available(handoff, request.user),

@@ -16,6 +16,7 @@ urlpatterns = [
     path("figures/", views.figures_page, name="figures"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/act/<str:name>/", views.act, name="act"),
+    path("<int:pk>/sms/<int:note_id>/retry/", views.sms_retry, name="sms_retry"),
     path("<int:pk>/dispute/", views.spawn_dispute, name="spawn_dispute"),
     path("<int:pk>/files/<int:attachment_id>/", views.attachment, name="attachment"),
 ]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from fengqiao.core import sms
 from fengqiao.core.authz import authorize
 from fengqiao.core.errors import ServiceError
 from fengqiao.core.models import Attachment, TimelineEntry
@@ -291,6 +292,8 @@ def _detail_context(request, case, spawn_form=None):
         else None,
         "satisfaction_choices": Case.Satisfaction.choices,
         "can_reveal": user.has_perm("core.reveal_personal_data"),
+        "sms_notes": sms.for_target(case),
+        "can_retry_sms": can_retry_sms(user),
         "spawn_form": spawn_form
         or (
             SpawnDisputeForm(types=services.dispute_types()) if "spawn_dispute" in actions else None
@@ -325,6 +328,40 @@ def act(request, case, name):
     if name in ("return",) or not Case.objects.restrict(request.user).filter(pk=pk).exists():
         return redirect("cases:queue")
     return redirect("cases:detail", pk=pk)
+
+
+def can_retry_sms(user):
+    """Whoever answers residents (handles or dispatches cases) may send a failed reply again."""
+    return user.has_perm("cases.handle_case") or user.has_perm("cases.dispatch_case")
+
+
+@authorize(CASES, perm="cases.view_case")
+@require_POST
+def sms_retry(request, case, note_id):
+    """Send a failed text message to the reporter again (``core.sms.retry``); only a message about
+    this case, which the reader sees (404 otherwise). Back to ``next`` (the hand-off page) or the case."""
+    from django.core.exceptions import PermissionDenied
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from fengqiao.core.models import Notification
+
+    if not can_retry_sms(request.user):
+        raise PermissionDenied
+    note = Notification.objects.filter(
+        pk=note_id, channel="sms", target_type="cases.case", target_id=str(case.pk)
+    ).first()
+    if note is None:
+        raise Http404
+    try:
+        sms.retry(note, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("短信已重新排队发送"))
+    back = request.POST.get("next", "")
+    if back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("cases:detail", pk=case.pk)
 
 
 @authorize(CASES, perm="cases.view_case")

@@ -24,6 +24,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from . import audit, pii
 
@@ -107,4 +108,54 @@ def queue(phone, *, kind, message, params, language="", url="", target=None, act
             "about": f"{note.target_type}:{note.target_id}",
         },
     )
+    return note
+
+
+def for_target(target):
+    """The text messages sent to a resident about ``target`` (a case…), newest first, each with
+    ``to`` (the number masked) and ``error`` (the gateway's last answer, personal data masked):
+    what staff pages show beside the reply (queued / sent / failed)."""
+    from .models import Notification
+
+    notes = list(
+        Notification.objects.filter(
+            channel="sms",
+            target_type=target._meta.label_lower,
+            target_id=str(target.pk),
+        ).order_by("-created_at", "-id")[:20]
+    )
+    for note in notes:
+        note.to = pii.mask_phone(pii.clear_value(note.address) or "")
+        note.error = pii.mask_text(note.last_error) if note.last_error else ""
+        note.retryable = note.state == Notification.State.FAILED
+    return notes
+
+
+def retry(note, *, actor=None):
+    """Send a failed message again: back into the outbox as new (attempts start over), on the
+    locked row; only a failed message (409 otherwise). Audited ``notification.retry``."""
+    from django.db import transaction
+
+    from .errors import Conflict
+    from .models import Notification
+
+    with transaction.atomic():
+        note = Notification.objects.select_for_update().get(pk=note.pk)
+        if note.channel != "sms" or note.state != Notification.State.FAILED:
+            raise Conflict(_("只有发送失败的短信可以重发"), code="not_failed")
+        note.state = Notification.State.PENDING
+        note.attempts = 0
+        note.next_attempt_at = timezone.now()
+        note.last_error = ""
+        note.save(update_fields=["state", "attempts", "next_attempt_at", "last_error"])
+        audit.record(
+            "notification.retry",
+            user=actor,
+            target=_audit_target(note),
+            data={
+                "channel": "sms",
+                "kind": note.kind,
+                "about": f"{note.target_type}:{note.target_id}",
+            },
+        )
     return note

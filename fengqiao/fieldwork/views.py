@@ -3,7 +3,6 @@ note), open follow-ups, patrols, publicity activities, the monthly bulletin. Vie
 services; records enter through ``core.authz``."""
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,14 +10,23 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core.authz import authorize
 from fengqiao.core.errors import NotFound, ServiceError
-from fengqiao.core.exports import list_xlsx
 from fengqiao.org.models import Place
 from fengqiao.registry.models import Address
 from fengqiao.registry.views import _post_only
-from fengqiao.web.lists import wants_export
+from fengqiao.web.lists import export_list, staff_list, wants_export
 
 from . import services
-from .lists import NOTE_COLUMNS, PATROL_COLUMNS, VISIT_COLUMNS
+from .lists import (
+    NoteFilter,
+    NoteTable,
+    PatrolFilter,
+    PatrolTable,
+    VisitFilter,
+    VisitTable,
+    note_facets,
+    patrol_facets,
+    visit_facets,
+)
 from .models import Activity, FieldNote, PatrolCircle, PatrolLog, PatrolShift, Visit
 
 
@@ -35,26 +43,30 @@ def home_panel(request):
 
 @authorize(perm="fieldwork.view_visit")
 def visits(request):
+    """走访记录 on the shared list component: mine or the whole jurisdiction, filters with counts,
+    the filtered list as a masked xlsx."""
     rows = Visit.objects.restrict(request.user).select_related("address", "officer")
-    if request.GET.get("view", "mine") == "mine":
+    view = "all" if request.GET.get("view") == "all" else "mine"
+    if view == "mine":
         rows = rows.filter(officer=request.user)
+    rows = rows.order_by("-visited_on", "-id")
+    options = {"filterset_class": VisitFilter, "extra_query": ("view",)}
     if wants_export(request):
-        return list_xlsx(
+        return export_list(
             request,
+            VisitTable,
             rows.select_related("household"),
-            VISIT_COLUMNS,
             kind="fieldwork.visits",
             filename="visits.xlsx",
+            **options,
         )
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    listing = staff_list(
+        request, VisitTable, rows, facets=visit_facets(), exportable=True, **options
+    )
     return render(
         request,
         "fieldwork/visits.html",
-        {
-            "page": page,
-            "view": request.GET.get("view", "mine"),
-            "progress": services.weekly_progress(request.user),
-        },
+        {"listing": listing, "view": view, "progress": services.weekly_progress(request.user)},
     )
 
 
@@ -118,16 +130,17 @@ def visit_detail(request, visit):
 
 @authorize(perm="fieldwork.view_fieldnote")
 def followups(request):
+    """待跟进的民情笔记 on the shared list component (oldest first), with 完成跟进 per row."""
     mine = request.GET.get("view", "mine") == "mine"
     rows = services.open_follow_ups(request.user, mine=mine)
+    options = {"filterset_class": NoteFilter, "extra_query": ("view",)}
     if wants_export(request):
-        return list_xlsx(
-            request, rows, NOTE_COLUMNS, kind="fieldwork.notes", filename="field-notes.xlsx"
+        return export_list(
+            request, NoteTable, rows, kind="fieldwork.notes", filename="field-notes.xlsx", **options
         )
+    listing = staff_list(request, NoteTable, rows, facets=note_facets(), exportable=True, **options)
     return render(
-        request,
-        "fieldwork/followups.html",
-        {"notes": rows[:200], "view": "mine" if mine else "all"},
+        request, "fieldwork/followups.html", {"listing": listing, "view": "mine" if mine else "all"}
     )
 
 
@@ -173,16 +186,28 @@ def note_done(request, note):
 @authorize(perm="fieldwork.view_patrollog")
 def patrols(request):
     circles = PatrolCircle.objects.restrict(request.user).prefetch_related("villages", "teams")
-    logs = PatrolLog.objects.restrict(request.user).select_related("circle", "team", "case")
+    logs = (
+        PatrolLog.objects.restrict(request.user)
+        .select_related("circle", "team", "case")
+        .order_by("-started_at", "-id")
+    )
     if wants_export(request):
-        return list_xlsx(
+        return export_list(
             request,
-            logs.order_by("-started_at", "-id"),
-            PATROL_COLUMNS,
+            PatrolTable,
+            logs,
+            filterset_class=PatrolFilter,
             kind="fieldwork.patrols",
             filename="patrols.xlsx",
         )
-    logs = logs[:50]
+    listing = staff_list(
+        request,
+        PatrolTable,
+        logs,
+        filterset_class=PatrolFilter,
+        facets=patrol_facets(),
+        exportable=True,
+    )
     today = timezone.localdate()
     shifts = (
         PatrolShift.objects.filter(circle__in=circles, day__gte=today)
@@ -192,7 +217,7 @@ def patrols(request):
     return render(
         request,
         "fieldwork/patrols.html",
-        {"circles": circles, "logs": logs, "shifts": shifts},
+        {"circles": circles, "listing": listing, "shifts": shifts},
     )
 
 

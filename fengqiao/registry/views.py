@@ -9,18 +9,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
 
 from fengqiao.core.authz import authorize
 from fengqiao.core.errors import NotFound, ServiceError
-from fengqiao.core.exports import list_xlsx, personal
 from fengqiao.core.throttle import Throttle, client_ip
 from fengqiao.org.models import Place
 from fengqiao.risks import services as risk_services
-from fengqiao.web.lists import wants_export
+from fengqiao.web.lists import export_list, staff_list, wants_export
 
 from . import importer, services
 from . import search as finder
+from .lists import FLAG_LABELS, StayFilter, StayTable, stay_facets
 from .models import Address, ForeignerStay, House, ImportJob, Person, PersonTag, Unit
 
 
@@ -488,30 +487,6 @@ STAY_KEYS = (
     "reporter_name",
     "reporter_phone",
 )
-FLAG_LABELS = {
-    "visa_expired": _l("签证已过期"),
-    "visa_expiring": _l("签证7日内到期"),
-    "overstay": _l("超过拟离开日期"),
-}
-
-# The stays list as xlsx: the guest's name and passport masked unless asked with a reason.
-STAY_COLUMNS = (
-    (_l("登记号"), "number"),
-    (_l("国籍"), "nationality"),
-    (_l("英文姓"), personal("surname", "name")),
-    (_l("英文名"), personal("given_name", "name")),
-    (_l("护照号码"), "passport_number"),
-    (_l("签证/居留种类"), "visa_type"),
-    (_l("签证有效期至"), "visa_valid_until"),
-    (_l("入住日期"), "arrival"),
-    (_l("拟离开日期"), "expected_departure"),
-    (_l("住宿地址"), "address.full_name"),
-    (_l("报告人"), "reporter_name"),
-    (_l("报告人电话"), "reporter_phone"),
-    (_l("状态"), "get_state_display"),
-    (_l("核查期限"), "next_due_at"),
-    (_l("提示"), lambda s: [str(f) for f in s.flag_labels]),
-)
 
 
 def _stay_form_context(address, form, public):
@@ -526,22 +501,26 @@ def _stay_form_context(address, form, public):
 
 @authorize(perm="registry.view_foreignerstay")
 def stays(request):
+    """境外人员住宿登记 on the shared list component: to check first, then by deadline; filters
+    with counts (state, flags, nationality, overdue check); the filtered list as masked xlsx."""
     rows = (
         ForeignerStay.objects.restrict(request.user)
         .select_related("address")
         .order_by("state", "next_due_at", "-id")
     )
-    rows = list(rows if wants_export(request) else rows[:300])  # the export: every row
-    flag = request.GET.get("flag", "")
-    for stay in rows:
-        stay.flag_labels = [FLAG_LABELS[f] for f in stay.flags()]
-    if flag:
-        rows = [s for s in rows if flag in s.flags()]
     if wants_export(request):
-        return list_xlsx(request, rows, STAY_COLUMNS, kind="registry.stays", filename="stays.xlsx")
-    return render(
-        request, "registry/stays.html", {"rows": rows, "flag": flag, "now": timezone.now()}
+        return export_list(
+            request,
+            StayTable,
+            rows,
+            filterset_class=StayFilter,
+            kind="registry.stays",
+            filename="stays.xlsx",
+        )
+    listing = staff_list(
+        request, StayTable, rows, filterset_class=StayFilter, facets=stay_facets(), exportable=True
     )
+    return render(request, "registry/stays.html", {"listing": listing})
 
 
 @authorize(perm="registry.add_foreignerstay")

@@ -2,6 +2,7 @@
 
 from django.apps import apps
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core import notifications
@@ -28,6 +29,27 @@ def home_panels(request):
         if context is not None:
             panels.append({"template": template, **context})
     return panels
+
+
+# The units of the live countdowns (cases/static/cases/countdown.js reads them from the page's
+# <body data-countdown-units>): in the reader's language, from the catalogs like any other text.
+COUNTDOWN_UNITS = {
+    "d": pgettext_lazy("countdown", "天"),
+    "h": pgettext_lazy("countdown", "时"),
+    "m": pgettext_lazy("countdown", "分"),
+    "s": pgettext_lazy("countdown", "秒"),
+    "late": pgettext_lazy("countdown", "已超时"),
+    "left": pgettext_lazy("countdown", "剩余"),
+}
+
+
+def countdown_units():
+    """The countdown units as JSON for the page (words apart in English, run together in Chinese)."""
+    import json
+
+    units = {key: str(label) for key, label in COUNTDOWN_UNITS.items()}
+    units["sep"] = "" if (get_language() or "").startswith("zh") else " "
+    return json.dumps(units, ensure_ascii=False)
 
 
 # Short menu labels where an app's verbose name is long (the menu must fit 1366 px in both
@@ -82,4 +104,5 @@ def navigation(request):
         "nav_menu": menu,
         "nav_groups": list(groups.values()),
         "unread_count": notifications.unread_count(user),
+        "countdown_units": countdown_units(),
     }

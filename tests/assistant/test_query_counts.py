@@ -55,10 +55,11 @@ def populate(county, users, n=3, start=0):
 def pages(made):
     handoff, alert = made["handoffs"][0], made["alerts"][0]
     return {
-        "/assistant/handoffs/": 14,
-        f"/assistant/handoffs/{handoff.pk}/": 15,  # + the linked case (permission, row)
-        "/assistant/alerts/": 14,
-        "/assistant/alerts/?status=all": 14,
+        "/assistant/handoffs/": 15,  # the shared list: rows + one query per facet (2), no count
+        # + the linked case (permission, row), + the reply's text messages (case, outbox rows)
+        f"/assistant/handoffs/{handoff.pk}/": 17,
+        "/assistant/alerts/": 16,  # rows + one query per facet (3), no count
+        "/assistant/alerts/?status=all": 16,
         f"/assistant/alerts/{alert.pk}/": 13,  # an open alert: no case to link
         "/assistant/answers/": 12,
         "/assistant/answers/qc-0/": 11,

@@ -6,7 +6,8 @@ from fengqiao.cases import services, uploads
 from fengqiao.cases.actions import registry
 from fengqiao.cases.defaults import install
 from fengqiao.cases.models import Case, Category
-from fengqiao.core.models import Attachment
+from fengqiao.core import sms
+from fengqiao.core.models import Attachment, Notification
 from tests.scoping import ScopedEndpoint
 
 from .helpers import jpeg_bytes
@@ -27,6 +28,15 @@ def make_case(grid, users):
     )
     # A card on the supervision board as well.
     services.act(case, "supervise", users["leader"], note="scoping matrix")
+    # A failed text message to the reporter (its retry route is in the write matrix).
+    note = sms.queue(
+        "13900002222",
+        kind="case.answer.sms",
+        message="case.reply",
+        params={"number": case.number, "reply": "scoping", "link": ""},
+        target=case,
+    )
+    Notification.objects.filter(pk=note.pk).update(state=Notification.State.FAILED)
     return case
 
 
@@ -63,6 +73,9 @@ SCOPED = [
             # POST only; out of scope → 404:
             # tests/cases/test_dispute_link.py::test_page_form_for_another_category_or_grid.
             "cases:spawn_dispute",
+            # POST only; out of scope → 404, a message about another case → 404:
+            # tests/assistant/test_sms_status.py::test_retry_is_scoped_and_needs_a_replying_role.
+            "cases:sms_retry",
             # POST only; a report of the county's triage queue out of scope → 404:
             # tests/cases/test_triage.py::test_out_of_scope_place_is_404.
             "cases:triage_place",

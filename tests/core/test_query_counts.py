@@ -20,7 +20,7 @@ def busy(users):
 PAGES = [
     ("grid_worker", "/", 15),  # + the fieldwork panel: weekly visit progress and open follow-ups
     ("grid_worker", "/inbox/", 12),
-    ("audit_admin", "/audit/", 12),
+    ("audit_admin", "/audit/", 13),  # the shared list: rows + two facets, no count
     ("grid_worker", "/api/v1/places", 11),
     ("grid_worker", "/api/v1/notifications", 9),
     ("audit_admin", "/api/v1/audit-events", 11),

@@ -2,36 +2,16 @@
 choose a lawyer at L3, reach an agreement, the documents are downloaded, judicial confirmation is
 recorded, the follow-up visit closes it, and a party follows it on the status page."""
 
-import io
-
-import docx
 import pytest
 from django.utils import timezone
-from pypdf import PdfReader
 
 from fengqiao.disputes.models import Agreement, Attempt, Dispute
-from tests.conftest import PASSWORD, shot
+from tests.conftest import shot
 from tests.disputes import helpers
+from tests.e2e import steps
+from tests.e2e.steps import open_action, sign_in, sign_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, base, user):
-    page.goto(f"{base}/login/")
-    page.fill("#username", user.username)
-    page.fill("#password", PASSWORD)
-    page.click("#login")
-    page.wait_for_selector("#welcome")
-
-
-def sign_out(page):
-    page.click("#user-menu summary")
-    page.click("#logout")
-    page.wait_for_url("**/login/")
-
-
-def open_action(page, form_id):
-    page.locator(f"details:has(#{form_id}) > summary").click()
 
 
 def test_noise_dispute_up_the_ladder_to_a_lawyer_and_closed(page, live_server, county, users):
@@ -98,36 +78,13 @@ def test_noise_dispute_up_the_ladder_to_a_lawyer_and_closed(page, live_server, c
     sign_in(page, base, lawyer)
     page.goto(f"{base}/disputes/")
     page.click(f"text={dispute.number}")
-    open_action(page, "agree-note")
-    page.fill("#agree-note", "律师释法后双方各退一步，达成协议。")
-    page.click("#agree-submit")
-    page.wait_for_selector("text=已保存")
-    page.click("#agreement-edit-link")
-    f = helpers.TERMS_FIELDS
-    page.fill("textarea[name=facts]", f["facts"])
-    page.fill("textarea[name=issues]", f["issues"])
-    page.fill("textarea[name=responsibilities]", f["responsibilities"])
-    for i, term in enumerate(f["terms"]):
-        page.locator("input[name=term_text]").nth(i).fill(term["text"])
-        page.locator("input[name=term_due]").nth(i).fill(term["due_on"])
-    page.fill("textarea[name=performance_manner]", f["performance_manner"])
-    page.click("#agreement-submit")
-    page.wait_for_selector("#agreement-preview")
+    steps.agree(page, "律师释法后双方各退一步，达成协议。")
+    steps.write_agreement(page, helpers.TERMS_FIELDS)
     agreement = Agreement.objects.get()
     assert agreement.number in page.inner_text("#agreement-number")
     shot(page, "disputes-4-agreement-preview")
-    page.click("#sign-submit")
-    page.wait_for_selector("text=司法确认30日期限")
-    page.goto(f"{base}/disputes/agreements/{agreement.pk}/")
-    with page.expect_download() as info:
-        page.click("#download-docx")
-    word = docx.Document(info.value.path())
-    word_text = "".join(p.text for p in word.paragraphs)
-    with page.expect_download() as info:
-        page.click("#download-pdf")
-    with open(info.value.path(), "rb") as handle:
-        pdf_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages)
-    for text in (word_text, pdf_text.replace("\n", "")):
+    steps.sign_agreement(page)
+    for text in steps.printed_agreement(page, base, agreement):
         assert agreement.number in text and helpers.ID_A in text and "人民调解委员会" in text
     sign_out(page)
 

@@ -2,31 +2,20 @@
 read (in the reader's language), the sweep's timeline notes and the party edit too; old rows get
 their key from a data migration (or keep their stored, readable text)."""
 
-import importlib
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
-from django.utils import translation
 
 from fengqiao.core import workflow as kernel
 from fengqiao.core.models import Deadline, Notification
 from fengqiao.disputes import services
 from fengqiao.disputes.models import Party
-from tests.conftest import login
 from tests.disputes import helpers
+from tests.messages_i18n import has_chinese as _chinese
+from tests.messages_i18n import migrate_forwards, old_rows, timeline
+from tests.messages_i18n import rendered as _in
 
 pytestmark = pytest.mark.django_db
-
-
-def _in(language, note):
-    with translation.override(language):
-        fresh = Notification.objects.get(pk=note.pk)
-        return fresh.display_title, fresh.display_body
-
-
-def _chinese(text):
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def test_high_risk_alert_is_a_key_in_both_languages(county, users):
@@ -58,10 +47,8 @@ def test_mediation_card_and_assignment_in_english(client, county, users):
     en = _in("en", card)[0]
     assert en.startswith("Yellow card") and dispute.number in en and not _chinese(en)
     # the timeline note the sweep wrote is shown in the reader's language too
-    login(client, users["community_officer"])
-    html = client.get(f"/disputes/{dispute.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    timeline = html[html.index('id="timeline"') :]
-    assert "Yellow card" in timeline and "黄牌督办" not in timeline and "系统" not in timeline
+    entries = timeline(client, users["community_officer"], f"/disputes/{dispute.pk}/")
+    assert "Yellow card" in entries and "黄牌督办" not in entries and "系统" not in entries
 
 
 def test_judicial_window_reminder_in_english(county, users):
@@ -77,38 +64,27 @@ def test_party_edit_label_and_note_are_translated(client, county, users):
     dispute = helpers.make_dispute(county.grid_a, users)
     party = Party.objects.get(dispute=dispute, order=0)
     services.update_party(party, users["community_officer"], address="云湖市枫溪县幸福路1号")
-    login(client, users["community_officer"])
-    zh = client.get(f"/disputes/{dispute.pk}/").content.decode()
-    assert "修改当事人信息：住址" in zh
-    en = client.get(f"/disputes/{dispute.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    timeline = en[en.index('id="timeline"') :]
-    assert "party_updated" not in timeline and "修改当事人信息" not in timeline
-    assert "Party details changed" in timeline and "Edit party details" in timeline
+    url = f"/disputes/{dispute.pk}/"
+    assert "修改当事人信息：住址" in timeline(client, users["community_officer"], url, "zh-hans")
+    entries = timeline(client, users["community_officer"], url)
+    assert "party_updated" not in entries and "修改当事人信息" not in entries
+    assert "Party details changed" in entries and "Edit party details" in entries
 
 
 def test_old_rows_get_their_message_key(county, users):
     dispute = helpers.mediating(county.grid_a, users)
-    Notification.objects.all().delete()
-    base = {"target_type": "disputes.dispute", "target_id": str(dispute.pk)}
-    old = Notification.objects.create(
-        recipient=users["mediator"],
-        kind="dispute.assigned",
-        title=f"新的调解任务：{dispute.number} {dispute.title}（第2级）",
-        **base,
+    old, card, odd = migrate_forwards(
+        "fengqiao.disputes.migrations.0007_notification_messages",
+        old_rows(
+            dispute,
+            users["mediator"],
+            [
+                ("dispute.assigned", f"新的调解任务：{dispute.number} {dispute.title}（第2级）"),
+                ("dispute.red", f"红牌督办：矛盾纠纷 {dispute.number} 第1级调解已超时限"),
+                ("dispute.assigned", "格式不明的旧通知"),
+            ],
+        ),
     )
-    card = Notification.objects.create(
-        recipient=users["mediator"],
-        kind="dispute.red",
-        title=f"红牌督办：矛盾纠纷 {dispute.number} 第1级调解已超时限",
-        **base,
-    )
-    odd = Notification.objects.create(
-        recipient=users["mediator"], kind="dispute.assigned", title="格式不明的旧通知", **base
-    )
-    migration = importlib.import_module("fengqiao.disputes.migrations.0007_notification_messages")
-    migration.forwards(apps, None)
-    for row in (old, card, odd):
-        row.refresh_from_db()
     assert old.params == {"number": dispute.number, "title": dispute.title, "level": 2}
     assert _in("en", old)[0] == f"New mediation task: {dispute.number} {dispute.title} (level 2)"
     assert card.message == "dispute.card" and _in("en", card)[0].startswith("Red card")

@@ -3,18 +3,15 @@ ID number and address left out; the dispute page lists what the agreement still 
 completes the party mid-mediation on the party page; the agreement is written, signed and printed
 (docx and PDF) with the completed details."""
 
-import io
-
-import docx
 import pytest
-from pypdf import PdfReader
 
 from fengqiao.cases import services as cases
 from fengqiao.disputes.models import Agreement, Dispute
 from tests.cases.helpers import make_case
 from tests.conftest import shot
 from tests.disputes import helpers
-from tests.disputes.test_journey import open_action, sign_in, sign_out
+from tests.e2e import steps
+from tests.e2e.steps import sign_in, sign_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -69,33 +66,11 @@ def test_case_spawn_party_edited_midway_to_a_printed_agreement(page, live_server
     shot(page, "dispute-party-3-complete")
 
     # 3. Agreement reached, written, signed and printed with both parties' details.
-    open_action(page, "agree-note")
-    page.fill("#agree-note", "双方各退一步，达成协议。")
-    page.click("#agree-submit")
-    page.wait_for_selector("text=已保存")
-    page.click("#agreement-edit-link")
-    f = helpers.TERMS_FIELDS
-    page.fill("textarea[name=facts]", f["facts"])
-    page.fill("textarea[name=issues]", f["issues"])
-    page.fill("textarea[name=responsibilities]", f["responsibilities"])
-    for i, term in enumerate(f["terms"]):
-        page.locator("input[name=term_text]").nth(i).fill(term["text"])
-        page.locator("input[name=term_due]").nth(i).fill(term["due_on"])
-    page.fill("textarea[name=performance_manner]", f["performance_manner"])
-    page.click("#agreement-submit")
-    page.wait_for_selector("#agreement-preview")
+    steps.agree(page, "双方各退一步，达成协议。")
+    steps.write_agreement(page, helpers.TERMS_FIELDS)
     agreement = Agreement.objects.get(dispute=dispute)
-    page.click("#sign-submit")
-    page.wait_for_selector("text=司法确认30日期限")
-    page.goto(f"{base}/disputes/agreements/{agreement.pk}/")
-    with page.expect_download() as info:
-        page.click("#download-docx")
-    word_text = "".join(p.text for p in docx.Document(info.value.path()).paragraphs)
-    with page.expect_download() as info:
-        page.click("#download-pdf")
-    with open(info.value.path(), "rb") as handle:
-        pdf_text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(handle.read())).pages)
-    for text in (word_text, pdf_text.replace("\n", "")):
+    steps.sign_agreement(page)
+    for text in steps.printed_agreement(page, base, agreement):
         assert agreement.number in text and helpers.ID_B in text and "枫溪社区1幢201室" in text
     shot(page, "dispute-party-4-agreement")
     case.refresh_from_db()

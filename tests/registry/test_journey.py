@@ -7,18 +7,11 @@ from django.utils import timezone
 
 from fengqiao.fieldwork.models import FieldNote
 from fengqiao.registry.models import House, Person
-from tests.conftest import PASSWORD, shot
+from tests.conftest import shot
+from tests.e2e.steps import sign_in
 from tests.registry import helpers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, base, user):
-    page.goto(f"{base}/login/")
-    page.fill("#username", user.username)
-    page.fill("#password", PASSWORD)
-    page.click("#login")
-    page.wait_for_selector("#welcome")
 
 
 def test_rental_house_tenants_visit_and_follow_up(page, live_server, county, users):

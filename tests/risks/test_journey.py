@@ -7,31 +7,17 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
-from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from fengqiao.core.models import AuditEvent
 from fengqiao.risks.models import ReviewSession, Risk, Suggestion
-from tests.conftest import PASSWORD, shot
+from tests.conftest import shot
 from tests.disputes import helpers as dispute_helpers
+from tests.e2e.steps import sign_in
 from tests.risks import helpers
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 HIGH = {"threats": True, "violence": True, "weapons": True, "people": 4, "intensity": 3}
-
-
-def sign_in(page, base, user):
-    page.goto(f"{base}/login/")
-    page.fill("#username", user.username)
-    page.fill("#password", PASSWORD)
-    page.click("#login")
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is not None:
-        page.wait_for_url("**/login/second-factor/**")
-        page.fill("#token", f"{totp(device.bin_key):06d}")
-        page.click("#verify")
-    page.wait_for_selector("#welcome")
 
 
 def test_dispute_to_risk_to_wartime_reviews_to_close_out(

@@ -1,30 +1,20 @@
 """Issue 16 point 7 for risks: notifications are a message key and parameters rendered when read,
 in the reader's language; the risk timeline shows states and system notes translated."""
 
-import importlib
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from fengqiao.core.models import Notification
 from fengqiao.core.workflow import sweep_deadlines
 from fengqiao.risks import services
-from tests.conftest import login
+from tests.messages_i18n import has_chinese as _chinese
+from tests.messages_i18n import migrate_forwards, old_rows, timeline
+from tests.messages_i18n import rendered as _in
 from tests.risks import helpers
 
 pytestmark = pytest.mark.django_db
-
-
-def _in(language, note):
-    with translation.override(language):
-        fresh = Notification.objects.get(pk=note.pk)
-        return fresh.display_title, fresh.display_body
-
-
-def _chinese(text):
-    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
 
 
 def test_applied_and_level_report_in_both_languages(county, users):
@@ -51,33 +41,24 @@ def test_hand_over_card_and_timeline_in_english(client, county, users):
     assert note.message == "risk.handover_overdue" and note.params["state"] == handover.state
     en = _in("en", note)[0]
     assert en.startswith("Hand-over overdue") and not _chinese(en.replace(county.urban.name, ""))
-    login(client, users["community_officer"])
-    html = client.get(f"/risks/{risk.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    timeline = html[html.index('id="timeline"') :]
-    assert "approved →" not in timeline and "→ filed" not in timeline
-    assert "已报市局备案" not in timeline and "系统" not in timeline
+    entries = timeline(client, users["community_officer"], f"/risks/{risk.pk}/")
+    assert "approved →" not in entries and "→ filed" not in entries
+    assert "已报市局备案" not in entries and "系统" not in entries
 
 
 def test_old_rows_get_their_message_key(county, users):
     risk = helpers.apply(county.grid_a, users, title="业主维权")
-    Notification.objects.all().delete()
-    base = {"target_type": "risks.risk", "target_id": str(risk.pk)}
-    old = Notification.objects.create(
-        recipient=users["leader"],
-        kind="risk.task_force",
-        title=f"您已加入风险 {risk.number} 工作专班",
-        **base,
+    old, card = migrate_forwards(
+        "fengqiao.risks.migrations.0004_notification_messages",
+        old_rows(
+            risk,
+            users["leader"],
+            [
+                ("risk.task_force", f"您已加入风险 {risk.number} 工作专班"),
+                ("risk.review", f"红牌督办：风险 {risk.number} 未按时会商"),
+            ],
+        ),
     )
-    card = Notification.objects.create(
-        recipient=users["leader"],
-        kind="risk.review",
-        title=f"红牌督办：风险 {risk.number} 未按时会商",
-        **base,
-    )
-    migration = importlib.import_module("fengqiao.risks.migrations.0004_notification_messages")
-    migration.forwards(apps, None)
-    old.refresh_from_db()
-    card.refresh_from_db()
     assert old.message == "risk.task_force"
     assert _in("en", old)[0] == f"You are on the task force of risk {risk.number}"
     assert card.params == {"card": "red", "number": risk.number, "what": "review"}

@@ -35,7 +35,11 @@ UNWATCHED = {"core_auditevent", "core_task", "core_throttlehit"}  # denials may 
 # Which record a path parameter names: by Django URL name (``None`` key: every route of the
 # namespace) and by OpenAPI parameter name. Values are "app.Model".
 DJANGO_PARAMS = {
-    "cases": {"pk": "cases.Case", "attachment_id": "core.Attachment"},
+    "cases": {
+        "pk": "cases.Case",
+        "attachment_id": "core.Attachment",
+        "note_id": "core.Notification",
+    },
     "cases:triage_place": {"pk": "cases.PendingReport"},
     "disputes": {
         "pk": "disputes.Dispute",

@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fengqiao.core.errors import Forbidden, NotFound, ServiceError
 
@@ -41,13 +42,25 @@ ANY_POOL_PERMISSION = "disputes.serve_any_pool"
 
 # 民转刑 risk: weights of yes/no factors, and the scales of the graded ones.
 RISK_FLAGS = {
-    "threats": (25, _("有威胁、扬言报复等言行")),
-    "violence": (30, _("已发生肢体冲突或伤害")),
-    "weapons": (30, _("涉及凶器、危险物品")),
-    "repeated": (15, _("多次调解未果或反复发生")),
-    "vulnerable": (10, _("涉及精神异常、独居老人等特殊人群")),
+    "threats": (25, gettext_lazy("有威胁、扬言报复等言行")),
+    "violence": (30, gettext_lazy("已发生肢体冲突或伤害")),
+    "weapons": (30, gettext_lazy("涉及凶器、危险物品")),
+    "repeated": (15, gettext_lazy("多次调解未果或反复发生")),
+    "vulnerable": (10, gettext_lazy("涉及精神异常、独居老人等特殊人群")),
 }
 RISK_HIGH, RISK_MEDIUM = 60, 30
+
+
+def risk_factor_labels(factors):
+    """The assessment's factors as the reader reads them (the dispute page): the yes/no factors
+    that hold, then the number of people and the intensity."""
+    factors = factors or {}
+    labels = [str(label) for key, (_w, label) in RISK_FLAGS.items() if factors.get(key)]
+    if factors.get("people"):
+        labels.append(_("涉及人数：%(n)s") % {"n": factors["people"]})
+    if factors.get("intensity"):
+        labels.append(_("激烈程度：%(n)s/3") % {"n": factors["intensity"]})
+    return labels
 
 
 def ensure_types():

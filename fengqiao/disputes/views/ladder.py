@@ -39,6 +39,7 @@ from ..models import (
     ReturnVisit,
 )
 from ..services import RISK_FLAGS
+from ..services._common import risk_factor_labels
 from ..workflow import flow
 from ._common import DISPUTES
 
@@ -243,6 +244,7 @@ def _detail_context(request, dispute):
         "satisfactions": ReturnVisit.Satisfaction.choices,
         "outcomes": JudicialConfirmation.Outcome.choices,
         "risk_flags": [(k, label) for k, (_w, label) in RISK_FLAGS.items()],
+        "risk_factors": risk_factor_labels(dispute.risk_factors),
         "levels": LEVELS,
         "visit": dispute.return_visits.filter(visited_at__isnull=True).first(),
         "can_reveal": user.has_perm("core.reveal_personal_data"),
