@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: install demo test test-sqlite test-postgres lint format browser bench clean wheelhouse lock
+.PHONY: install demo test test-sqlite test-postgres lint format browser pgbouncer bench clean wheelhouse lock
 
 install: $(STAMP)
 
@@ -29,6 +29,11 @@ browser:
 	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk) \
 	  || echo "warning: could not install chromium; browser journeys will fail"
 
+# pgbouncer for the connection-pooling test (tests/ops/test_pgbouncer.py) comes from Debian too.
+pgbouncer:
+	@test -x /usr/sbin/pgbouncer || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer) \
+	  || echo "warning: could not install pgbouncer; the pooling test will fail"
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -37,7 +42,7 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-test: install browser lint
+test: install browser pgbouncer lint
 	$(BIN)/python -m fengqiao.cli manage check
 	$(BIN)/python -m fengqiao.cli manage makemigrations --check --dry-run
 	$(MAKE) test-sqlite

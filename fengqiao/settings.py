@@ -138,6 +138,26 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# A transaction-mode pooler (pgbouncer, docs/deploy.md "Connection pooling") in front of
+# PostgreSQL: a server connection serves one transaction at a time, so nothing may outlive a
+# transaction on it — no server-side cursors WITH HOLD (``QuerySet.iterator()`` outside a
+# transaction). The code keeps no other session state (no SET, LISTEN or session advisory locks;
+# tests/core/test_pgbouncer.py runs the main flows through a real pgbouncer).
+DATABASE_POOLED = env_bool("DATABASE_POOLED")
+# A streaming replica (docs/deploy.md "Read replica"): figures, exports and searches read from the
+# alias "replica" (fengqiao.core.dbrouting); everything else, every write and every read inside a
+# transaction stay on "default". Unset: one database.
+REPLICA_DATABASE_URL = "" if AS_OWNER else (env("REPLICA_DATABASE_URL") or "")
+if REPLICA_DATABASE_URL:
+    DATABASES["replica"] = dj_database_url.parse(REPLICA_DATABASE_URL, conn_max_age=60)
+    DATABASES["replica"]["OPTIONS"] = {"connect_timeout": 3}
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+for _alias in DATABASES.values():
+    if _alias["ENGINE"].endswith("postgresql"):
+        _alias["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_POOLED
+DATABASE_ROUTERS = ["fengqiao.core.dbrouting.ReplicaRouter"]
+# After the replica failed to answer, read from the primary for this many seconds.
+REPLICA_RETRY_SECONDS = float(env("REPLICA_RETRY_SECONDS", "30"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # One cache (Django's cache framework) for the throttle and the shared lookups (docs/deploy.md).

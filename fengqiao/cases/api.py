@@ -8,6 +8,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import PaginationBase, paginate
 
 from fengqiao.core.authz import authorize_api, require_perm
+from fengqiao.core.dbrouting import on_replica
 from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.core.workflow import timeline
 from fengqiao.insights import figures
@@ -353,6 +354,7 @@ def bulk_dispatch(request, payload: BulkIn):
 
 
 @router.get("/figures")
+@on_replica
 def get_figures(request, start: date, end: date, by: str = "department"):
     require_perm(request.user, "cases.view_figures")
     if by not in figures.GROUPS:

@@ -6,6 +6,8 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from fengqiao.core.dbrouting import on_replica
+
 from . import figures, services
 
 router = Router(tags=["insights"])
@@ -77,6 +79,7 @@ def _args(request, start, end, place):
 
 
 @router.get("/cases", response=CaseBoardOut)
+@on_replica
 def case_figures(
     request,
     start: date | None = None,
@@ -92,6 +95,7 @@ def case_figures(
 
 
 @router.get("/disputes")
+@on_replica
 def dispute_figures(request, start: date | None = None, end: date | None = None, place: str = ""):
     """Dispute figures over the disputes registered in the period: by type, level and village,
     share resolved at village level, success rate per level, recurrences."""
@@ -100,6 +104,7 @@ def dispute_figures(request, start: date | None = None, end: date | None = None,
 
 
 @router.get("/risks")
+@on_replica
 def risk_figures(request, start: date | None = None, end: date | None = None, place: str = ""):
     """Risks on the register by colour, found and closed out in the period, reviews on time."""
     span, where = _args(request, start, end, place)
@@ -137,6 +142,7 @@ class StayFiguresOut(Schema):
 
 
 @router.get("/visits", response=VisitFiguresOut)
+@on_replica
 def visit_figures(request, start: date | None = None, end: date | None = None, place: str = ""):
     """Visits against target: households visited per officer and week, summed, against the weekly
     target × days / 7, for the officers whose jurisdiction lies in the place."""
@@ -145,6 +151,7 @@ def visit_figures(request, start: date | None = None, end: date | None = None, p
 
 
 @router.get("/stays", response=StayFiguresOut)
+@on_replica
 def stay_figures(request, start: date | None = None, end: date | None = None, place: str = ""):
     """Foreigners' accommodation registrations: reported, checked, on-site checks due in the period
     held on time (3 working days), pending and overdue now."""
@@ -153,6 +160,7 @@ def stay_figures(request, start: date | None = None, end: date | None = None, pl
 
 
 @router.get("/groups")
+@on_replica
 def groups(request):
     """The groupings the case table accepts."""
     services.need(request.user, "cases.view_figures", "disputes.view_dispute_figures")
@@ -219,6 +227,7 @@ class AlertImportDetailOut(AlertImportOut):
 
 
 @router.get("/alerts", response=AlertFiguresOut)
+@on_replica
 def alert_figures(request, start: date | None = None, end: date | None = None, place: str = ""):
     """110 / 12345 alerts (imported) by category: the period, 环比 and 同比 with relative changes,
     totals per source."""
@@ -280,6 +289,7 @@ class EvaluationDetailOut(EvaluationOut):
 
 
 @router.get("/evaluation", response=EvaluationOut)
+@on_replica
 def evaluation(
     request,
     start: date | None = None,
@@ -294,6 +304,7 @@ def evaluation(
 
 
 @router.get("/evaluation/{code}", response=EvaluationDetailOut)
+@on_replica
 def evaluation_detail(request, code: str, start: date | None = None, end: date | None = None):
     """One place's evaluation (its indicators, score and rank among its siblings)."""
     return services.evaluation_detail(request.user, services.period(start, end), code)
@@ -314,6 +325,7 @@ class ReportOut(Schema):
 
 
 @router.get("/reports/{kind}", response=ReportOut)
+@on_replica
 def situation_report(request, kind: str, date: date | None = None, place: str = ""):
     """The weekly (``week``: the last complete Monday–Sunday before ``date``) or monthly
     (``month``: the last complete month) situation report of a place, as JSON sections; the same

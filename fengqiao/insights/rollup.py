@@ -186,8 +186,10 @@ def mark_dirty(record, transition, entry, actor, data, now):
         if value is not None:
             days.add(timezone.localtime(value).date())
     days.add(timezone.localdate(now) if now else timezone.localdate())
+    # in key order: two transactions marking the same slices then wait for each other in turn,
+    # never in a cycle (deadlock seen with concurrent dispatches, tests/ops/test_pgbouncer.py)
     DirtyDay.objects.bulk_create(
-        [DirtyDay(day=d, place_id=record.place_id) for d in days], ignore_conflicts=True
+        [DirtyDay(day=d, place_id=record.place_id) for d in sorted(days)], ignore_conflicts=True
     )
 
 

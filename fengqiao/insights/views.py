@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
 from fengqiao.core.authz import authorize
+from fengqiao.core.dbrouting import on_replica
 from fengqiao.core.errors import NotFound
 
 from . import exports, figures, maps, services
@@ -37,6 +38,7 @@ def _context(request, span, where):
 
 
 @authorize(perm="cases.view_figures")
+@on_replica
 def board(request):
     """统计分析: the case KPI tiles (环比/同比), charts and the table beside them."""
     span, where, by = _filters(request)
@@ -85,6 +87,7 @@ def board(request):
 
 
 @authorize(perm="disputes.view_dispute_figures")
+@on_replica
 def disputes(request):
     """纠纷统计: by type and level, resolved at village level, success, recurrence."""
     span, where, _by = _filters(request)
@@ -110,6 +113,7 @@ def disputes(request):
 
 
 @authorize(perm="insights.export_figures")
+@on_replica
 def export(request, fmt):
     """The board as xlsx or PDF (the figures the user may see; audited)."""
     if fmt not in ("xlsx", "pdf"):
@@ -138,6 +142,7 @@ def export(request, fmt):
 
 
 @authorize(perm="insights.view_command_centre")
+@on_replica
 def map_page(request):
     """一张图: layers, grid cards, heat with a time slider; ``?screen=1`` is the big-screen mode."""
     span, where, _by = _filters(request)
@@ -183,12 +188,14 @@ def map_page(request):
 
 
 @authorize(perm="insights.view_command_centre")
+@on_replica
 def map_layers(request):
     span, where, _by = _filters(request)
     return JsonResponse(maps.layers(request.user, span, where), json_dumps_params=UTF8)
 
 
 @authorize(perm="insights.view_command_centre")
+@on_replica
 def grid_card(request, pk):
     return JsonResponse(maps.grid_card(request.user, pk), json_dumps_params=UTF8)
 
@@ -287,6 +294,7 @@ def _evaluation_filters(request):
 
 
 @authorize(perm="insights.view_evaluation")
+@on_replica
 def evaluation_page(request):
     """绩效考核: weighted indicators per place or department, ranked; the weights form."""
     from django.contrib import messages
@@ -319,6 +327,7 @@ def evaluation_page(request):
 
 
 @authorize(perm="insights.export_figures")
+@on_replica
 def evaluation_export(request):
     """The evaluation as xlsx (audited)."""
     span, where, by = _evaluation_filters(request)
@@ -347,6 +356,7 @@ def _report_args(request):
 
 
 @authorize(perm="insights.export_figures")
+@on_replica
 def reports_page(request):
     """情况通报: the weekly or monthly report of a place, shown and downloadable (PDF / docx)."""
     from . import reports
@@ -368,6 +378,7 @@ def reports_page(request):
 
 
 @authorize(perm="insights.export_figures")
+@on_replica
 def report_download(request, kind, fmt):
     from . import reports
 

@@ -12,6 +12,7 @@ from ninja import Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from fengqiao.core.authz import authorize_api, require_perm
+from fengqiao.core.dbrouting import on_replica
 from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.org.models import Place
 
@@ -522,6 +523,7 @@ def get_unit(request, unit_id: int):
 
 # -- search ---------------------------------------------------------------------------------------
 @router.get("/search", response=SearchOut)
+@on_replica
 def search(request, q: str, kind: str = "all"):
     """Find people, houses, units and addresses by name, ID number, phone or address (scoped)."""
     require_perm(request.user, "registry.view_person")

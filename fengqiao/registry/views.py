@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.core.authz import authorize
+from fengqiao.core.dbrouting import on_replica
 from fengqiao.core.errors import NotFound, ServiceError
 from fengqiao.core.throttle import Throttle, client_ip
 from fengqiao.org.models import Place
@@ -56,6 +57,7 @@ def _grids(user):
 
 
 @authorize(perm="registry.view_person")
+@on_replica
 def search(request):
     """Find a person, house, unit or address by name, ID number, phone or address."""
     q = request.GET.get("q", "").strip()
