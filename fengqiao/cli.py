@@ -10,7 +10,7 @@ import sys
 
 # Commands that change the schema or grants: run as the owner when FENGQIAO_MIGRATE_DATABASE_URL
 # is set (the application itself connects as a role without TRUNCATE/TRIGGER/DDL rights).
-OWNER_COMMANDS = {"migrate", "createcachetable", "flush", "db grant"}
+OWNER_COMMANDS = {"migrate", "createcachetable", "flush", "db grant", "backup", "restore"}
 
 
 def main(argv=None):
