@@ -1,3 +1,5 @@
+import os
+
 from django.apps import AppConfig
 
 
@@ -13,3 +15,6 @@ class KernelAppConfig(AppConfig):
         # A channel whose every send leaves an append-only trace (an audit row with the sending
         # process): the multi-worker test counts deliveries per notification.
         notifications.register_channel("record", RecordingChannel())
+        if os.environ.get("FENGQIAO_TEST_RECORD_INAPP"):
+            # the crash test (tests/ops/test_crash.py) counts deliveries of the in-app inbox
+            notifications.register_channel("inapp", RecordingChannel())
