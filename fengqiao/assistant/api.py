@@ -188,6 +188,7 @@ registry.add_api_operations(
     load=lambda request, pk: authorize_api(request, HANDOFFS, pk, perm="assistant.view_handoff"),
     respond=lambda request, pk, handoff: get_handoff(request, pk),
     response=HandoffDetailOut,
+    unknown=True,  # any other name: 404 out of scope, else 400 naming the actions there are
 )
 registry.add_api_operations(
     router,
@@ -197,28 +198,5 @@ registry.add_api_operations(
     load=lambda request, pk: authorize_api(request, ALERTS, pk, perm="assistant.view_alert"),
     respond=lambda request, pk, alert: get_alert(request, pk),
     response=AlertDetailOut,
+    unknown=True,
 )
-
-
-def _unknown(name, model):
-    return ServiceError(
-        _("未知操作：%(a)s") % {"a": name[:40]},
-        code="unknown_action",
-        details={"allowed": registry.names(model)},
-    )
-
-
-@router.post(
-    "/handoffs/{handoff_id}/actions/{name}", response=HandoffDetailOut, include_in_schema=False
-)
-def unknown_handoff_action(request, handoff_id: int, name: str):
-    """Any other name: 404 out of scope, else a clear 400 naming the actions there are."""
-    authorize_api(request, HANDOFFS, handoff_id, perm="assistant.view_handoff")
-    raise _unknown(name, Handoff)
-
-
-@router.post("/alerts/{alert_id}/actions/{name}", response=AlertDetailOut, include_in_schema=False)
-def unknown_alert_action(request, alert_id: int, name: str):
-    """Any other name: 404 out of scope, else a clear 400 naming the actions there are."""
-    authorize_api(request, ALERTS, alert_id, perm="assistant.view_alert")
-    raise _unknown(name, Alert)

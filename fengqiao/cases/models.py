@@ -302,6 +302,14 @@ class Case(DeadlineTracked, ScopedModel):
             ("approve_extension", "可审批延期"),
             ("return_visit_case", "可回访"),
             ("view_figures", "可查看事件统计"),
+            # Which channels a staff member may record as a case's source (issue 14, #9):
+            # cases.services.intake.SOURCE_PERMISSIONS.
+            ("record_source_grid_worker", "可登记来源：网格员采集"),
+            ("record_source_patrol", "可登记来源：巡防发现"),
+            ("record_source_walk_in", "可登记来源：来访"),
+            ("record_source_hotline", "可登记来源：热线"),
+            ("record_source_transfer_110", "可登记来源：110非警务警情转办"),
+            ("record_source_assistant", "可登记来源：智能助手转办"),
         ]
         indexes = [
             models.Index(fields=["state", "next_due_at"], name="case_state_due"),

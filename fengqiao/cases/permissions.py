@@ -10,14 +10,28 @@ _FIELD = [
     "cases.return_visit_case",
 ]
 
+# The channels a role may record as a case's source (``cases.services.SOURCE_PERMISSIONS``).
+_FIELD_SOURCES = [
+    "cases.record_source_grid_worker",
+    "cases.record_source_patrol",
+    "cases.record_source_walk_in",
+    "cases.record_source_hotline",
+]
+_POLICE = _FIELD + _FIELD_SOURCES + ["cases.record_source_transfer_110"]
+
 ROLE_PERMISSIONS = {
-    "grid_worker": _FIELD,
-    "community_officer": _FIELD + ["cases.view_figures"],
-    "auxiliary_officer": _FIELD,
-    "police_assistant": _FIELD,
+    "grid_worker": _FIELD + _FIELD_SOURCES,
+    "community_officer": _POLICE + ["cases.view_figures"],
+    "auxiliary_officer": _POLICE,
+    "police_assistant": _POLICE,
     "mediator": ["cases.view_case", "cases.claim_case", "cases.handle_case"],
     "lawyer": ["cases.view_case", "cases.claim_case", "cases.handle_case"],
-    "volunteer": ["cases.view_case", "cases.claim_case", "cases.handle_case"],
+    "volunteer": [
+        "cases.view_case",
+        "cases.claim_case",
+        "cases.handle_case",
+        "cases.record_source_patrol",
+    ],
     "department_staff": ["cases.view_case", "cases.claim_case", "cases.handle_case"],
     "dispatcher": [
         "cases.view_case",
@@ -31,6 +45,10 @@ ROLE_PERMISSIONS = {
         "cases.return_visit_case",
         "cases.view_figures",
         "cases.view_supervisioncard",
+        "cases.record_source_grid_worker",
+        "cases.record_source_walk_in",
+        "cases.record_source_hotline",
+        "cases.record_source_transfer_110",
     ],
     "leader": [
         "cases.view_case",
@@ -46,5 +64,16 @@ ROLE_PERMISSIONS = {
         for model in ("category", "dispatchrule", "holiday")
         for verb in ("add", "change", "view", "delete")
         if not (model == "category" and verb == "delete")
+    ],
+}
+
+# Groups that are not roles get these permissions added (created if missing; what an administrator
+# gave them besides is kept): the integration accounts of ``fengqiao apikey create`` without a role
+# record hotline, 110 transfers and assistant hand-offs (when also given ``cases.add_case``).
+GROUP_PERMISSIONS = {
+    "integration": [
+        "cases.record_source_hotline",
+        "cases.record_source_transfer_110",
+        "cases.record_source_assistant",
     ],
 }

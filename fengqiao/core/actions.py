@@ -199,6 +199,7 @@ class ActionRegistry:
         context: Callable | None = None,
         model=None,
         api_path: str | None = None,
+        unknown: bool = False,
     ):
         """One ``POST /{<id_param>}/actions/<name>`` operation per action on ``router`` (the path
         from ``api_path``), each with its own request body (the action's schema) in the OpenAPI.
@@ -206,11 +207,13 @@ class ActionRegistry:
         ``load(request, id)`` returns the record in the caller's scope (404 otherwise);
         ``respond(request, id, result)`` the answer; ``context(request)`` extra service keywords.
         ``model`` (a registry spanning several kinds): only the actions on that kind, under
-        ``api_path`` (default: the registry's).
+        ``api_path`` (default: the registry's). ``unknown``: also the catch-all for any other
+        name, hidden from the OpenAPI: 404 out of scope (``load`` first), else 400
+        ``unknown_action`` naming the actions there are.
         """
+        options = {} if response is None else {"response": response}
         for action in self._of(model):
             view = self._api_view(action, id_param, load, respond, context)
-            options = {} if response is None else {"response": response}
             router.post(
                 self._path(id_param, action.name, api_path),
                 **options,
@@ -219,6 +222,33 @@ class ActionRegistry:
                 description=_api_description(action),
                 url_name=f"{self.domain}_action_{action.name}",
             )(view)
+        if unknown:
+            router.post(
+                self._path(id_param, "{name}", api_path), **options, include_in_schema=False
+            )(self._unknown_view(id_param, load, model))
+
+    def _unknown_view(self, id_param, load, model):
+        registry = self
+
+        def view(request, name: str, **kwargs):
+            load(request, kwargs[id_param])
+            raise ServiceError(
+                _("未知操作：%(a)s") % {"a": name[:40]},
+                code="unknown_action",
+                details={"allowed": registry.names(model)},
+            )
+
+        kind = f"_{model.__name__.lower()}" if model is not None else ""
+        view.__name__ = f"{self.domain}_unknown_action{kind}"
+        view.__signature__ = inspect.Signature(
+            [
+                inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD),
+                inspect.Parameter(id_param, inspect.Parameter.KEYWORD_ONLY, annotation=int),
+                inspect.Parameter("name", inspect.Parameter.KEYWORD_ONLY, annotation=str),
+            ]
+        )
+        view.__annotations__ = {id_param: int, "name": str}
+        return view
 
     def api_paths(self, prefix: str, id_param: str, model=None, api_path=None) -> list[str]:
         """The OpenAPI paths :meth:`add_api_operations` creates under ``prefix`` (scoping tests)."""

@@ -11,7 +11,7 @@ from ninja.pagination import PageNumberPagination, paginate
 
 from fengqiao.core import workflow as kernel
 from fengqiao.core.authz import authorize_api, require_perm
-from fengqiao.core.errors import NotFound, ServiceError
+from fengqiao.core.errors import NotFound
 
 from . import services
 from .actions import registry, task_registry
@@ -386,18 +386,8 @@ task_registry.add_api_operations(
     load=lambda request, pk: authorize_api(request, JointTask, pk),
     respond=_task_result,
     response=JointTaskOut,
+    unknown=True,  # any other name: 404 out of scope, else 400 naming the actions there are
 )
-
-
-@router.post("/joint-tasks/{task_id}/{action}", response=JointTaskOut, include_in_schema=False)
-def unknown_task_action(request, task_id: int, action: str):
-    """Any other name: 404 out of scope, else a clear 400 naming the actions there are."""
-    authorize_api(request, JointTask, task_id)
-    raise ServiceError(
-        _("未知操作：%(a)s") % {"a": action[:40]},
-        code="unknown_action",
-        details={"allowed": task_registry.names()},
-    )
 
 
 @router.get("/agreements/{agreement_id}", response=AgreementOut)
@@ -510,15 +500,5 @@ registry.add_api_operations(
     load=lambda request, pk: authorize_api(request, DISPUTES, pk),
     respond=_action_result,
     response=DisputeDetailOut,
+    unknown=True,  # any other name: 404 out of scope, else 400 naming the actions there are
 )
-
-
-@router.post("/{dispute_id}/actions/{action}", response=DisputeDetailOut, include_in_schema=False)
-def unknown_action(request, dispute_id: int, action: str):
-    """Any other name: 404 out of scope, else a clear 400 naming the actions there are."""
-    authorize_api(request, Dispute, dispute_id)
-    raise ServiceError(
-        _("未知操作：%(a)s") % {"a": action[:40]},
-        code="unknown_action",
-        details={"allowed": registry.names()},
-    )

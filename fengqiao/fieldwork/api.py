@@ -17,6 +17,8 @@ from fengqiao.org.models import Place
 from fengqiao.registry.models import Address
 
 from . import services
+from .actions import NOTE_PATH, PATROL_PATH
+from .actions import registry as actions
 from .models import Activity, FieldNote, PatrolCircle, PatrolLog, PatrolShift, PatrolTeam, Visit
 
 router = Router(tags=["fieldwork"])
@@ -79,10 +81,6 @@ class NoteOut(Schema):
         return obj.address.full_name
 
 
-class DoneIn(Schema):
-    result: str
-
-
 class ProgressOut(Schema):
     week_start: date
     done: int
@@ -126,14 +124,6 @@ def list_follow_ups(request, mine: bool = True):
     """Starred field notes whose follow-up is still open."""
     require_perm(request.user, "fieldwork.view_fieldnote")
     return services.open_follow_ups(request.user, mine=mine)
-
-
-@router.post("/follow-ups/{note_id}/done", response=NoteOut)
-def close_follow_up(request, note_id: int, payload: DoneIn):
-    note = authorize_api(
-        request, FieldNote, note_id, perm="fieldwork.change_fieldnote", action="change"
-    )
-    return services.close_follow_up(request.user, note, result=payload.result)
 
 
 @router.get("/progress", response=ProgressOut)
@@ -243,12 +233,6 @@ class LogIn(Schema):
     findings: str = ""
 
 
-class LogCaseIn(Schema):
-    place_id: int
-    category: str
-    description: str = ""
-
-
 def _circles(user):
     return (
         PatrolCircle.objects.restrict(user)
@@ -339,19 +323,6 @@ def get_patrol(request, log_id: int):
     return authorize_api(request, _logs(request.user), log_id, "fieldwork.view_patrollog")
 
 
-@router.post("/patrols/{log_id}/case", response=LogOut)
-def patrol_to_case(request, log_id: int, payload: LogCaseIn):
-    """Turn the patrol's finding into a case (source: patrol) in a grid of the caller's."""
-    log = authorize_api(request, PatrolLog, log_id, "cases.add_case", action="change")
-    place = Place.objects.restrict(request.user).filter(pk=payload.place_id).first()
-    if place is None:
-        raise NotFound(_("地点不存在或无权访问"))
-    services.patrol_to_case(
-        request.user, log, place=place, category=payload.category, description=payload.description
-    )
-    return _logs(request.user).get(pk=log.pk)
-
-
 # -- publicity ------------------------------------------------------------------------------------
 class ActivityOut(Schema):
     id: int
@@ -426,3 +397,43 @@ def record_activity(request, payload: ActivityIn):
 @router.get("/activities/{activity_id}", response=ActivityOut)
 def get_activity(request, activity_id: int):
     return authorize_api(request, _activities(request.user), activity_id, "fieldwork.view_activity")
+
+
+# -- actions on a follow-up note and a patrol log: one operation per action of
+# ``fieldwork.actions.registry`` (its own request body in the OpenAPI). The record is loaded in the
+# caller's jurisdiction for a write (404 otherwise), the registry checks the action's permission,
+# the service the state on the locked row (409 for a second ``done`` / ``to_case``).
+def _note_for(request, note_id):
+    return authorize_api(
+        request,
+        FieldNote.objects.select_related("address", "author"),
+        note_id,
+        perm="fieldwork.change_fieldnote",
+        action="change",
+    )
+
+
+def _log_for(request, log_id):
+    return authorize_api(request, PatrolLog, log_id, "cases.add_case", action="change")
+
+
+actions.add_api_operations(
+    router,
+    model=FieldNote,
+    api_path=NOTE_PATH,
+    id_param="note_id",
+    load=_note_for,
+    respond=lambda request, pk, note: _note_for(request, pk),
+    response=NoteOut,
+    unknown=True,  # any other name: 404 out of scope, else 400 naming the actions there are
+)
+actions.add_api_operations(
+    router,
+    model=PatrolLog,
+    api_path=PATROL_PATH,
+    id_param="log_id",
+    load=_log_for,
+    respond=lambda request, pk, log: _logs(request.user).get(pk=pk),
+    response=LogOut,
+    unknown=True,
+)

@@ -140,7 +140,7 @@ class NoteTable(StaffTable):
             '<input type="hidden" name="csrfmiddlewaretoken" value="{}">'
             '<input name="result" required placeholder="{}" aria-label="{}">'
             '<button type="submit" class="link">{}</button></form>',
-            reverse("fieldwork:note_done", args=[record.pk]),
+            reverse("fieldwork:note_act", args=[record.pk, "done"]),
             get_token(request),
             _("跟进结果"),
             _("跟进结果"),

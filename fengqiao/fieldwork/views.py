@@ -16,6 +16,7 @@ from fengqiao.registry.views import _post_only
 from fengqiao.web.lists import export_list, staff_list, wants_export
 
 from . import services
+from .actions import registry
 from .lists import (
     NoteFilter,
     NoteTable,
@@ -175,10 +176,11 @@ def note_new(request):
 
 
 @authorize(FieldNote, perm="fieldwork.change_fieldnote", action="change")
-def note_done(request, note):
-    if request.method != "POST":
-        return HttpResponse(status=405)
-    services.close_follow_up(request.user, note, result=request.POST.get("result"))
+def note_act(request, note, name):
+    """The follow-ups list's forms post here (``fieldwork.actions.registry``: permission, input,
+    service on the locked row); a GET is 405 after the scope check; a refusal is its 4xx page."""
+    _post_only(request)
+    registry.handle_form(request, note, name)
     messages.success(request, _("已完成跟进"))
     return redirect("fieldwork:followups")
 
@@ -378,7 +380,7 @@ def circle_rota(request, circle):
 def patrol_detail(request, log):
     from fengqiao.cases.services import leaf_categories
 
-    can_report = not log.case_id and request.user.has_perm("cases.add_case")
+    can_report = "to_case" in registry.available(log, request.user)
     return render(
         request,
         "fieldwork/patrol.html",
@@ -396,21 +398,15 @@ def patrol_detail(request, log):
 
 
 @authorize(PatrolLog, perm="cases.add_case", action="change")
-def patrol_case(request, log):
-    """The patrol's finding becomes a case (source: patrol)."""
+def patrol_act(request, log, name):
+    """The patrol page's form posts here (``fieldwork.actions.registry``): ``to_case``, the
+    finding becomes a case (source: patrol). A refusal shows on the patrol page."""
     _post_only(request)
-    place = Place.objects.restrict(request.user).filter(pk=request.POST.get("place") or 0).first()
-    if place is None:
-        raise NotFound(_("地点不存在或无权访问"))
     try:
-        log = services.patrol_to_case(
-            request.user,
-            log,
-            place=place,
-            category=request.POST.get("category", ""),
-            description=request.POST.get("description", ""),
-        )
+        log = registry.handle_form(request, log, name)
     except ServiceError as exc:
+        if exc.status == 404:
+            raise Http404 from None
         messages.error(request, exc.message)
     else:
         messages.success(request, _("已转为案事件：%(number)s") % {"number": log.case.number})

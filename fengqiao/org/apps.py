@@ -9,9 +9,10 @@ class OrgConfig(AppConfig):
     verbose_name = _("组织与网格")
 
     def ready(self):
-        from . import invalidation, signals
+        from . import invalidation, pathguard, signals
         from .roles import sync_roles
 
         signals.connect()
         invalidation.connect()
         post_migrate.connect(sync_roles, dispatch_uid="fengqiao.org.sync_roles")
+        post_migrate.connect(pathguard.install, dispatch_uid="fengqiao.org.pathguard")

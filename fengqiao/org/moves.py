@@ -27,15 +27,19 @@ PATH_LENGTH = Place._meta.get_field("path").max_length
 
 def path_copies():
     """``(model, field name)`` of every stored place path: ``Place.path`` first, then every
-    concrete field named ``place_path`` in any installed model."""
-    found = [(Place, "path")]
+    concrete field named ``place_path`` in any installed model — those of tables with a
+    ``place_id`` before those without (copies taken from another record: deadlines, supervision
+    cards, import jobs), so a move that waited for a record's lock sees what was written with it
+    (``org.pathguard``)."""
+    bound, derived = [], []
     for model in apps.get_models():
         if model._meta.proxy or not model._meta.managed:
             continue
-        found += [
-            (model, f.name) for f in model._meta.local_concrete_fields if f.name == "place_path"
-        ]
-    return found
+        columns = {f.column for f in model._meta.local_concrete_fields}
+        for f in model._meta.local_concrete_fields:
+            if f.name == "place_path":
+                (bound if "place_id" in columns else derived).append((model, f.name))
+    return [(Place, "path"), *bound, *derived]
 
 
 def move_place(place, new_parent, actor):
@@ -79,6 +83,10 @@ def _check_actor(actor):
 
 def _relocate(place, actor, action, *, parent, code):
     old = place.path
+    # Lock the whole subtree: a record being written in it right now holds a KEY SHARE lock on
+    # its place (org.pathguard's trigger), so the move waits for it to commit and then rewrites it
+    # too; one written after this waits for the move and takes the new path.
+    list(Place.objects.select_for_update().filter(path__startswith=old).values_list("pk"))
     new = f"{parent.path if parent else '/'}{code}/"
     deepest = Place.objects.filter(path__startswith=old).aggregate(n=Max(Length("path")))["n"]
     if deepest - len(old) + len(new) > PATH_LENGTH:

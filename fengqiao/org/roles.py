@@ -162,3 +162,26 @@ def sync_roles(sender=None, **kwargs):
         if missing:
             logger.warning("role %s: unknown permissions %s", code, ", ".join(missing))
         group.permissions.set([perms[w] for w in wanted if w in perms])
+    for name, wanted in group_permissions().items():
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.add(*[perms[w] for w in wanted if w in perms])
+
+
+def group_permissions() -> dict[str, set[str]]:
+    """Permissions added to groups that are not roles (``permissions.GROUP_PERMISSIONS`` of each
+    app): added, never set, so what an administrator gave such a group stays."""
+    merged = {}
+    for config in django_apps.get_app_configs():
+        if not config.name.startswith("fengqiao."):
+            continue
+        try:
+            module = importlib.import_module(f"{config.name}.permissions")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.permissions":
+                raise
+            continue
+        for name, wanted in getattr(module, "GROUP_PERMISSIONS", {}).items():
+            if name in ROLES:
+                raise ValueError(f"{config.name}: {name} is a role; use ROLE_PERMISSIONS")
+            merged.setdefault(name, set()).update(wanted)
+    return merged

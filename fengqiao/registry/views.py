@@ -571,41 +571,47 @@ def _stay_timeline(stay, timeline):
     perm="registry.view_foreignerstay",
 )
 def stay_detail(request, stay):
+    return render(request, "registry/stay.html", _stay_context(request, stay))
+
+
+def _stay_context(request, stay):
     from fengqiao.core.workflow import open_deadlines, timeline
 
+    from .actions import registry
+
     stay.flag_labels = [FLAG_LABELS[f] for f in stay.flags()]
-    return render(
-        request,
-        "registry/stay.html",
-        {
-            "stay": stay,
-            "timeline": _stay_timeline(stay, timeline),
-            "deadlines": open_deadlines(stay),
-            "can_reveal": request.user.has_perm("core.reveal_personal_data"),
-            "can_check": stay.state == "reported"
-            and request.user.has_perm("registry.check_foreignerstay"),
-            "can_cancel": stay.state != "cancelled"
-            and request.user.has_perm("registry.change_foreignerstay"),
-        },
-    )
+    return {
+        "stay": stay,
+        "timeline": _stay_timeline(stay, timeline),
+        "deadlines": open_deadlines(stay),
+        "can_reveal": request.user.has_perm("core.reveal_personal_data"),
+        "actions": registry.available(stay, request.user),  # the buttons, from the registry
+    }
 
 
 @authorize(ForeignerStay, perm="registry.view_foreignerstay")
 def stay_act(request, stay, action):
+    """The stay page's forms post here (``registry.actions.registry``: permission, input,
+    service, on the locked row); a GET is 405 (after the scope check). A refusal shows on the
+    page with its status (409 for a stay no longer in a state that allows it)."""
+    from .actions import registry
+
     _post_only(request)
-    if action == "check":
-        services.check_stay(request.user, stay, note=request.POST.get("note"))
-        messages.success(request, _("已记录现场核查"))
-    elif action == "cancel":
-        services.cancel_stay(
-            request.user,
-            stay,
-            departed_on=request.POST.get("departed_on"),
-            note=request.POST.get("note", ""),
+    try:
+        registry.handle_form(request, stay, action)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, exc.message)
+        stay = (
+            ForeignerStay.objects.restrict(request.user)
+            .select_related("address", "checked_by")
+            .get(pk=stay.pk)
         )
-        messages.success(request, _("已注销"))
-    else:
-        raise Http404
+        return render(
+            request, "registry/stay.html", _stay_context(request, stay), status=exc.status
+        )
+    messages.success(request, _("已记录现场核查") if action == "check" else _("已注销"))
     return redirect("registry:stay", pk=stay.pk)
 
 

@@ -3,10 +3,15 @@
 from django.utils import timezone
 
 from fengqiao.fieldwork import services
+from fengqiao.fieldwork.actions import NOTE_PATH, PATROL_PATH
+from fengqiao.fieldwork.actions import registry as actions
+from fengqiao.fieldwork.models import FieldNote, PatrolLog
 from fengqiao.org import services as org_services
 from fengqiao.org.models import Place
 from tests.registry import helpers
 from tests.scoping import ScopedEndpoint
+
+API = "/api/v1/fieldwork"
 
 
 def _make(grid, users):
@@ -37,7 +42,7 @@ SCOPED = [
         ],
         detail_urls=lambda v: [
             f"/fieldwork/visits/{v.pk}/",
-            f"/fieldwork/notes/{v.note_id}/done/",
+            f"/fieldwork/notes/{v.note_id}/act/done/",
             f"/fieldwork/visits/new/?address={v.address_id}",
             f"/fieldwork/notes/new/?address={v.address_id}",
             f"/api/v1/fieldwork/visits/{v.pk}",
@@ -45,9 +50,9 @@ SCOPED = [
         marker=lambda v: f"{v.address.place.code}路",
         url_names=[
             "fieldwork:visit",
-            "fieldwork:note_done",
+            "fieldwork:note_act",
             "/api/v1/fieldwork/visits/{visit_id}",
-            "/api/v1/fieldwork/follow-ups/{note_id}/done",
+            *actions.api_paths(API, "note_id", FieldNote, NOTE_PATH),
         ],
     )
 ]
@@ -87,6 +92,7 @@ SCOPED.append(
         detail_urls=lambda c: [
             f"/fieldwork/circles/{c.pk}/",
             f"/fieldwork/patrols/{c.log.pk}/",
+            f"/fieldwork/patrols/{c.log.pk}/act/to_case/",
             f"/api/v1/fieldwork/circles/{c.pk}",
             f"/api/v1/fieldwork/patrols/{c.log.pk}",
         ],
@@ -96,10 +102,10 @@ SCOPED.append(
             "fieldwork:circle_teams",
             "fieldwork:circle_rota",
             "fieldwork:patrol",
-            "fieldwork:patrol_case",
+            "fieldwork:patrol_act",
             "/api/v1/fieldwork/circles/{circle_id}",
             "/api/v1/fieldwork/patrols/{log_id}",
-            "/api/v1/fieldwork/patrols/{log_id}/case",
+            *actions.api_paths(API, "log_id", PatrolLog, PATROL_PATH),
         ],
     )
 )

@@ -83,14 +83,14 @@ def test_patrols_api_record_list_detail_and_finding_to_case(client, county, user
     assert client.get(f"/api/v1/fieldwork/patrols/{log['id']}").json()["findings"] == "路灯损坏"
     category = leaf_categories()[0]
     r = client.post(
-        f"/api/v1/fieldwork/patrols/{log['id']}/case",
+        f"/api/v1/fieldwork/patrols/{log['id']}/actions/to_case",
         {"place_id": county.grid_a.pk, "category": category.code},
         content_type="application/json",
     )
     assert r.status_code == 200, r.content
     assert r.json()["case_number"]
     again = client.post(
-        f"/api/v1/fieldwork/patrols/{log['id']}/case",
+        f"/api/v1/fieldwork/patrols/{log['id']}/actions/to_case",
         {"place_id": county.grid_a.pk, "category": category.code},
         content_type="application/json",
     )
@@ -227,7 +227,7 @@ def test_circle_pages_create_teams_rota_patrol_and_case(client, county, users, t
     assert "井盖缺失" in page and 'id="patrol-case-form"' in page
     category = leaf_categories()[0]
     r = client.post(
-        f"/fieldwork/patrols/{log.pk}/case/",
+        f"/fieldwork/patrols/{log.pk}/act/to_case/",
         {"place": county.grid_a.pk, "category": category.code},
     )
     log.refresh_from_db()

@@ -109,7 +109,7 @@ def test_visit_page_flow(client, county, users):
     )
     assert r.status_code == 302
     note = FieldNote.objects.get()
-    r = client.post(f"/fieldwork/notes/{note.pk}/done/", {"result": "已处理"})
+    r = client.post(f"/fieldwork/notes/{note.pk}/act/done/", {"result": "已处理"})
     assert r.status_code == 302
     note.refresh_from_db()
     assert note.followed_up_at is not None
@@ -207,7 +207,7 @@ def test_api_visit_and_follow_up(client, county, users):
     assert r.status_code == 400
     [note] = client.get("/api/v1/fieldwork/follow-ups").json()["items"]
     r = client.post(
-        f"/api/v1/fieldwork/follow-ups/{note['id']}/done",
+        f"/api/v1/fieldwork/follow-ups/{note['id']}/actions/done",
         {"result": "完成"},
         content_type="application/json",
     )

@@ -201,3 +201,17 @@ def test_scoping_matrix_holds_after_a_move_and_a_recode(client, county, users, u
     for role in SLICE_ROLES:
         assert_b_hidden_from(client, users[role], role, endpoint, record_a, record_b)
         assert_b_hidden_from(client, users_b[role], role, endpoint, record_b, record_a)
+
+
+def test_a_stale_copy_saved_after_a_move_keeps_the_new_path(county, admin_user, users_b):
+    """A record read before a move and saved whole afterwards (its ``place_path`` and place in
+    memory are the old ones) does not write the old path back: the database sets it from the
+    place (org.pathguard), on SQLite and PostgreSQL alike."""
+    case = make_case(county.grid_b, users_b)
+    stale = Case.objects.select_related("place").get(pk=case.pk)
+    moves.recode_place(county.village, "FX9", admin_user)
+    stale.description = "saved after the move"
+    stale.save()
+    fresh = Case.objects.get(pk=case.pk)
+    assert fresh.place_path == Place.objects.get(pk=county.grid_b.pk).path
+    assert "/FX9/" in fresh.place_path and fresh.description == "saved after the move"

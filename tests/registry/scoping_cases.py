@@ -2,6 +2,7 @@
 rental house, a tenant and a unit in the grid, every page and API path against a sibling grid."""
 
 from fengqiao.registry import services
+from fengqiao.registry.actions import registry as stay_actions
 from tests.registry import helpers
 from tests.scoping import ScopedEndpoint
 
@@ -115,6 +116,7 @@ SCOPED.append(
             f"/registry/stays/{s.pk}/",
             f"/api/v1/registry/stays/{s.pk}",
             f"/registry/stays/{s.pk}/act/check/",
+            f"/registry/stays/{s.pk}/act/cancel/",
             f"/registry/stays/new/?address={s.address_id}",
             f"/registry/addresses/{s.address_id}/doorplate/",
         ],
@@ -124,8 +126,9 @@ SCOPED.append(
             "registry:stay_act",
             "registry:doorplate",
             "/api/v1/registry/stays/{stay_id}",
-            "/api/v1/registry/stays/{stay_id}/check",
-            "/api/v1/registry/stays/{stay_id}/cancel",
+            # POST only, one operation per action of registry.actions.registry; out of scope →
+            # 404 (tests/security/test_live_write_idor.py, tests/registry/test_stay_actions.py)
+            *stay_actions.api_paths("/api/v1/registry", "stay_id"),
         ],
     )
 )

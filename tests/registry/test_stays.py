@@ -139,27 +139,33 @@ def test_stays_api_list_flags_detail_check_and_cancel(client, county, users, use
     assert client.get("/api/v1/registry/stays?flag=visa_expiring").json()["count"] == 1
     assert client.get("/api/v1/registry/stays?flag=nope").status_code == 400
     r = client.post(
-        f"/api/v1/registry/stays/{stay.pk}/check", {"note": ""}, content_type="application/json"
+        f"/api/v1/registry/stays/{stay.pk}/actions/check",
+        {"note": ""},
+        content_type="application/json",
     )
     assert r.status_code == 400
     r = client.post(
-        f"/api/v1/registry/stays/{stay.pk}/check",
+        f"/api/v1/registry/stays/{stay.pk}/actions/check",
         {"note": "人证相符"},
         content_type="application/json",
     )
     assert r.status_code == 200 and r.json()["state"] == "checked"
     assert client.get("/api/v1/registry/stays?state=checked").json()["count"] == 1
     r = client.post(
-        f"/api/v1/registry/stays/{stay.pk}/cancel",
+        f"/api/v1/registry/stays/{stay.pk}/actions/cancel",
         {"departed_on": (today - datetime.timedelta(days=5)).isoformat()},
         content_type="application/json",
     )
     assert r.status_code == 400  # before the arrival
-    r = client.post(f"/api/v1/registry/stays/{stay.pk}/cancel", {}, content_type="application/json")
+    r = client.post(
+        f"/api/v1/registry/stays/{stay.pk}/actions/cancel", {}, content_type="application/json"
+    )
     assert r.status_code == 200 and r.json()["state"] == "cancelled"
     login(client, users["grid_worker"])
     r = client.post(
-        f"/api/v1/registry/stays/{stay.pk}/check", {"note": "x"}, content_type="application/json"
+        f"/api/v1/registry/stays/{stay.pk}/actions/check",
+        {"note": "x"},
+        content_type="application/json",
     )
     assert r.status_code == 403
     login(client, users_b["community_officer"])

@@ -67,9 +67,9 @@ DJANGO_PARAMS = {
     "registry:stay": {"pk": "registry.ForeignerStay"},
     "registry:stay_act": {"pk": "registry.ForeignerStay"},
     "fieldwork:visit": {"pk": "fieldwork.Visit"},
-    "fieldwork:note_done": {"pk": "fieldwork.FieldNote"},
+    "fieldwork:note_act": {"pk": "fieldwork.FieldNote"},
     "fieldwork:patrol": {"pk": "fieldwork.PatrolLog"},
-    "fieldwork:patrol_case": {"pk": "fieldwork.PatrolLog"},
+    "fieldwork:patrol_act": {"pk": "fieldwork.PatrolLog"},
     "fieldwork:circle": {"pk": "fieldwork.PatrolCircle"},
     "fieldwork:circle_teams": {"pk": "fieldwork.PatrolCircle"},
     "fieldwork:circle_rota": {"pk": "fieldwork.PatrolCircle"},
@@ -176,7 +176,9 @@ def _word_values(name, param):
     if name in ("assistant:alert_act", "assistant:handoff_act"):
         return _registries()["assistant"]  # every name of the one registry, on both kinds
     if name == "registry:stay_act":
-        return ["check", "cancel", "register", "remind", "close", "verify"]  # views.stay_act
+        return [*_registries()["registry"], "register", "remind"]  # + names it does not know
+    if name in ("fieldwork:note_act", "fieldwork:patrol_act"):
+        return _registries()["fieldwork"]  # every name of the one registry, on both kinds
     return WORDS.get(param) or ["x"]
 
 

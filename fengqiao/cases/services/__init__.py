@@ -32,7 +32,7 @@ from .disputes import (  # noqa: F401
     spawn_dispute,
 )
 from .intake import (  # noqa: F401
-    SOURCE_ROLES,
+    SOURCE_PERMISSIONS,
     allowed_sources,
     find_duplicate,
     report,

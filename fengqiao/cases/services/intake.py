@@ -22,32 +22,30 @@ from .people import _covering_ids as covering_ids
 from .people import _place
 
 # -- intake -----------------------------------------------------------------------------------
-# Which staff roles may record a case as coming from which channel (issue 14, finding 9): the
-# source is a fact about who reported, so a role records only the channels it works. ``None`` =
-# any staff member with ``cases.add_case``. Resident, Open311 and assistant hand-offs are set by
-# their own paths (no staff actor, or the system's own call with ``trusted_source``).
-_POLICE = frozenset({"community_officer", "auxiliary_officer", "police_assistant"})
-_FIELD = _POLICE | {"grid_worker"}
-_INTEGRATION = "integration"
-SOURCE_ROLES = {
-    Case.Source.GRID_WORKER: _FIELD | {"dispatcher"},
-    Case.Source.PATROL: _FIELD | {"volunteer"},
-    Case.Source.WALK_IN: _FIELD | {"dispatcher"},
-    Case.Source.HOTLINE: _FIELD | {"dispatcher", _INTEGRATION},
-    Case.Source.TRANSFER_110: _POLICE | {"dispatcher", _INTEGRATION},
-    Case.Source.ASSISTANT: frozenset({_INTEGRATION}),
+# Which staff may record a case as coming from which channel (issue 14, finding 9): the source is a
+# fact about who reported, so a staff member records only the channels their permissions name
+# (``cases.record_source_<channel>``, given to roles in ``cases/permissions.py``: field roles
+# their own channels, 110 transfers police roles and dispatchers, assistant hand-offs integration
+# accounts). ``None`` = any staff member with ``cases.add_case``; no permission at all = nobody
+# (resident, Open311: set by their own paths, with no staff actor, or the system's own call with
+# ``trusted_source``).
+SOURCE_PERMISSIONS = {
+    Case.Source.GRID_WORKER: "cases.record_source_grid_worker",
+    Case.Source.PATROL: "cases.record_source_patrol",
+    Case.Source.WALK_IN: "cases.record_source_walk_in",
+    Case.Source.HOTLINE: "cases.record_source_hotline",
+    Case.Source.TRANSFER_110: "cases.record_source_transfer_110",
+    Case.Source.ASSISTANT: "cases.record_source_assistant",
     Case.Source.API: None,
-    Case.Source.RESIDENT: frozenset(),
-    Case.Source.OPEN311: frozenset(),
 }
 
 
 def source_allowed(actor, source) -> bool:
-    """May staff ``actor`` record a case with this ``source``?"""
-    roles = SOURCE_ROLES.get(source, frozenset())
-    if roles is None or getattr(actor, "is_superuser", False):
-        return True
-    return bool(actor.role_codes & roles)
+    """May staff ``actor`` record a case with this ``source``? By permission, never role name."""
+    if source not in SOURCE_PERMISSIONS:
+        return bool(getattr(actor, "is_superuser", False))  # resident, Open311: their own paths
+    perm = SOURCE_PERMISSIONS[source]
+    return perm is None or actor.has_perm(perm)
 
 
 def allowed_sources(actor) -> list[str]:
@@ -163,7 +161,7 @@ def report(
     ``entered_by`` is the staff member who entered a report that waited in the triage queue (its
     placing dispatcher checked the grid): it is the case's ``created_by`` and, like any staff
     entry, needs no phone.
-    ``source`` must be one the staff actor's roles may record (``SOURCE_ROLES``) unless the
+    ``source`` must be one the staff actor may record (``SOURCE_PERMISSIONS``) unless the
     system itself sets it (``trusted_source``: triage of an Open311 report, an assistant alert).
     """
     now = now or timezone.now()
