@@ -46,6 +46,7 @@ def main():
     ap.add_argument("--cache", required=True, help="the cache of `fengqiao assistant eval`")
     ap.add_argument("--questions", type=int, default=200)
     ap.add_argument("--messages", type=int, default=12000)
+    ap.add_argument("--no-screen", action="store_true", help="questions and memory only")
     ap.add_argument(
         "--twin",
         action="store_true",
@@ -113,6 +114,9 @@ def main():
     report["uss_mb_loaded_with_django"] = uss_mb()
     twin.stdin.close()
     twin.wait()
+    if args.no_screen:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return
 
     rows = list(realdata.read_jsonl(data / "training" / "fraud.jsonl"))
     msgs = [r["text"] for r in rows if r.get("kind") == "sms"][: args.messages]

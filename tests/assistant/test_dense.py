@@ -145,3 +145,26 @@ def test_complete_index_is_searched_in_a_float32_copy_with_the_same_results(tmp_
     assert dense.f32_path.exists()
     dense.start(300, order, "s2")
     assert not dense.f32_path.exists()
+
+
+def test_block_size_does_not_change_the_search(tmp_path, embedder, monkeypatch):
+    """The product is taken in blocks of rows (small enough for one thread and the CPU cache): the
+    block size changes neither the rows found, nor their order, nor their cosines."""
+    rng = np.random.default_rng(7)
+    texts = [
+        "".join(rng.choice(list("动物损害建筑坠落劳动合同夫妻债务试用期"), 6)) for _ in range(301)
+    ]
+    dense = DenseIndex(tmp_path)
+    dense.start(301, rng.permutation(301), "s1")
+    dense.fill(lambda rows: [texts[i] for i in rows], embedder, chunk=150, budget_s=0)
+    questions = ["动物损害", "劳动合同试用期", "夫妻债务", "建筑坠落"]
+    for complete in (False, True):
+        assert dense.f32_path.exists() is complete
+        found = {}
+        for block in (7, 64, 1024, 16384):
+            monkeypatch.setattr(DenseIndex, "BLOCK", block)
+            found[block] = [DenseIndex(tmp_path).search_text(q, 40) for q in questions]
+        assert found[7] == found[64] == found[1024] == found[16384]
+        assert all(len(r) == 40 for r in found[7])
+        dense.fill(lambda rows: [texts[i] for i in rows], embedder)
+    assert dense.f32_path.exists()  # the second round searched the float32 copy
