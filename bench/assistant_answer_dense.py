@@ -7,11 +7,13 @@ no paraphrases; each of those 500 questions must find its own answer), embedded 
 embeds saved answers (``KBIndex.embed``), the questions as the engine embeds them (``Embedder.query``).
 Vectors are cached under ``DIR/answer-dense/`` (resumable: every text is embedded once).
 
-* ``--fit``: chooses the answer index's fusion constants (``KBIndex.DENSE_FLOOR``, ``DENSE_WEIGHT``) and the
-  answer-only threshold (``engine.KB_CONFIDENT_ANSWER_ONLY``) on the **tuning** part only: the grid point
-  where answered-right − 2 × answered-wrong is largest (a wrong answer costs twice a hand-off, as for the
-  other thresholds). The decision is replayed from the engine's own pieces (lexical scores, cosines,
-  subjects, the law answer, which does not depend on the knowledge base when no standard answer is given).
+* ``--fit``: on the **tuning** part only, replays the decision over a grid of the answer index's fusion
+  constants (``KBIndex.DENSE_FLOOR``, ``DENSE_WEIGHT``) and the answer-only threshold with the dense
+  layer (``engine.KB_CONFIDENT_ANSWER_ONLY_DENSE``) and prints the points where answered-right − 2 ×
+  answered-wrong is largest (a wrong answer costs twice a hand-off, as for the other thresholds); the
+  floor and weight best at the threshold in force are then checked through the real engine. The replay
+  uses the engine's own pieces (lexical scores, cosines, subjects, the law answer, which does not
+  depend on the knowledge base when no standard answer is given).
 * then reports both parts through the real engine (``evaluation.evaluate_answer_only``) with the
   constants as they are in the code (or, with ``--floor/--weight/--threshold``, as given), the citations
   lexical (the law corpus's dense layer is measured separately).
@@ -141,6 +143,16 @@ def main():
     index = realdata.corpus_index(data / "laws", cache / "laws")
     today = dt.date.today()
     lrn = learned.default()
+    # A tuning question leaves itself out of the question memory (as ``learn`` does): otherwise the
+    # law answer it falls back to when no standard answer is given would be right by remembering it.
+    remember = learned.QuestionMemory.neighbours
+
+    def neighbours_leave_one_out(self, question, k=10, exclude=""):
+        same = textmod.normalize(question)
+        found = remember(self, question, k + 1, exclude)
+        return [(i, s) for i, s in found if textmod.normalize(self.questions[i]) != same][:k]
+
+    learned.QuestionMemory.neighbours = neighbours_leave_one_out
 
     def factory(entries):
         return Assistant(entries, index, today, learned=lrn, dense=None)
@@ -218,21 +230,26 @@ def main():
         log({"fit_current_constants": cur})
         lexical_only = [g for g in grid if g[2] == 0.0 and abs(g[3] - 0.20) < 1e-6][:1]
         log({"fit_lexical_only_at_0.20": lexical_only})
-        best = grid[0]
+        # The fusion constants are chosen at the threshold in force (it also serves installs without
+        # the model); the joint optimum above is reported, not applied.
+        at_threshold = [
+            g for g in grid if abs(g[3] - engine.KB_CONFIDENT_ANSWER_ONLY_DENSE) < 1e-6 and g[2] > 0
+        ]
+        best = at_threshold[0]
+        log({"fit_chosen": best})
         args.floor = args.floor if args.floor is not None else best[1]
         args.weight = args.weight if args.weight is not None else best[2]
-        args.threshold = args.threshold if args.threshold is not None else best[3]
 
     if args.floor is not None:
         KBIndex.DENSE_FLOOR = args.floor
     if args.weight is not None:
         KBIndex.DENSE_WEIGHT = args.weight
     if args.threshold is not None:
-        engine.KB_CONFIDENT_ANSWER_ONLY = args.threshold
+        engine.KB_CONFIDENT_ANSWER_ONLY_DENSE = args.threshold
     consts = {
         "floor": KBIndex.DENSE_FLOOR,
         "weight": KBIndex.DENSE_WEIGHT,
-        "threshold": engine.KB_CONFIDENT_ANSWER_ONLY,
+        "threshold": engine.KB_CONFIDENT_ANSWER_ONLY_DENSE,
     }
     for name, kb in parts.items():
         t = time.monotonic()

@@ -30,6 +30,10 @@ KB_CONFIDENT = 0.27  # best cosine + half its lead over the runner-up, at or abo
 # An entry with no question (matched through its answer text alone): calibrated on the tuning part's
 # answer-only knowledge base of law.jsonl (500 lawyer answers), where right − 2 × wrong is largest.
 KB_CONFIDENT_ANSWER_ONLY = 0.20
+# The same with the dense layer (answers embedded, model loaded: the score includes the dense bonus),
+# fitted together with ``KBIndex.DENSE_FLOOR`` / ``DENSE_WEIGHT`` on the same tuning part
+# (bench/assistant_answer_dense.py --fit; docs/assistant.md).
+KB_CONFIDENT_ANSWER_ONLY_DENSE = 0.38
 KB_LEAD_WEIGHT = 0.5  # how much an unambiguous match (lead over the runner-up) adds
 LAW_CONFIDENT = 0.22  # share of the question's BM25 mass an article must match to be quoted
 MAX_QUESTION = 500
@@ -280,7 +284,13 @@ class Assistant:
         kb_ok = (
             top_kb is not None
             and top_kb[1]
-            >= (KB_CONFIDENT if self.entries[top_kb[0]].question else KB_CONFIDENT_ANSWER_ONLY)
+            >= (
+                KB_CONFIDENT
+                if self.entries[top_kb[0]].question
+                else KB_CONFIDENT_ANSWER_ONLY_DENSE
+                if self.kb.dense_active()
+                else KB_CONFIDENT_ANSWER_ONLY
+            )
             and not (explicit and top_kb[1] < 0.5)
         )
         if kb_ok:

