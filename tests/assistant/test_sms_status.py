@@ -93,9 +93,8 @@ def test_retry_is_scoped_and_needs_a_replying_role(failed_reply, users, users_b)
     officer = _client(users["community_officer"])
     assert officer.get(f"/cases/{case.pk}/sms/{note.pk}/retry/").status_code == 405
     # a message about another case is not reachable through this one
-    other_case = Case.objects.exclude(pk=case.pk).first()
-    if other_case is not None:
-        url = f"/cases/{other_case.pk}/sms/{note.pk}/retry/"
-        assert officer.post(url).status_code == 404
+    other_handoff = services.request_handoff("路灯坏了", _handoff.place, contact="")
+    other_case = Case.objects.get(tracking_code=other_handoff.case_ref)
+    assert officer.post(f"/cases/{other_case.pk}/sms/{note.pk}/retry/").status_code == 404
     note.refresh_from_db()
     assert note.state == Notification.State.FAILED
