@@ -39,6 +39,19 @@ def test_bad_or_revoked_key_is_401_in_the_one_error_format(client, api_key):
     assert client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {api_key}").status_code == 401
 
 
+def test_a_wrong_credential_is_not_rescued_by_a_right_one(client, api_key, users):
+    """A valid X-API-Key beside a wrong Bearer token (or a wrong key beside a signed-in session) is
+    refused: the request presents a bad credential (Schemathesis ST401)."""
+    both = client.get("/api/v1/me", HTTP_AUTHORIZATION="Bearer nonsense", HTTP_X_API_KEY=api_key)
+    assert both.status_code == 401
+    same = client.get("/api/v1/me", HTTP_AUTHORIZATION=f"Bearer {api_key}", HTTP_X_API_KEY=api_key)
+    assert same.status_code == 200
+    login(client, users["grid_worker"])
+    assert client.get("/api/v1/me").status_code == 200
+    assert client.get("/api/v1/me", HTTP_X_API_KEY="fq_wrong").status_code == 401
+    assert client.get("/api/v1/me", HTTP_AUTHORIZATION="Basic eDp5").status_code == 200
+
+
 def test_errors_share_one_format(client, users, county):
     login(client, users["grid_worker"])
     not_found = client.get(f"/api/v1/places/{county.grid_b.pk}")
