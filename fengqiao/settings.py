@@ -318,6 +318,7 @@ PERIODIC_JOBS = {
     "risk_suggestions": ("fengqiao.risks.tasks.collect_suggestions", 600),
     "risk_people_links": ("fengqiao.risks.tasks.link_registry_people", 3600),
     "insights_rollup": ("fengqiao.insights.tasks.refresh_rollups", 60),
+    "insights_villages": ("fengqiao.insights.tasks.evaluate_villages", 3600),
 }
 NOTIFICATION_MAX_ATTEMPTS = 5
 # Text messages to residents (core.sms): the sender class, and the file FileSender appends to.

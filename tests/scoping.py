@@ -7,6 +7,7 @@ Each domain app lists its scoped endpoints in ``tests/<app>/scoping_cases.py``::
 
 ``make(grid, users)`` creates one record in ``grid`` through the app's services; ``users`` maps
 role code → a user whose jurisdiction is that grid (so assignments stay inside the grid).
+``level="village"`` entries are made in two sibling villages for users of each village.
 ``marker(record)`` is a string that shows in a list response exactly when the record is listed.
 ``url_names`` are the Django URL names (``"cases:detail"``) and API paths (``"/api/v1/cases/{case_id}"``)
 that the entry covers: the matrix fails if a URL with a path parameter is covered by nobody.
@@ -25,6 +26,10 @@ class ScopedEndpoint:
     detail_urls: Callable[[Any], list[str]] = lambda record: []
     marker: Callable[[Any], str] = lambda record: str(record.pk)
     url_names: list[str] = field(default_factory=list)
+    # "grid" (default): records of two sibling grids, users of each grid. "village": records that
+    # belong to a village as a whole (无案村 status), made in two sibling villages for users whose
+    # jurisdiction is each village (``make`` also accepts a grid: its village).
+    level: str = "grid"
 
 
 # URLs (by name or route prefix) with path parameters that are not scoped-record endpoints, and why.

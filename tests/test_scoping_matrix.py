@@ -39,12 +39,30 @@ def _collect():
 ENDPOINTS = _collect()
 
 
+def sides(endpoint, county, users, users_b, make_user):
+    """(place A, users of A, place B, users of B): two sibling grids, or two sibling villages for
+    an endpoint of ``level="village"``."""
+    if endpoint.level == "village":
+        from tests.conftest import users_for_grid
+
+        return (
+            county.village,
+            users_for_grid(make_user, county, county.village, "va"),
+            county.other_village,
+            users_for_grid(make_user, county, county.other_village, "vb"),
+        )
+    return county.grid_a, users, county.grid_b, users_b
+
+
 @pytest.mark.parametrize("role", sorted(ROLES))
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
-def test_no_record_leaks_to_a_sibling_grid(client, county, users, users_b, endpoint, role):
-    record_a = endpoint.make(county.grid_a, users)
-    record_b = endpoint.make(county.grid_b, users_b)
-    assert_b_hidden_from(client, users[role], role, endpoint, record_a, record_b)
+def test_no_record_leaks_to_a_sibling_grid(
+    client, county, users, users_b, make_user, endpoint, role
+):
+    place_a, users_a, place_b, users_of_b = sides(endpoint, county, users, users_b, make_user)
+    record_a = endpoint.make(place_a, users_a)
+    record_b = endpoint.make(place_b, users_of_b)
+    assert_b_hidden_from(client, users_a[role], role, endpoint, record_a, record_b)
 
 
 def text_of(response):
@@ -83,10 +101,11 @@ def assert_b_hidden_from(client, user, role, endpoint, record_a, record_b):
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
-def test_someone_in_grid_a_does_see_the_record(client, county, users, endpoint):
+def test_someone_in_grid_a_does_see_the_record(client, county, users, users_b, make_user, endpoint):
     """Guards the matrix itself: a marker that never shows would prove nothing."""
-    record_a = endpoint.make(county.grid_a, users)
-    if not someone_lists(client, users, endpoint, record_a):
+    place_a, users_a, _b, _users_b = sides(endpoint, county, users, users_b, make_user)
+    record_a = endpoint.make(place_a, users_a)
+    if not someone_lists(client, users_a, endpoint, record_a):
         pytest.fail(f"{endpoint.name}: no place-scoped role sees its own grid's record in any list")
 
 

@@ -345,3 +345,153 @@ def situation_report(request, kind: str, date: date | None = None, place: str = 
     ]
     data["title"] = str(data["title"])
     return data
+
+
+# -- 无案村 (case-free village) status -----------------------------------------------------------------
+class VillageRecordOut(Schema):
+    type: str
+    id: int
+    label: str
+    at: str | None = None
+
+
+class VillageReasonOut(Schema):
+    criterion: str
+    name: str
+    kind: str
+    allowed: int
+    count: int
+    records: list[VillageRecordOut]
+    hidden: int
+
+
+class VillageStatusOut(Schema):
+    id: int
+    place: PlaceOut
+    town: str
+    period: str
+    start: date
+    end: date
+    met: bool
+    state: str
+    evaluated_at: datetime
+    unmet: list[str]
+
+    @staticmethod
+    def resolve_town(obj):
+        if isinstance(obj, dict):
+            return obj["town"]
+        return obj.place.parent.name if obj.place.parent_id else ""
+
+    @staticmethod
+    def resolve_unmet(obj):
+        if isinstance(obj, dict):
+            return obj["unmet"]
+        return [r["criterion"] for r in obj.reasons or []]
+
+
+class VillageTimelineOut(Schema):
+    at: datetime
+    actor: str
+    action: str
+    note: str
+
+
+class VillageStatusDetailOut(VillageStatusOut):
+    criteria: dict[str, int]
+    reasons: list[VillageReasonOut]
+    nominated_at: datetime | None
+    confirmed_at: datetime | None
+    history: list[VillageStatusOut]
+    timeline: list[VillageTimelineOut]
+    actions: list[str]
+
+
+def _village_detail(request, status):
+    from fengqiao.core.workflow import timeline
+
+    from . import villages
+
+    return {
+        **{f: getattr(status, f) for f in ("id", "place", "period", "start", "end", "met")},
+        "state": status.state,
+        "evaluated_at": status.evaluated_at,
+        "reasons": villages.visible_reasons(request.user, status),
+        "criteria": status.criteria or {},
+        "nominated_at": status.nominated_at,
+        "confirmed_at": status.confirmed_at,
+        "town": status.place.parent.name if status.place.parent_id else "",
+        "unmet": [r["criterion"] for r in status.reasons or []],
+        "history": villages.history(request.user, status),
+        "timeline": [
+            {"at": e.at, "actor": e.actor_name, "action": e.transition, "note": e.note}
+            for e in timeline(status)
+        ],
+        "actions": villages.registry.available(status, request.user),
+    }
+
+
+@router.get("/villages", response=list[VillageStatusOut])
+@paginate(LimitOffsetPagination)
+def village_statuses(
+    request,
+    period: str = "quarter",
+    date: date | None = None,
+    place: str = "",
+    met: bool | None = None,
+    state: str = "",
+):
+    """无案村: the status of the caller's villages for the month, quarter or year containing
+    ``date`` (default today), with the criteria not met; filters by place, result and state."""
+    from django.utils import timezone
+
+    from fengqiao.core.errors import ServiceError
+
+    from . import villages
+
+    if period not in villages.PERIODS:
+        raise ServiceError("period: month | quarter | year", code="invalid")
+    return villages.statuses(
+        request.user,
+        kind=period,
+        day=date or timezone.localdate(),
+        where=services.place(request.user, place),
+        met=met,
+        state=state or None,
+    )
+
+
+@router.get("/villages/{status_id}", response=VillageStatusDetailOut)
+def village_status(request, status_id: int):
+    """One village's status: the offending records of each unmet criterion (those outside the
+    caller's jurisdiction only counted), its history, timeline and the actions the caller may take."""
+    from . import villages
+
+    return _village_detail(request, villages.get(request.user, status_id))
+
+
+def _load_village(request, status_id):
+    from . import villages
+
+    return villages.get(request.user, status_id)
+
+
+def _respond_village(request, status_id, result):
+    from . import villages
+
+    return _village_detail(request, villages.get(request.user, status_id))
+
+
+def _add_village_actions():
+    from . import villages
+
+    villages.registry.add_api_operations(
+        router,
+        id_param="status_id",
+        load=_load_village,
+        respond=_respond_village,
+        response=VillageStatusDetailOut,
+    )
+
+
+_add_village_actions()

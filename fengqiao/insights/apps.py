@@ -11,6 +11,7 @@ class InsightsConfig(AppConfig):
         from fengqiao.core.workflow import on_transition
         from fengqiao.web.context import NAVIGATION
 
+        from . import villages  # noqa: F401 — registers the 无案村 flow with the kernel
         from .rollup import mark_dirty
 
         # The roll-up follows the case flow: each transition marks the slices it touches.
@@ -22,6 +23,7 @@ class InsightsConfig(AppConfig):
             ("insights:alerts", _("警情统计"), "insights.view_alert"),
             ("insights:evaluation", _("绩效考核"), "insights.view_evaluation"),
             ("insights:reports", _("情况通报"), "insights.export_figures"),
+            ("insights:villages", _("无案村"), "insights.view_villagestatus"),
             ("insights:map", _("一张图"), "insights.view_command_centre"),
         ]
         for entry in entries:

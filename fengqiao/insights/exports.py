@@ -249,3 +249,59 @@ def evaluation_report(data, where=None):
             (_("指标权重"), [_("指标"), _("权重")], weights),
         ],
     }
+
+
+def villages_report(actor, rows, towns):
+    """无案村: the share 达标 per town, then each village with its status and the unmet criteria
+    (counts only: the offending records are listed on the pages, scoped)."""
+    from . import villages
+
+    first = rows[0] if rows else None
+    title = _("无案村评定")
+    if first is not None:
+        title = f"{title} {first.start} — {first.end}"
+    town_rows = [
+        [
+            t["name"],
+            str(t["villages"]),
+            str(t["met"]),
+            fmt_value(t["share"], "rate"),
+            str(t["confirmed"]),
+        ]
+        for t in towns
+    ]
+    village_rows = []
+    for status in rows:
+        reasons = villages.visible_reasons(actor, status)
+        village_rows.append(
+            [
+                status.place.parent.name if status.place.parent_id else "",
+                status.place.code,
+                status.place.name,
+                _("达标") if status.met else _("未达标"),
+                str(status.get_state_display()),
+                "；".join(f"{r['name']}（{r['count']}）" for r in reasons),
+            ]
+        )
+    return {
+        "title": title,
+        "sections": [
+            (
+                _("各乡镇（街道）达标率"),
+                [_("乡镇（街道）"), _("村（社区）数"), _("达标"), _("达标率"), _("已确认")],
+                town_rows,
+            ),
+            (
+                _("各村（社区）评定结果"),
+                [
+                    _("乡镇（街道）"),
+                    _("区划代码"),
+                    _("村（社区）"),
+                    _("结果"),
+                    _("状态"),
+                    _("未达标原因"),
+                ],
+                village_rows,
+            ),
+        ],
+    }

@@ -225,6 +225,8 @@ def layers(actor, span, where=None):
         out["risks"] = risks_layer(actor, where)
     if actor.has_perm("registry.view_unit"):
         out["units"] = units_layer(actor, where)
+    if actor.has_perm("insights.view_villagestatus"):
+        out["villages"] = villages_layer(actor, where)
     out["totals"] = {
         "cases": len(out.get("cases", [])),
         "overdue": sum(1 for c in out.get("cases", []) if c["overdue"]),
@@ -232,6 +234,31 @@ def layers(actor, span, where=None):
         "red_risks": sum(1 for r in out.get("risks", []) if r["level"] == "red"),
     }
     return out
+
+
+def villages_layer(actor, where=None, day=None):
+    """无案村 status of the villages on the map, this quarter: each village's polygon (or centre)
+    coloured 达标 / 未达标, confirmed ones marked; not yet evaluated villages are left out."""
+    from django.urls import reverse
+
+    from . import villages
+
+    rows = villages.statuses(actor, kind="quarter", day=day or timezone.localdate(), where=where)
+    return [
+        {
+            "id": s.pk,
+            "code": s.place.code,
+            "name": s.place.name,
+            "met": s.met,
+            "state": s.state,
+            "boundary": s.place.boundary,
+            "centre": [s.place.centre_lat, s.place.centre_lng]
+            if s.place.centre_lat is not None
+            else None,
+            "url": reverse("insights:village", args=[s.pk]),
+        }
+        for s in rows[:LIMIT]
+    ]
 
 
 def grid_card(actor, place_id):

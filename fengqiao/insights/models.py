@@ -156,3 +156,110 @@ class IndicatorWeight(models.Model):
 
     def __str__(self):
         return f"{self.key}: {self.weight}"
+
+
+class VillageCriterion(models.Model):
+    """One criterion of 无案村 (case-free village) status (``insights.villages``): a village meets
+    it in a period when it has at most ``allowed`` offending records of its ``kind``. Edited on
+    /settings/ through ``core.versioning.save`` (versioned, audited); a status keeps the versions
+    it was evaluated with."""
+
+    class Kind(models.TextChoices):
+        CASES = "cases", _("事件（按类别代码）")
+        ALERTS = "alerts", _("110/12345警情（按警情类别）")
+        ESCALATION = "escalation", _("民转刑风险纠纷（按风险等级）")
+        DISPUTES_ABOVE = "disputes_above", _("未在村级化解的纠纷（超过的层级）")
+        RISKS = "risks", _("在册风险（按预警颜色）")
+        RISK_CATEGORIES = "risk_categories", _("在册风险（按风险类别代码）")
+
+    code = models.CharField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=60)
+    kind = models.CharField(_("依据"), max_length=20, choices=Kind.choices)
+    values = models.CharField(
+        _("取值"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "逗号分隔：事件类别代码、警情类别、纠纷风险等级（high/medium/low）、"
+            "村级层级上限（如 2）、预警颜色（red/orange/blue/green）或风险类别代码"
+        ),
+    )
+    allowed = models.PositiveSmallIntegerField(_("允许条数"), default=0)
+    active = models.BooleanField(_("启用"), default=True)
+    sort = models.PositiveSmallIntegerField(_("排序"), default=0)
+    version = models.PositiveIntegerField(_("版本"), default=1, editable=False)
+
+    class Meta:
+        ordering = ["sort", "code"]
+        verbose_name = _("无案村评定标准")
+        verbose_name_plural = _("无案村评定标准")
+
+    def __str__(self):
+        return self.name
+
+    def value_list(self):
+        return [v.strip() for v in self.values.replace("，", ",").split(",") if v.strip()]
+
+
+class VillageStatus(ScopedModel):
+    """The 无案村 status of one village (``place``) for one period (a month, quarter or year):
+    达标 or 未达标 with the offending records behind each unmet criterion (``reasons``), and the
+    nomination / confirmation by leaders through the kernel (``insights.villages.flow``).
+    Written only by ``insights.villages``."""
+
+    class Period(models.TextChoices):
+        MONTH = "month", _("月度")
+        QUARTER = "quarter", _("季度")
+        YEAR = "year", _("年度")
+
+    class State(models.TextChoices):
+        ASSESSED = "assessed", _("已评估")
+        NOMINATED = "nominated", _("已提名")
+        CONFIRMED = "confirmed", _("已确认")
+
+    period = models.CharField(_("周期"), max_length=8, choices=Period.choices)
+    start = models.DateField(_("开始"))
+    end = models.DateField(_("结束"))
+    met = models.BooleanField(_("达标"), default=False)
+    reasons = models.JSONField(default=list, blank=True)
+    criteria = models.JSONField(default=dict, blank=True)  # code → version evaluated with
+    evaluated_at = models.DateTimeField(_("评估时间"))
+    state = models.CharField(
+        _("状态"), max_length=10, choices=State.choices, default=State.ASSESSED
+    )
+    nominated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    nominated_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-start", "place_path"]
+        default_permissions = ("view",)
+        permissions = [
+            ("evaluate_villagestatus", "评估无案村"),
+            ("nominate_villagestatus", "提名无案村"),
+            ("confirm_villagestatus", "确认无案村"),
+        ]
+        verbose_name = _("无案村评定")
+        verbose_name_plural = _("无案村评定")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["place", "period", "start"], name="villagestatus_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["period", "start", "place_path"], name="village_period")]
+
+    def __str__(self):
+        return f"{self.place_id} {self.period} {self.start}"

@@ -12,9 +12,19 @@ _VIEW = [
 _IMPORT = ["insights.import_alerts"]
 _EVALUATE = ["insights.view_evaluation"]
 _WEIGHTS = ["insights.view_indicatorweight", "insights.change_indicatorweight"]
+# 无案村: read (officers, dispatchers, leaders), evaluate and nominate (dispatcher, leader),
+# confirm (leader); the criteria are county-wide reference data kept by the system administrator.
+_VILLAGES = ["insights.view_villagestatus", "insights.view_villagecriterion"]
+_NOMINATE = ["insights.evaluate_villagestatus", "insights.nominate_villagestatus"]
+_CONFIRM = ["insights.confirm_villagestatus"]
 
 ROLE_PERMISSIONS = {
-    "community_officer": _VIEW + _EVALUATE,
-    "dispatcher": _VIEW + _IMPORT + _EVALUATE,
-    "leader": _VIEW + _IMPORT + _EVALUATE + _WEIGHTS,
+    "community_officer": _VIEW + _EVALUATE + _VILLAGES,
+    "dispatcher": _VIEW + _IMPORT + _EVALUATE + _VILLAGES + _NOMINATE,
+    "leader": _VIEW + _IMPORT + _EVALUATE + _WEIGHTS + _VILLAGES + _NOMINATE + _CONFIRM,
+    "system_admin": [
+        "insights.add_villagecriterion",
+        "insights.change_villagecriterion",
+        "insights.view_villagecriterion",
+    ],
 }

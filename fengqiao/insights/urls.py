@@ -18,4 +18,8 @@ urlpatterns = [
     path("evaluation/export.xlsx", views.evaluation_export, name="evaluation_export"),
     path("reports/", views.reports_page, name="reports"),
     path("reports/<str:kind>.<str:fmt>", views.report_download, name="report"),
+    path("villages/", views.villages_page, name="villages"),
+    path("villages/export.xlsx", views.villages_export, name="villages_export"),
+    path("villages/<int:pk>/", views.village_detail, name="village"),
+    path("villages/<int:pk>/act/<str:name>", views.village_act, name="village_act"),
 ]

@@ -12,7 +12,7 @@ from fengqiao.core.dbrouting import on_replica
 from fengqiao.core.errors import NotFound
 
 from . import exports, figures, maps, services
-from .models import AlertImport
+from .models import AlertImport, VillageStatus
 
 UTF8 = {"ensure_ascii": False}
 
@@ -177,6 +177,9 @@ def map_page(request):
             "nobody": _("未配备"),
             "all_categories": _("全部类别"),
             "day": _("截至"),
+            "village_met": _("无案村达标"),
+            "village_not_met": _("无案村未达标"),
+            "village_confirmed": _("已确认"),
         },
         "colours": {"red": _("红色"), "orange": _("橙色"), "blue": _("蓝色"), "green": _("绿色")},
     }
@@ -400,3 +403,152 @@ def report_download(request, kind, fmt):
     name = f"report_{kind}_{report['period']['start'].replace('-', '')}.{fmt}"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# -- 无案村 (case-free village) status ----------------------------------------------------------------
+def _village_filters(request):
+    from fengqiao.core.errors import ServiceError
+
+    from . import villages
+
+    kind = request.GET.get("period") or "quarter"
+    if kind not in villages.PERIODS:
+        raise ServiceError(
+            _("周期须为月度、季度或年度"), code="invalid", details={"field": "period"}
+        )
+    from django.utils import timezone
+
+    from .reports import parse_day
+
+    day = parse_day(request.GET.get("date")) or timezone.localdate()
+    where = services.place(request.user, request.GET.get("place", "").strip())
+    met = {"1": True, "0": False}.get(request.GET.get("met", ""))
+    state = request.GET.get("state") or None
+    return kind, day, where, met, state
+
+
+@authorize(perm="insights.view_villagestatus")
+def villages_page(request):
+    """无案村: the villages' status for a period, per town, with the share 达标 per town; the
+    evaluate button (POST) for those who may."""
+    from django.contrib import messages
+
+    from . import villages
+
+    kind, day, where, met, state = _village_filters(request)
+    if request.method == "POST":
+        done = villages.evaluate(kind, day, actor=request.user, where=where)
+        messages.success(
+            request,
+            _("已评估 %(n)d 个村（社区），达标 %(met)d 个")
+            % {"n": len(done), "met": sum(1 for s in done if s.met)},
+        )
+        return redirect(request.get_full_path())
+    rows = list(villages.statuses(request.user, kind=kind, day=day, where=where))
+    towns = villages.town_figures(request.user, rows)
+    shown = [r for r in rows if (met is None or r.met == met) and (not state or r.state == state)]
+    start, end = villages.period_bounds(kind, day)
+    chart = {
+        "labels": [t["name"] for t in towns],
+        "share": [t["share"] for t in towns],
+        "names": {"share": _("达标率")},
+    }
+    return render(
+        request,
+        "insights/villages.html",
+        {
+            "rows": shown,
+            "towns": towns,
+            "chart": chart,
+            "kind": kind,
+            "day": day,
+            "start": start,
+            "end": end,
+            "place": where,
+            "met": request.GET.get("met", ""),
+            "state": state or "",
+            "places": [p for p in services.places(request.user) if p.level <= 3],
+            "periods": VillageStatus.Period.choices,
+            "states": VillageStatus.State.choices,
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+@authorize(perm="insights.view_villagestatus")
+def villages_export(request):
+    """The list as xlsx (the filters of the page; audited)."""
+    from . import villages
+
+    kind, day, where, met, state = _village_filters(request)
+    rows = [
+        r
+        for r in villages.statuses(request.user, kind=kind, day=day, where=where)
+        if (met is None or r.met == met) and (not state or r.state == state)
+    ]
+    report = exports.villages_report(request.user, rows, villages.town_figures(request.user, rows))
+    audit.record(
+        "insights.export",
+        user=request.user,
+        request=request,
+        data={"format": "xlsx", "what": "villages", "period": kind, "date": day.isoformat()},
+    )
+    response = HttpResponse(exports.xlsx_bytes(report), content_type=exports.XLSX)
+    response["Content-Disposition"] = f'attachment; filename="villages_{kind}_{day:%Y%m%d}.xlsx"'
+    return response
+
+
+def _village_context(request, status):
+    from fengqiao.core.workflow import timeline
+
+    from . import villages
+
+    return {
+        "status": status,
+        "reasons": villages.visible_reasons(request.user, status),
+        "history": villages.history(request.user, status),
+        "timeline": [
+            (e, villages.registry.label(e.transition) if e.transition in villages.registry else "")
+            for e in timeline(status)
+        ],
+        "actions": [
+            (name, villages.registry.label(name))
+            for name in villages.registry.available(status, request.user)
+        ],
+    }
+
+
+@authorize(
+    VillageStatus.objects.select_related("place__parent", "nominated_by", "confirmed_by"),
+    perm="insights.view_villagestatus",
+)
+def village_detail(request, status):
+    """One village's status for one period: the reasons (scoped), its history, the timeline and
+    the nomination / confirmation buttons."""
+    return render(request, "insights/village.html", _village_context(request, status))
+
+
+@authorize(VillageStatus, perm="insights.view_villagestatus")
+def village_act(request, status, name):
+    """The detail page's buttons post here (``villages.registry``); a refusal shows on the page."""
+    from django.contrib import messages
+    from django.http import Http404
+
+    from fengqiao.core.errors import ServiceError
+
+    from . import villages
+
+    if request.method != "POST":
+        return redirect("insights:village", pk=status.pk)
+    try:
+        villages.registry.handle_form(request, status, name)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, exc.message)
+        status = villages.get(request.user, status.pk)
+        return render(
+            request, "insights/village.html", _village_context(request, status), status=exc.status
+        )
+    messages.success(request, _("已保存"))
+    return redirect("insights:village", pk=status.pk)

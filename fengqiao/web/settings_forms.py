@@ -320,3 +320,60 @@ class NotificationTemplateForm(forms.ModelForm):
                     % {"bad": _("、").join(unknown), "names": allowed},
                 )
         return cleaned
+
+
+class VillageCriterionForm(forms.ModelForm):
+    """A 无案村 criterion: the values are checked against what its kind reads (category codes,
+    risk colours, a mediation level …), so a typo cannot silently make every village 达标."""
+
+    class Meta:
+        from fengqiao.insights.models import VillageCriterion
+
+        model = VillageCriterion
+        fields = ["code", "name", "kind", "values", "allowed", "active", "sort"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["code"].disabled = True  # statuses keep the code they were evaluated with
+
+    def clean_code(self):
+        code = (self.cleaned_data.get("code") or "").strip()
+        if not code.replace("_", "").isalnum() or not code.isascii():
+            raise forms.ValidationError(_("代码只能包含英文字母、数字和下划线"))
+        return code
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind")
+        values = [
+            v.strip() for v in (data.get("values") or "").replace("，", ",").split(",") if v.strip()
+        ]
+        if kind and not values:
+            self.add_error("values", _("请填写取值"))
+            return data
+        unknown = self._unknown(kind, values)
+        if unknown:
+            self.add_error("values", _("以下取值不正确：%(v)s") % {"v": "、".join(unknown)})
+        data["values"] = ",".join(values)
+        return data
+
+    @staticmethod
+    def _unknown(kind, values):
+        from fengqiao.risks.models import RiskCategory
+
+        if kind == "cases":
+            known = set(Category.objects.values_list("code", flat=True))
+        elif kind == "escalation":
+            known = {"low", "medium", "high"}
+        elif kind == "disputes_above":
+            known = {str(level) for level in LEVELS} if len(values) == 1 else set()
+            if len(values) != 1:
+                return values
+        elif kind == "risks":
+            known = {"red", "orange", "blue", "green"}
+        elif kind == "risk_categories":
+            known = set(RiskCategory.objects.values_list("code", flat=True))
+        else:
+            return []  # alerts: the 警情类别 as imported (free text)
+        return [v for v in values if v not in known]

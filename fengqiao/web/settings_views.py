@@ -1,6 +1,6 @@
 """系统设置: the settings the system administrator changes in the staff shell (not the Django admin):
 categories and their deadlines per urgency, dispatch rules, dispute types, notification templates,
-the holiday calendar.
+the 无案村 criteria, the holiday calendar.
 
 Each section is a list (exportable to xlsx), an add/edit form with the record's version history,
 and for some a delete. Every save goes through ``core.versioning.save`` (validated by the form,
@@ -21,6 +21,7 @@ from fengqiao.core.authz import authorize, has_perm, require_perm
 from fengqiao.core.errors import NotFound
 from fengqiao.core.models import NotificationTemplate
 from fengqiao.disputes.models import DisputeType
+from fengqiao.insights.models import VillageCriterion
 
 from . import settings_forms as forms
 
@@ -31,6 +32,13 @@ def _deadline_summary(category):
         if isinstance(spans, dict):
             parts.append(f"{urgency}: " + ", ".join(f"{k}={v}" for k, v in spans.items()))
     return "; ".join(parts) or "—"
+
+
+def _village_criteria():
+    from fengqiao.insights import villages
+
+    villages.install_defaults()
+    return VillageCriterion.objects.all()
 
 
 @dataclass
@@ -114,6 +122,22 @@ SECTIONS = {
                 (gettext_lazy("启用"), "active"),
             ],
             topics=("notification_templates",),
+        ),
+        Section(
+            "village-criteria",
+            gettext_lazy("无案村评定标准"),
+            VillageCriterion,
+            forms.VillageCriterionForm,
+            [
+                (gettext_lazy("代码"), "code"),
+                (gettext_lazy("名称"), "name"),
+                (gettext_lazy("依据"), "get_kind_display"),
+                (gettext_lazy("取值"), "values"),
+                (gettext_lazy("允许条数"), "allowed"),
+                (gettext_lazy("版本"), "version"),
+                (gettext_lazy("启用"), "active"),
+            ],
+            queryset=lambda: _village_criteria(),
         ),
         Section(
             "holidays",

@@ -105,3 +105,61 @@ SCOPED.append(
         url_names=["insights:alert_import", "/api/v1/insights/alert-imports/{import_id}"],
     )
 )
+
+
+def make_village_status(place, users):
+    """The 无案村 status of ``place``'s village this quarter (a grid: its village), evaluated by
+    the system, with a public-order case in it so its reasons list a record."""
+    from django.utils import timezone
+
+    from fengqiao.insights import villages
+    from fengqiao.org.models import Place
+
+    village = place if place.level == Place.Level.VILLAGE else place.parent
+    grid = (
+        place if place.level == Place.Level.GRID else Place.objects.filter(parent=village).first()
+    )
+    if grid is not None and "grid_worker" in users:
+        install(Category)
+        case, _created = services.report(
+            place=grid,
+            category=Category.objects.get(code="public_order"),
+            description=f"village-matrix {village.code}",
+            source=Case.Source.GRID_WORKER,
+            actor=users["grid_worker"],
+        )
+        services.dispatch(case, users["dispatcher"], data={"department": _dept(grid)})
+    return villages.evaluate("quarter", timezone.localdate(), where=village)[0]
+
+
+def _village_code(status):
+    from fengqiao.org.models import Place
+
+    return f'"{Place.objects.get(pk=status.place_id).code}"'
+
+
+SCOPED.append(
+    ScopedEndpoint(
+        name="insights.villages",
+        make=make_village_status,
+        level="village",
+        list_urls=["/insights/villages/", "/api/v1/insights/villages", "/insights/map/layers.json"],
+        detail_urls=lambda s: [
+            f"/insights/villages/{s.pk}/",
+            f"/api/v1/insights/villages/{s.pk}",
+            f"/insights/villages/?place={s.place.code}",
+            f"/insights/villages/export.xlsx?place={s.place.code}",
+            f"/api/v1/insights/villages?place={s.place.code}",
+        ],
+        marker=_village_code,
+        url_names=[
+            "insights:village",
+            "insights:village_act",
+            "/api/v1/insights/villages/{status_id}",
+            *[
+                f"/api/v1/insights/villages/{{status_id}}/actions/{name}"
+                for name in ("nominate", "confirm", "return", "revoke")
+            ],
+        ],
+    )
+)

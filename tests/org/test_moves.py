@@ -16,7 +16,7 @@ from tests.cases.scoping_cases import make_case
 from tests.conftest import login
 from tests.disputes.scoping_cases import _make as make_dispute
 from tests.risks.scoping_cases import _risk as make_risk
-from tests.test_scoping_matrix import ENDPOINTS, assert_b_hidden_from, someone_lists
+from tests.test_scoping_matrix import ENDPOINTS, assert_b_hidden_from, sides, someone_lists
 
 
 def _visible(user):
@@ -189,9 +189,12 @@ SLICE_ROLES = ("grid_worker", "community_officer", "dispatcher", "leader", "depa
 
 
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=lambda e: e.name)
-def test_scoping_matrix_holds_after_a_move_and_a_recode(client, county, users, users_b, endpoint):
-    record_a = endpoint.make(county.grid_a, users)
-    record_b = endpoint.make(county.grid_b, users_b)
+def test_scoping_matrix_holds_after_a_move_and_a_recode(
+    client, county, users, users_b, make_user, endpoint
+):
+    place_a, users, place_b, users_b = sides(endpoint, county, users, users_b, make_user)
+    record_a = endpoint.make(place_a, users)
+    record_b = endpoint.make(place_b, users_b)
 
     moves.move_place(county.grid_b, county.other_village, users["system_admin"])
     moves.recode_place(county.village, "339901001077", users["system_admin"])

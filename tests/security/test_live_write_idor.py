@@ -28,7 +28,7 @@ from tests.test_scoping_matrix import ENDPOINTS
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-NAMESPACES = ("cases", "disputes", "risks", "registry", "fieldwork", "assistant")
+NAMESPACES = ("cases", "disputes", "risks", "registry", "fieldwork", "assistant", "insights")
 WATCHED_APPS = (*NAMESPACES, "core")
 UNWATCHED = {"core_auditevent", "core_task", "core_throttlehit"}  # denials may be audited
 
@@ -78,6 +78,9 @@ DJANGO_PARAMS = {
     "assistant:alert_act": {"pk": "assistant.Alert"},
     "assistant:handoff": {"pk": "assistant.Handoff"},
     "assistant:handoff_act": {"pk": "assistant.Handoff"},
+    "insights:alert_import": {"pk": "insights.AlertImport"},
+    "insights:village": {"pk": "insights.VillageStatus"},
+    "insights:village_act": {"pk": "insights.VillageStatus"},
 }
 API_PARAMS = {
     "case_id": "cases.Case",
@@ -105,6 +108,7 @@ API_PARAMS = {
     "unit_id": "registry.Unit",
     "handoff_id": "assistant.Handoff",
     "alert_id": "assistant.Alert",
+    "status_id": "insights.VillageStatus",
 }
 # Word parameters: every value a caller could use.
 WORDS = {
@@ -126,6 +130,9 @@ EXEMPT = {
     "risks:session_pack": "document download, GET only; read matrix",
     "registry:doorplate": "printable door plate, GET only; read matrix",
     "registry:import_report": "xlsx download, GET only; read matrix",
+    "insights:export": "figures download (a format, no record id), GET only; read matrix",
+    "insights:report": "situation report download (kind and format, no record id), GET only; read matrix",
+    "insights:grid_card": "a grid's card as JSON, GET only; read matrix",
 }
 
 
@@ -175,6 +182,10 @@ def _word_values(name, param):
         return ["claim", "complete"]
     if name in ("assistant:alert_act", "assistant:handoff_act"):
         return _registries()["assistant"]  # every name of the one registry, on both kinds
+    if name == "insights:village_act":
+        from fengqiao.insights.villages import registry
+
+        return registry.names()  # every action of the 无案村 flow
     if name == "registry:stay_act":
         return [*_registries()["registry"], "register", "remind"]  # + names it does not know
     if name in ("fieldwork:note_act", "fieldwork:patrol_act"):
@@ -197,6 +208,8 @@ def _digest():
             table = model._meta.db_table
             if model._meta.app_label not in WATCHED_APPS or table in UNWATCHED:
                 continue
+            if not model._meta.managed:
+                continue  # no table (a model holding permissions only)
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)} ORDER BY 1")  # noqa: S608
             sha.update(table.encode())
             sha.update(repr(cursor.fetchall()).encode())

@@ -85,4 +85,18 @@
       ]
     });
   }
+  var villages = data("villages-data");
+  if (villages) {
+    var share = chart("chart-villages");
+    if (share) share.setOption({
+      tooltip: { trigger: "axis", formatter: function (params) {
+        var p = Array.isArray(params) ? params[0] : params;
+        return esc(p.axisValueLabel || p.name) + ": " + esc(pct(p.value));
+      } },
+      grid: { left: 50, right: 20, bottom: 70 },
+      xAxis: { type: "category", data: villages.labels, axisLabel: { rotate: 20, interval: 0 } },
+      yAxis: { type: "value", min: 0, max: 1, axisLabel: { formatter: pct } },
+      series: [{ name: villages.names.share, type: "bar", data: villages.share }]
+    });
+  }
 })();

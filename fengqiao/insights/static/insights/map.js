@@ -103,6 +103,23 @@
       });
       groups.units = units;
     }
+    if (data.villages) {
+      var villages = L.layerGroup();
+      data.villages.forEach(function (v) {
+        var colour = v.met ? "#2e7d32" : "#c62828";
+        var label = tip([v.name, v.met ? T.village_met : T.village_not_met, v.state === "confirmed" ? T.village_confirmed : ""]);
+        var shape = v.boundary
+          ? L.geoJSON(v.boundary, { style: { color: colour, weight: v.state === "confirmed" ? 4 : 2, fillColor: colour, fillOpacity: 0.18 } })
+          : v.centre ? circle(v.centre[0], v.centre[1], { radius: 14, color: colour, weight: 3, fillColor: colour, fillOpacity: 0.3 }, label) : null;
+        if (!shape) return;
+        if (v.boundary) shape.bindTooltip(label, { sticky: true });
+        shape.on("click", function () { window.location.href = v.url; });
+        shape.options.villageCode = v.code;
+        shape.options.met = v.met;
+        villages.addLayer(shape);
+      });
+      groups.villages = villages;
+    }
     heat.data = data.heat || null;
     setupHeat();
     groups.heat = heat.layer;
