@@ -27,7 +27,8 @@ leaders through the kernel.
   may open them) and only a count of the others.
 * Flow (``core.workflow``): 已评估 —nominate→ 已提名 —confirm→ 已确认; ``return`` (提名退回) and
   ``revoke`` (撤销确认) need a note. Nominating and confirming re-evaluate the village on the locked
-  row and are refused when it is no longer 达标; the confirmer must not be the nominator.
+  row and are refused when it is no longer 达标 (a status stored 未达标 shows no nominate button); the
+  confirmer must not be the nominator (no confirm button for them).
 """
 
 from __future__ import annotations
@@ -282,14 +283,24 @@ def _still_met(status, move):
     status.evaluated_at = move.now
 
 
+def _met(status, move):
+    """Guard (buttons and the locked row): the status as stored is 达标."""
+    if not status.met:
+        raise Conflict(_("该村（社区）本期未达标，不能提名"), code="not_met")
+
+
+def _not_own(status, move):
+    """Guard: the confirmer is not the nominator."""
+    if status.nominated_by_id == getattr(move.actor, "pk", None):
+        raise Forbidden(_("提名人不能确认自己的提名"), code="same_person")
+
+
 def _nominate(status, move):
     _still_met(status, move)
     status.nominated_by, status.nominated_at = move.actor, move.now
 
 
 def _confirm(status, move):
-    if status.nominated_by_id == getattr(move.actor, "pk", None):
-        raise Forbidden(_("提名人不能确认自己的提名"), code="same_person")
     _still_met(status, move)
     status.confirmed_by, status.confirmed_at = move.actor, move.now
 
@@ -309,6 +320,7 @@ class VillageFlow(Workflow):
             target="nominated",
             label=gettext_lazy("提名无案村"),
             permission="insights.nominate_villagestatus",
+            guard=_met,
             effect=_nominate,
         ),
         Transition(
@@ -317,6 +329,7 @@ class VillageFlow(Workflow):
             target="confirmed",
             label=gettext_lazy("确认无案村"),
             permission="insights.confirm_villagestatus",
+            guard=_not_own,
             effect=_confirm,
         ),
         Transition(
