@@ -367,7 +367,7 @@ class VillageReasonOut(Schema):
 
 class VillageStatusOut(Schema):
     id: int
-    place: PlaceOut
+    place: FiguresPlaceOut
     town: str
     period: str
     start: date
