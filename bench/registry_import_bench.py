@@ -2,7 +2,7 @@
 
     createdb -h 127.0.0.1 -U postgres fq_registry_bench
     FENGQIAO_DATABASE_URL=postgres://postgres@127.0.0.1:5432/fq_registry_bench FENGQIAO_HOME=$(mktemp -d) \\
-        .venv/bin/python bench/registry_import_bench.py --rows 50000 [--dry-run] [--profile]
+        .venv/bin/python bench/registry_import_bench.py --rows 50000 [--dry-run] [--profile] [--insert orm]
 
 Generates a people sheet of ``--rows`` rows with every column a real register has (name, GB 11643
 ID number, phone, birth date, sex, residence type with inflow reason/date for floating people,
@@ -10,7 +10,8 @@ address code, registered address, tags, note) spread over the demo county's room
 bad in the ways the issue names (wrong check digit, impossible date, unknown address, duplicate
 ID inside the file), then times ``importer.run_import`` on it, counts the SQL queries, checks the
 report (every bad row listed, every good row inserted) and writes bench/results/import-<time>.json.
-``--profile`` prints the top of a cProfile of the import.
+``--profile`` prints the top of a cProfile of the import; ``--insert orm`` inserts with the ORM's
+``bulk_create`` instead of ``core.bulk``'s COPY (the before/after of docs/performance.md).
 """
 
 import argparse
@@ -130,8 +131,20 @@ def main():
     parser.add_argument("--rows", type=int, default=50_000)
     parser.add_argument("--dry-run", action="store_true")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--insert",
+        choices=["auto", "orm"],
+        default="auto",
+        help="orm: force the ORM's bulk_create instead of COPY on PostgreSQL (for comparison)",
+    )
     args = parser.parse_args()
     setup()
+    if args.insert == "orm":
+        from fengqiao.core import bulk
+
+        bulk.insert = lambda objects, batch_size=1000, **_kw: (
+            type(objects[0]).objects.bulk_create(objects, batch_size=batch_size) if objects else []
+        )
     from django.core.files.base import ContentFile
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -183,6 +196,9 @@ def main():
         "database_cpu_seconds": None if db_cpu is None else round(db_cpu, 1),
         "queries": len(queries),
         "database": connection.vendor,
+        "insert": "bulk_create"
+        if args.insert == "orm" or connection.vendor != "postgresql"
+        else "copy",
     }
     print(json.dumps(result, ensure_ascii=False), flush=True)
     # Every bad row reported, every good row inserted, nothing else.

@@ -437,3 +437,106 @@ actions.add_api_operations(
     response=LogOut,
     unknown=True,
 )
+
+
+# -- weekly visit targets (targets.py: the definition shared with the command centre) -------------
+class OfficerTargetOut(Schema):
+    user_id: int
+    name: str
+    places: list[str]
+    done: int
+    target: int
+    rate: float | None
+
+
+class PlaceTargetOut(Schema):
+    code: str
+    name: str
+    officers: int
+    done: int
+    target: int
+    rate: float | None
+
+
+class TargetPlaceRef(Schema):
+    code: str
+    name: str
+
+
+class TargetBoardOut(Schema):
+    week_start: date
+    week_end: date
+    place: TargetPlaceRef | None
+    by: str
+    visits: int
+    done: int
+    target: int
+    rate: float | None
+    officers: list[OfficerTargetOut]
+    places: list[PlaceTargetOut]
+
+
+class WeekOut(Schema):
+    week_start: date
+    done: int
+    target: int
+    rate: float | None
+
+
+class TargetVisitOut(Schema):
+    id: int
+    visited_on: date
+    address_id: int
+    address: str
+    purpose: str
+
+    @staticmethod
+    def resolve_address(obj):
+        return obj.address.full_name
+
+
+class OfficerTargetDetailOut(Schema):
+    user_id: int
+    name: str
+    places: list[str]
+    weekly_target: int
+    week_start: date
+    week_end: date
+    done: int
+    target: int
+    rate: float | None
+    history: list[WeekOut]
+    visits: list[TargetVisitOut]
+
+
+class TargetIn(Schema):
+    weekly: int
+
+
+@router.get("/targets", response=TargetBoardOut)
+def list_targets(request, week: str = "", place: str = "", by: str = "officer"):
+    """Households visited in the week (Monday–Sunday) against each officer's weekly target
+    (default 20), per officer or (``by=place``) per place one level below, within the caller's
+    jurisdiction (``place`` = a place code inside it). Same definition as
+    ``/api/v1/insights/visits``."""
+    from . import targets
+
+    return targets.board(request.user, week=week, place=place, by=by)
+
+
+@router.get("/targets/{officer_id}", response=OfficerTargetDetailOut)
+def target_detail(request, officer_id: int, week: str = ""):
+    """One officer's week against the target, the eight weeks up to it, and the week's visits.
+    404 for an officer outside the caller's jurisdiction."""
+    from . import targets
+
+    return targets.officer(request.user, officer_id, week=week)
+
+
+@router.put("/targets/{officer_id}", response=OfficerTargetDetailOut)
+def set_target(request, officer_id: int, payload: TargetIn):
+    """Set the officer's weekly target (``fieldwork.change_visittarget``; audited)."""
+    from . import targets
+
+    targets.set_target(request.user, officer_id, payload.weekly)
+    return targets.officer(request.user, officer_id)

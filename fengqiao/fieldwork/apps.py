@@ -18,6 +18,7 @@ class FieldworkConfig(AppConfig):
 
         entries = [
             ("fieldwork:visits", _("走访"), "fieldwork.view_visit"),
+            ("fieldwork:targets", _("走访目标"), "fieldwork.view_visit"),
             ("fieldwork:followups", _("待跟进"), "fieldwork.view_fieldnote"),
             ("fieldwork:patrols", _("巡防"), "fieldwork.view_patrollog"),
             ("fieldwork:activities", _("宣传活动"), "fieldwork.view_activity"),

@@ -1,5 +1,7 @@
 """Fieldwork in the demo county: the officer's visits this week with starred notes, a patrol
-circle with teams and a 30-day rota, patrol logs, publicity activities."""
+circle with teams and a 30-day rota, patrol logs, publicity activities; the community officers'
+visits of the last three weeks (the weekly target page, ``/fieldwork/targets/``) with one officer's
+target set to 15 households."""
 
 import datetime
 import random
@@ -38,6 +40,7 @@ def seed(county, rng=None):
             note="下周回访，协调物业清理楼道" if starred else "",
             starred=starred,
         )
+    _past_weeks(rng, today)
     village = Place.objects.filter(level=Place.Level.VILLAGE, path__startswith=county.path).first()
     siblings = list(Place.objects.filter(parent=village.parent, level=Place.Level.VILLAGE)[:3])
     actor = User.objects.get(username="leader")  # the county organises patrol circles
@@ -70,3 +73,33 @@ def seed(county, rng=None):
             location="社区文化礼堂",
         )
     return len(rooms)
+
+
+def _past_weeks(rng, today):
+    """Each community officer with rooms in the jurisdiction visits some of them in each of the
+    three weeks before this one — some meet the weekly target, most do not."""
+    from . import targets
+
+    leader = User.objects.get(username="leader")
+    findings = ["家中情况正常", "租客信息已核对", "已发放反诈宣传资料", "出租房屋消防检查"]
+    this_week = targets.Week.of(today)
+    for n, officer in enumerate(targets.officers_in(leader)):
+        rooms = list(
+            Address.objects.restrict(officer)
+            .filter(level=Address.Level.ROOM, in_use=True)
+            .order_by("id")[:40]
+        )
+        if not rooms:
+            continue
+        if n == 0:
+            services.set_weekly_target(leader, officer, 15)
+        for back in (1, 2, 3):
+            week = targets.Week(this_week.start - datetime.timedelta(days=7 * back))
+            for room in rng.sample(rooms, min(len(rooms), rng.randint(6, 24))):
+                services.record_visit(
+                    officer,
+                    address=room,
+                    visited_on=week.start + datetime.timedelta(days=rng.randint(0, 6)),
+                    purpose=rng.choice(["routine", "rental_check", "care", "safety"]),
+                    findings=rng.choice(findings),
+                )

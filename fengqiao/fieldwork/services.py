@@ -16,8 +16,8 @@ from fengqiao.core.workflow import locked
 from fengqiao.registry import services as registry
 from fengqiao.registry.models import House, Household, Unit
 
+from . import targets
 from .models import (
-    DEFAULT_WEEKLY_TARGET,
     Activity,
     FieldNote,
     PatrolCircle,
@@ -157,27 +157,13 @@ def week_start(day: date) -> date:
 
 
 def weekly_target(user) -> int:
-    target = VisitTarget.objects.filter(user=user).values_list("weekly", flat=True).first()
-    return DEFAULT_WEEKLY_TARGET if target is None else target
+    return targets.weekly([user])[user.pk]
 
 
 def weekly_progress(user, today=None):
-    """Households (distinct addresses) visited by ``user`` this week against the target."""
-    today = today or timezone.localdate()
-    start = week_start(today)
-    done = (
-        Visit.objects.filter(officer=user, visited_on__gte=start, visited_on__lte=today)
-        .values("address_id")
-        .distinct()
-        .count()
-    )
-    target = weekly_target(user)
-    return {
-        "week_start": start,
-        "done": done,
-        "target": target,
-        "percent": min(100, int(100 * done / target)) if target else 100,
-    }
+    """Households (distinct addresses) visited by ``user`` this week against the target
+    (``targets.progress``: the definition the target page and the command centre use)."""
+    return targets.progress(user, today)
 
 
 @transaction.atomic

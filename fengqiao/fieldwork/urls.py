@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import target_views, views
 
 app_name = "fieldwork"
 
@@ -21,4 +21,6 @@ urlpatterns = [
     path("activities/", views.activities, name="activities"),
     path("activities/<int:pk>/", views.activity_detail, name="activity"),
     path("bulletin/", views.bulletin, name="bulletin"),
+    path("targets/", target_views.targets_page, name="targets"),
+    path("targets/<int:user_id>/", target_views.target_detail, name="target"),
 ]

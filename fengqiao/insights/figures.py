@@ -490,52 +490,13 @@ def risk_figures(rows, period):
 
 
 # -- fieldwork and the registry ------------------------------------------------------------------
-# The role whose members carry a weekly visit target (社区民警走访, fieldwork.VisitTarget).
-VISIT_TARGET_ROLE = "community_officer"
-
-
 def visit_figures(visits, officers, period):
-    """Visits against target. ``visits`` (scoped): the visits in the place; ``officers``: the
-    users who carry a target there. Done = households (distinct addresses) visited per officer and
-    week (Monday–Sunday, as ``fieldwork.weekly_progress``), summed; target = the officer's weekly
-    target × days / 7, rounded. An officer with no visit still counts with 0 against the target."""
-    from django.db.models.functions import TruncWeek
+    """Visits against target — ``fieldwork.targets.against_target``, the one definition shared
+    with the weekly target page and the officer's home (households per officer and week against
+    the weekly target × days / 7)."""
+    from fengqiao.fieldwork import targets
 
-    from fengqiao.fieldwork.models import DEFAULT_WEEKLY_TARGET, VisitTarget
-
-    in_period = visits.filter(visited_on__gte=period.start, visited_on__lte=period.end)
-    done = {}
-    for officer_id, _week, _address in (
-        in_period.order_by()
-        .annotate(week=TruncWeek("visited_on"))
-        .values_list("officer_id", "week", "address_id")
-        .distinct()
-    ):
-        done[officer_id] = done.get(officer_id, 0) + 1
-    weekly = dict(VisitTarget.objects.filter(user__in=officers).values_list("user_id", "weekly"))
-    rows = []
-    for officer in officers:
-        target = round(weekly.get(officer.pk, DEFAULT_WEEKLY_TARGET) * period.days / 7)
-        n = done.get(officer.pk, 0)
-        rows.append(
-            {
-                "user_id": officer.pk,
-                "name": officer.get_full_name() or officer.username,
-                "done": n,
-                "target": target,
-                "rate": rate(n, target),
-            }
-        )
-    rows.sort(key=lambda r: (-(r["rate"] or 0), r["name"]))
-    total_done = sum(r["done"] for r in rows)
-    total_target = sum(r["target"] for r in rows)
-    return {
-        "visits": in_period.count(),
-        "done": total_done,
-        "target": total_target,
-        "rate": rate(total_done, total_target),
-        "officers": rows,
-    }
+    return targets.against_target(visits, officers, period)
 
 
 def stay_figures(stays, period):

@@ -161,19 +161,9 @@ def risk_board(actor, span, *, where=None):
 
 def _officers(actor, where):
     """The users carrying a weekly visit target whose jurisdiction lies inside the scope."""
-    from fengqiao.org.models import User
+    from fengqiao.fieldwork import targets
 
-    paths = [where.path] if where is not None else list(actor.scope_paths())
-    inside = Q(pk__in=[])
-    for path in paths:
-        inside |= Q(jurisdictions__place__path__startswith=path)
-        inside |= Q(jurisdictions__station__places__path__startswith=path)
-    return list(
-        User.objects.filter(groups__name=figures.VISIT_TARGET_ROLE, is_active=True)
-        .filter(inside)
-        .distinct()
-        .order_by("username")
-    )
+    return targets.officers_in(actor, where)
 
 
 def visit_board(actor, span, *, where=None):

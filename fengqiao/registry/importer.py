@@ -12,8 +12,9 @@ with the same ``services.clean_*`` helpers the forms use, and
   is lost silently: a row is imported whole or not at all;
 * finds duplicates by the keyed hash of the ID number, against the database and inside the file;
 * refuses addresses outside the importer's jurisdiction, labelled tags without the label;
-* writes nothing on a dry run; otherwise inserts the good rows in batches (``bulk_create``; the
-  encrypted fields and keyed hashes are filled by the fields themselves) and writes one audit row.
+* writes nothing on a dry run; otherwise inserts the good rows in batches (``core.bulk.insert``:
+  ``COPY`` on PostgreSQL, ``bulk_create`` on SQLite; the encrypted fields and keyed hashes are
+  filled by the fields themselves either way) and writes one audit row.
 
 Export
 ------
@@ -34,7 +35,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook, load_workbook
 
-from fengqiao.core import audit, exports, pii
+from fengqiao.core import audit, bulk, exports, pii
 from fengqiao.core.errors import Forbidden, ServiceError
 from fengqiao.core.throttle import Throttle
 
@@ -377,18 +378,17 @@ class Importer:
             return
         if not self.job.dry_run:
             with transaction.atomic():
-                model = type(self.pending[0][0])
                 objects = [obj for obj, _tags in self.pending]
                 for obj in objects:
                     obj.place_path = obj.place.path
-                model.objects.bulk_create(objects, batch_size=BATCH)
+                bulk.insert(objects, batch_size=BATCH)
                 tags = [
                     PersonTag(person=obj, code=code, created_by=self.actor)
                     for obj, codes in self.pending
                     for code in codes
                 ]
                 if tags:
-                    PersonTag.objects.bulk_create(tags, batch_size=BATCH)
+                    bulk.insert(tags, batch_size=BATCH)
         self.pending = []
 
     # -- one row per kind --

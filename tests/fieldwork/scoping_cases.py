@@ -135,3 +135,32 @@ SCOPED.append(
         url_names=["fieldwork:activity", "/api/v1/fieldwork/activities/{activity_id}"],
     )
 )
+
+
+def _officer(grid, users):
+    """The grid's community officer (who carries a weekly visit target) with one visit there."""
+    officer = users["community_officer"]
+    room = helpers.tree(grid, users["grid_worker"], road=f"标{grid.code}路")
+    services.record_visit(officer, address=room, purpose="routine", findings="周目标走访")
+    return officer
+
+
+SCOPED.append(
+    ScopedEndpoint(
+        name="fieldwork_targets",
+        make=_officer,
+        list_urls=[
+            "/fieldwork/targets/",
+            "/fieldwork/targets/?by=place",
+            "/fieldwork/targets/?format=xlsx",
+            "/api/v1/fieldwork/targets",
+            "/api/v1/fieldwork/targets?by=place",
+        ],
+        detail_urls=lambda o: [
+            f"/fieldwork/targets/{o.pk}/",
+            f"/api/v1/fieldwork/targets/{o.pk}",
+        ],
+        marker=lambda o: o.display_name,
+        url_names=["fieldwork:target", "/api/v1/fieldwork/targets/{officer_id}"],
+    )
+)

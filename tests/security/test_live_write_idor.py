@@ -74,6 +74,7 @@ DJANGO_PARAMS = {
     "fieldwork:circle_teams": {"pk": "fieldwork.PatrolCircle"},
     "fieldwork:circle_rota": {"pk": "fieldwork.PatrolCircle"},
     "fieldwork:activity": {"pk": "fieldwork.Activity"},
+    "fieldwork:target": {"user_id": "org.User"},
     "assistant:alert": {"pk": "assistant.Alert"},
     "assistant:alert_act": {"pk": "assistant.Alert"},
     "assistant:handoff": {"pk": "assistant.Handoff"},
@@ -104,6 +105,7 @@ API_PARAMS = {
     "circle_id": "fieldwork.PatrolCircle",
     "activity_id": "fieldwork.Activity",
     "visit_id": "fieldwork.Visit",
+    "officer_id": "org.User",  # a grid-B community officer's weekly visit target
     "stay_id": "registry.ForeignerStay",
     "unit_id": "registry.Unit",
     "handoff_id": "assistant.Handoff",
@@ -219,6 +221,11 @@ def _digest():
 def _target(label):
     """The one grid-B record of a model (only grid B has records in this test)."""
     model = apps.get_model(label)
+    if label == "org.User":  # an officer carrying a visit target, not the grid-A attacker
+        model = model.objects.filter(groups__name="community_officer").exclude(
+            username="all-roles-a"
+        )
+        return model.order_by("-pk").values_list("pk", flat=True).first()
     row = model.objects.order_by("-pk").first()
     return row.pk if row is not None else None
 
