@@ -28,8 +28,31 @@ import cases_bench  # noqa: E402
 
 PAIRS = (
     ("create", "ref_create", ("intake_api", "intake_open311")),
-    ("list", "ref_list", ("queue_api",)),
+    ("list", "ref_list", ("queue_api", "queue_html")),
+    ("detail", "ref_list", ("detail_html", "detail_api")),
 )
+
+
+def workers_uss_mb(master_pid):
+    """{pid: USS in MB} of the gunicorn workers (Private_Clean + Private_Dirty, smaps_rollup)."""
+    found = {}
+    for child in Path("/proc").iterdir():
+        if not child.name.isdigit():
+            continue
+        try:
+            stat = (child / "stat").read_text()
+            if stat[stat.rindex(")") + 2 :].split()[1] != str(master_pid):
+                continue
+            rollup = (child / "smaps_rollup").read_text()
+        except OSError:
+            continue
+        kb = sum(
+            int(line.split()[1])
+            for line in rollup.splitlines()
+            if line.startswith(("Private_Clean:", "Private_Dirty:"))
+        )
+        found[int(child.name)] = round(kb / 1024, 1)
+    return found
 
 
 def workers_cpu_seconds(master_pid):
@@ -64,6 +87,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--only", default="", help="comma-separated groups: create,list,detail")
     args = parser.parse_args()
     cases_bench.django_setup()
     from django.db import connection
@@ -82,14 +106,16 @@ def main():
     load_before = os.getloadavg()
     results = {"workers": args.workers, "worker_class": "sync", "clients": args.clients,
                "cpus": os.cpu_count(), "load_before": load_before, "runs": [], "ratios": {}}  # fmt: skip
+    pairs = [p for p in PAIRS if not args.only or p[0] in args.only.split(",")]
     try:
-        for _group, ref_kind, ours in PAIRS:
+        for _group, ref_kind, ours in pairs:
             for _round in range(args.rounds):
                 for kind in (ref_kind, *ours):
                     run = measured(port, ctx, kind, args.seconds, args.clients, server.pid)
                     run["load"] = os.getloadavg()[0]
                     results["runs"].append(run)
                     print(json.dumps(run, ensure_ascii=False), flush=True)
+        results["worker_uss_mb"] = workers_uss_mb(server.pid)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
@@ -98,7 +124,7 @@ def main():
     def best(kind, key, pick):
         return pick(r[key] for r in results["runs"] if r["kind"] == kind)
 
-    for _group, ref_kind, ours in PAIRS:
+    for _group, ref_kind, ours in pairs:
         ref_rps = best(ref_kind, "per_second", max)
         ref_cpu = best(ref_kind, "cpu_ms_per_request", min)
         for kind in ours:
@@ -109,8 +135,10 @@ def main():
                 ),
                 "cpu_ms_per_request": best(kind, "cpu_ms_per_request", min),
                 "reference_cpu_ms_per_request": ref_cpu,
+                "p95_ms": best(kind, "p95_ms", min) if "p95_ms" in results["runs"][0] else None,
             }
     print(json.dumps(results["ratios"], indent=2))
+    print("worker USS (MB):", results.get("worker_uss_mb"))
     out = ROOT / "bench" / "results" / f"ratio-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2))

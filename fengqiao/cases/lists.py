@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.org.models import Place
-from fengqiao.web.lists import Facet, StaffTable
+from fengqiao.web.lists import Facet, StaffTable, TemplateColumn
 
 from .models import Case, Category, SupervisionCard, Urgency
 
@@ -32,12 +32,12 @@ def _row_id(record, **kwargs):
 class CaseTable(StaffTable):
     """我的工单 and every list of cases: number, category, description, grid, state, time left."""
 
-    number = tables.TemplateColumn(NUMBER, verbose_name=_("编号"))
-    category = tables.TemplateColumn(CATEGORY, verbose_name=_("类别"))
+    number = TemplateColumn(NUMBER, verbose_name=_("编号"))
+    category = TemplateColumn(CATEGORY, verbose_name=_("类别"))
     description = tables.Column(verbose_name=_("描述"))
     place = tables.Column(accessor="place__name", verbose_name=_("网格"))
-    state = tables.TemplateColumn(STATE, verbose_name=_("状态"))
-    due = tables.TemplateColumn(DUE, verbose_name=_("时限"), empty_values=())
+    state = TemplateColumn(STATE, verbose_name=_("状态"))
+    due = TemplateColumn(DUE, verbose_name=_("时限"), empty_values=())
     unit = tables.Column(
         accessor="department__name", verbose_name=_("承办"), default="—", empty_values=("",)
     )
@@ -64,17 +64,40 @@ class CaseTable(StaffTable):
         return value if len(value) <= 40 else value[:39] + "…"
 
 
+ROW_NUMBER = """{% load i18n %}<a href="{% url 'cases:detail' record.id %}" class="case-link">{{ record.number }}</a>{% if record.supervision_level == 1 %} <span class="tag yellow">{% trans "黄牌" %}</span>{% elif record.supervision_level >= 2 %} <span class="tag red">{% trans "红牌" %}</span>{% endif %}"""
+ROW_CATEGORY = """{% load i18n %}{{ record.category_name }}{% if record.urgency == "urgent" %} <span class="tag red">{% trans "紧急" %}</span>{% endif %}"""
+ROW_STATE = """<span class="state {{ record.state }}">{{ record.state_label }}</span>"""
+
+
+def _plain_row_id(record, **kwargs):
+    return f"case-{record['id']}"
+
+
+class QueueTable(CaseTable):
+    """我的工单 over plain rows (``cases.queries.page_rows``, the JSON queue's query): the same
+    columns as :class:`CaseTable`, labels from the precomputed tables, no model instances."""
+
+    number = TemplateColumn(ROW_NUMBER, verbose_name=_("编号"))
+    category = TemplateColumn(ROW_CATEGORY, verbose_name=_("类别"))
+    place = tables.Column(accessor="place_name", verbose_name=_("网格"))
+    state = TemplateColumn(ROW_STATE, verbose_name=_("状态"))
+    unit = tables.Column(accessor="unit", verbose_name=_("承办"), default="—", empty_values=("",))
+
+    class Meta(CaseTable.Meta):
+        row_attrs = {"id": _plain_row_id}
+
+
 class DispatchTable(CaseTable):
     """调度台: a selection box per row, the suggested unit and likely duplicates."""
 
-    select = tables.TemplateColumn(
+    select = TemplateColumn(
         SELECT,
         verbose_name="",
         empty_values=(),
         attrs={"th": {"class": "select"}, "td": {"class": "select"}},
     )
-    suggested = tables.TemplateColumn(SUGGESTED, verbose_name=_("建议承办"), empty_values=())
-    duplicate = tables.TemplateColumn(DUPLICATE, verbose_name=_("疑似重复"), empty_values=())
+    suggested = TemplateColumn(SUGGESTED, verbose_name=_("建议承办"), empty_values=())
+    duplicate = TemplateColumn(DUPLICATE, verbose_name=_("疑似重复"), empty_values=())
 
     class Meta(CaseTable.Meta):
         attrs = {"class": "table", "id": "incoming"}
@@ -135,8 +158,8 @@ SUPERVISION_CASE = """<a href="{% url 'cases:detail' record.case_id %}">{{ recor
 
 
 class SupervisionTable(StaffTable):
-    level = tables.TemplateColumn(SUPERVISION_LEVEL, verbose_name=_("督办"))
-    case = tables.TemplateColumn(SUPERVISION_CASE, verbose_name=_("事件"))
+    level = TemplateColumn(SUPERVISION_LEVEL, verbose_name=_("督办"))
+    case = TemplateColumn(SUPERVISION_CASE, verbose_name=_("事件"))
     category = tables.Column(accessor="case__category__name", verbose_name=_("类别"))
     place = tables.Column(accessor="case__place__name", verbose_name=_("网格"))
     department = tables.Column(accessor="department__name", verbose_name=_("承办部门"), default="—")

@@ -69,6 +69,17 @@ def category_labels() -> dict[int, tuple[str, str]]:
     )
 
 
+def _all_units():
+    from fengqiao.org.models import Department
+
+    return dict(Department.objects.values_list("id", "name"))
+
+
+def department_names() -> dict[int, str]:
+    """{department id: name}, remembered (topic ``units``: any department saved or deleted)."""
+    return caching.remember("cases.department_names", _all_units, timeout=300, topics=("units",))
+
+
 def queue_filter(user, team_ids=()) -> Q:
     """ "My queue": assigned to me, dispatched to my department or team, and (for place-scoped
     verifiers) everything resolved in my jurisdiction waiting for verification."""
@@ -82,16 +93,29 @@ def queue_filter(user, team_ids=()) -> Q:
     return mine
 
 
+def my_queue(user, tab="mine"):
+    """我的工单 (the HTML queue): open cases in ``user``'s jurisdiction — with ``tab='mine'``
+    only :func:`queue_filter`'s — nearest deadline first (walks the partial index
+    ``case_open_due``; EXPLAIN checked in tests/cases/test_plans.py)."""
+    rows = Case.objects.restrict(user).filter(state__in=Case.OPEN_STATES)
+    if tab == "mine":
+        team_ids = list(user.team_memberships.values_list("team_id", flat=True))
+        rows = rows.filter(queue_filter(user, team_ids))
+    return rows.order_by("next_due_at", "id")
+
+
 def page_rows(queryset, start, stop) -> list[dict]:
     """Rows ``start:stop`` of ``queryset`` (already scoped, filtered and ordered) as dicts with
     the list columns and their labels: ``number``, ``state_label``, ``category``,
-    ``category_name``, ``place_code``, ``due_at`` (the kernel's ``next_due_at``)."""
+    ``category_name``, ``place_code``, ``place_name``, ``unit`` (the department's name),
+    ``due_at`` (the kernel's ``next_due_at``)."""
     rows = list(queryset.values(*LIST_COLUMNS)[start:stop])
     if not rows:
         return rows
     labels = state_labels()
     categories = category_labels()
-    places: dict[int, str] = {}
+    places: dict[int, tuple[str, str]] = {}
+    units = None
     for row in rows:
         row["number"] = f"FQ{row['id']:08d}"
         row["state_label"] = labels.get(row["state"], row["state"])
@@ -99,7 +123,13 @@ def page_rows(queryset, start, stop) -> list[dict]:
         place_id = row["place_id"]
         if place_id not in places:
             place = place_by_id(place_id)
-            places[place_id] = place.code if place is not None else ""
-        row["place_code"] = places[place_id]
+            places[place_id] = (place.code, place.name) if place is not None else ("", "")
+        row["place_code"], row["place_name"] = places[place_id]
         row["due_at"] = row["next_due_at"]
+        if row["department_id"] is None:
+            row["unit"] = ""
+        else:
+            if units is None:
+                units = department_names()
+            row["unit"] = units.get(row["department_id"], "")
     return rows

@@ -3,7 +3,7 @@ staff entry, grid QR codes and the figures."""
 
 from django.contrib import messages
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -19,7 +19,7 @@ from fengqiao.core.workflow import open_deadlines
 from fengqiao.org.models import Department, Place, Team
 from fengqiao.web.lists import export_list, staff_list, wants_export
 
-from . import services, uploads
+from . import queries, services, uploads
 from .actions import registry
 from .forms import SpawnDisputeForm, StaffReportForm
 from .lists import (
@@ -27,6 +27,7 @@ from .lists import (
     CaseFilter,
     CaseTable,
     DispatchTable,
+    QueueTable,
     SupervisionFilter,
     SupervisionTable,
     case_facets,
@@ -42,30 +43,14 @@ PERSONAL = ("reporter_name", "reporter_phone")
 @authorize(perm="cases.view_case")
 def queue(request):
     """我的工单: what waits for me, nearest deadline first (live countdowns), on the shared list."""
-    user = request.user
     tab = request.GET.get("tab", "mine")
     tab = tab if tab in ("mine", "all") else "mine"
-    rows = Case.objects.restrict(user).filter(state__in=Case.OPEN_STATES)
-    if tab == "mine":
-        mine = Q(assignee_id=user.pk)
-        if user.department_id:
-            mine |= Q(department_id=user.department_id, state="dispatched")
-        team_ids = list(user.team_memberships.values_list("team_id", flat=True))
-        if team_ids:
-            mine |= Q(team_id__in=team_ids, state="dispatched")
-        if user.has_perm("cases.verify_case") and user.has_place_scope():
-            mine |= Q(state="resolved")
-        rows = rows.filter(mine)
-    rows = (
-        rows.select_related("category", "place", "department")
-        .defer(*PERSONAL)
-        .order_by("next_due_at", "id")
-    )
+    rows = queries.my_queue(request.user, tab)
     if wants_export(request):
         return export_list(
             request,
             CaseTable,
-            rows,
+            rows.select_related("category", "place", "department").defer(*PERSONAL),
             kind="cases.queue",
             filename="cases.xlsx",
             filterset_class=CaseFilter,
@@ -73,12 +58,13 @@ def queue(request):
         )
     listing = staff_list(
         request,
-        CaseTable,
+        QueueTable,
         rows,
         filterset_class=CaseFilter,
         facets=case_facets(),
         extra_query=("tab",),
         exportable=True,
+        page_rows=queries.page_rows,  # the JSON queue's query: plain rows, labels precomputed
     )
     return render(request, "cases/queue.html", {"listing": listing, "tab": tab})
 

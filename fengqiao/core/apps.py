@@ -14,6 +14,12 @@ class CoreConfig(AppConfig):
 
         post_migrate.connect(_cache_table, sender=self, dispatch_uid="fengqiao.core.cache_table")
         from .dbroles import grant_after_migrate
+        from .partitions import ensure_after_migrate
+
+        # the months ahead first, so that the grant below covers their partitions too
+        post_migrate.connect(
+            ensure_after_migrate, sender=self, dispatch_uid="fengqiao.core.partitions"
+        )
 
         post_migrate.connect(
             grant_after_migrate, sender=self, dispatch_uid="fengqiao.core.grant_app_role"

@@ -114,7 +114,11 @@ def attachment_path(instance, filename):
 class Attachment(models.Model):
     """A file carried by a timeline entry (photo, voice note, document)."""
 
-    entry = models.ForeignKey(TimelineEntry, on_delete=models.PROTECT, related_name="attachments")
+    # No database constraint: on PostgreSQL the timeline is partitioned by month and a foreign
+    # key would need the month too (core.partitions); timeline rows are never deleted.
+    entry = models.ForeignKey(
+        TimelineEntry, on_delete=models.PROTECT, related_name="attachments", db_constraint=False
+    )
     file = models.FileField(upload_to=attachment_path, max_length=255)
     name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=100)

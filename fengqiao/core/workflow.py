@@ -458,10 +458,19 @@ def append_timeline(
     return entry
 
 
+def _since(record, field):
+    """Rows of ``record``'s history from its ``history_since`` on (when the record says): on
+    PostgreSQL the partitions of earlier months are not read at all."""
+    since = getattr(record, "history_since", None)
+    return {f"{field}__gte": since} if since is not None else {}
+
+
 def timeline(record):
     return (
         TimelineEntry.objects.filter(
-            content_type=ContentType.objects.get_for_model(record), object_id=record.pk
+            content_type=ContentType.objects.get_for_model(record),
+            object_id=record.pk,
+            **_since(record, "at"),
         )
         .select_related("actor")
         .prefetch_related("attachments")
@@ -504,6 +513,7 @@ def stop_deadlines(record, kinds, *, now=None) -> int:
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,
         state=Deadline.State.OPEN,
+        **_since(record, "started_at"),
     )
     if ANY not in kinds:
         rows = rows.filter(kind__in=kinds)
@@ -559,6 +569,7 @@ def open_deadlines(record):
         content_type=ContentType.objects.get_for_model(record),
         object_id=record.pk,
         state=Deadline.State.OPEN,
+        **_since(record, "started_at"),
     ).order_by("due_at")
 
 

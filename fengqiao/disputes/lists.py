@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fengqiao.web.lists import Facet, Sort, StaffTable
+from fengqiao.web.lists import Facet, Sort, StaffTable, TemplateColumn
 
 from .models import LEVEL_CHOICES, LEVEL_SHORT, Dispute, DisputeType
 
@@ -38,15 +38,15 @@ def _phones(dispute):
 class DisputeTable(StaffTable):
     """调解工作台: number, title, type, place, level, state, risk, mediator, time left."""
 
-    number = tables.TemplateColumn(NUMBER, verbose_name=_("编号"))
-    title = tables.TemplateColumn(TITLE, verbose_name=_("纠纷"))
+    number = TemplateColumn(NUMBER, verbose_name=_("编号"))
+    title = TemplateColumn(TITLE, verbose_name=_("纠纷"))
     type = tables.Column(accessor="type__name", verbose_name=_("类型"))
     place = tables.Column(accessor="place__name", verbose_name=_("地点"))
     level = tables.Column(verbose_name=_("层级"))
     state = tables.Column(verbose_name=_("状态"))
-    risk = tables.TemplateColumn(RISK, verbose_name=_("风险"), empty_values=())
+    risk = TemplateColumn(RISK, verbose_name=_("风险"), empty_values=())
     mediator = tables.Column(verbose_name=_("调解员"), default="—")
-    due = tables.TemplateColumn(DUE, verbose_name=_("时限"), empty_values=())
+    due = TemplateColumn(DUE, verbose_name=_("时限"), empty_values=())
 
     # The xlsx export: plain values; the parties' names and phones masked unless asked.
     export_columns = (

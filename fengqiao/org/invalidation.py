@@ -5,7 +5,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from fengqiao.core import caching
 
-from .models import Jurisdiction, Place, Station, User
+from .models import Department, Jurisdiction, Place, Station, User
 
 
 def _roles(**kwargs):
@@ -14,6 +14,10 @@ def _roles(**kwargs):
 
 def _places(**kwargs):
     caching.invalidate("places", "roles")
+
+
+def _units(**kwargs):
+    caching.invalidate("units")
 
 
 def connect():
@@ -25,3 +29,8 @@ def connect():
         post_delete.connect(_roles, sender=model, dispatch_uid=f"{uid}.delete.{model.__name__}")
     post_save.connect(_places, sender=Place, dispatch_uid=f"{uid}.save.place")
     post_delete.connect(_places, sender=Place, dispatch_uid=f"{uid}.delete.place")
+    for model in (Department,):
+        post_save.connect(_units, sender=model, dispatch_uid=f"{uid}.save.unit.{model.__name__}")
+        post_delete.connect(
+            _units, sender=model, dispatch_uid=f"{uid}.delete.unit.{model.__name__}"
+        )

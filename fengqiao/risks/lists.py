@@ -8,7 +8,7 @@ from django.db.models import Case, F, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from fengqiao.web.lists import Facet, Sort, StaffTable
+from fengqiao.web.lists import Facet, Sort, StaffTable, TemplateColumn
 
 from .models import RANK, Level, ReviewSession, Risk, RiskCategory, Suggestion
 
@@ -38,14 +38,14 @@ def _responsible(risk):
 class RiskTable(StaffTable):
     """风险列表: number, title, level, category, place, state, source, next review."""
 
-    number = tables.TemplateColumn(RISK_NUMBER, verbose_name=_("编号"))
+    number = TemplateColumn(RISK_NUMBER, verbose_name=_("编号"))
     title = tables.Column(verbose_name=_("风险名称"))
-    level = tables.TemplateColumn(LEVEL, verbose_name=_("预警等级"))
+    level = TemplateColumn(LEVEL, verbose_name=_("预警等级"))
     category = tables.Column(accessor="category__name", verbose_name=_("类别"))
     place = tables.Column(accessor="place__name", verbose_name=_("地点"))
     state = tables.Column(verbose_name=_("状态"))
     source = tables.Column(verbose_name=_("来源"))
-    review = tables.TemplateColumn(REVIEW, verbose_name=_("下次会商"), empty_values=())
+    review = TemplateColumn(REVIEW, verbose_name=_("下次会商"), empty_values=())
 
     export_columns = (
         (_("编号"), "number"),
@@ -149,7 +149,7 @@ SUGGESTION = """<a href="{% url 'risks:suggestion' record.pk %}">{{ record.title
 
 
 class SuggestionTable(StaffTable):
-    title = tables.TemplateColumn(SUGGESTION, verbose_name=_("线索"))
+    title = TemplateColumn(SUGGESTION, verbose_name=_("线索"))
     source = tables.Column(verbose_name=_("来源"))
     place = tables.Column(accessor="place__name", verbose_name=_("地点"))
     created_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("时间"))
@@ -206,12 +206,12 @@ PACK = """<a href="{% url 'risks:session_pack' record.pk 'docx' %}">Word</a> · 
 
 
 class SessionTable(StaffTable):
-    title = tables.TemplateColumn(SESSION, verbose_name=_("会商"))
+    title = TemplateColumn(SESSION, verbose_name=_("会商"))
     slot_at = tables.DateTimeColumn(format="Y-m-d H:i", verbose_name=_("时间"))
     kind = tables.Column(verbose_name=_("类型"))
     n = tables.Column(verbose_name=_("议题"))
     state = tables.Column(verbose_name=_("状态"))
-    pack = tables.TemplateColumn(PACK, verbose_name="", empty_values=())
+    pack = TemplateColumn(PACK, verbose_name="", empty_values=())
 
     export_columns = (
         (_("会商"), "title"),

@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 import django_tables2 as tables
 from django.core.paginator import EmptyPage
 from django.db.models import Count, Q
+from django.template import Context, Template
 from django.utils.translation import gettext_lazy as _
 from django_tables2.paginators import LazyPaginator
 
@@ -37,6 +38,26 @@ class StaffTable(tables.Table):
         attrs = {"class": "table"}
         orderable = False
         empty_text = _("暂无记录")
+
+
+class TemplateColumn(tables.TemplateColumn):
+    """django-tables2's ``TemplateColumn`` compiles its ``template_code`` again for every cell
+    (≈ 1 ms each: 120 compilations on a page of 30 rows × 4 columns); this one compiles it once
+    per column and renders it the same way."""
+
+    def render(self, record, table, value, bound_column, **kwargs):
+        if not self.template_code:
+            return super().render(record, table, value, bound_column, **kwargs)
+        compiled = self.__dict__.get("_compiled")
+        if compiled is None:
+            compiled = self._compiled = Template(self.template_code)
+        parent_context = getattr(table, "context", Context())
+        context = self.get_context_data(
+            record=record, table=table, value=value, bound_column=bound_column, **kwargs
+        )
+        with parent_context.update(context):
+            parent_context["request"] = getattr(table, "request", None)
+            return compiled.render(parent_context)
 
 
 @dataclass
@@ -129,10 +150,13 @@ def staff_list(
     extra_query=(),
     exportable=False,
     sorts=(),
+    page_rows=None,
     **table_kwargs,
 ):
     """Filter ``rows`` (already scoped and ordered), count the facets, page without a total.
-    ``exportable``: the view answers ``?format=xlsx`` with :func:`export_list` (a link shows)."""
+    ``exportable``: the view answers ``?format=xlsx`` with :func:`export_list` (a link shows).
+    ``page_rows(queryset, start, stop)``: how the page's rows are read (e.g. plain rows from
+    ``cases.queries.page_rows``) instead of model instances."""
     filterset = None
     sorts = list(sorts)
     names = list(extra_query) + (["sort"] if sorts else [])
@@ -192,7 +216,7 @@ def staff_list(
                     }
                 )
         counted.append(facet)
-    table = table_class(data, **table_kwargs)
+    table = table_class(data if page_rows is None else _Window(data, page_rows), **table_kwargs)
     table.request = request  # what RequestConfig does, without letting ?per_page= grow a page
     try:
         number = max(1, min(int(request.GET.get("page", 1)), 10_000))
@@ -211,6 +235,25 @@ def staff_list(
         exportable=exportable,
         sorts=_sort_links(query, sorts),
     )
+
+
+class _Window(tables.data.TableData):
+    """A queryset seen through ``fetch(queryset, start, stop)``: the lazy pager slices it once."""
+
+    def __init__(self, queryset, fetch):
+        super().__init__(queryset)
+        self.fetch = fetch
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            raise TypeError("rows are read a page at a time")
+        return self.fetch(self.data, key.start or 0, key.stop)
+
+    def __len__(self):  # the lazy pager never counts; refuse to run a COUNT by accident
+        raise TypeError("a page has no total")
+
+    def __iter__(self):
+        raise TypeError("rows are read a page at a time")
 
 
 def wants_export(request):

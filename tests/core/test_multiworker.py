@@ -172,5 +172,8 @@ def test_sweep_reads_only_due_deadlines_through_the_partial_index(county):
     query = Deadline.objects.filter(next_check_at__lte=now).order_by("next_check_at", "id")[:500]
     with transaction.atomic():
         plan = query.select_for_update(skip_locked=True).explain()
-    assert "Seq Scan" not in plan, plan
+    # PostgreSQL: the deadlines are partitioned by month (core.partitions): the month holding
+    # the 20,000 rows is read through its partial index; empty months may be "scanned" (0 rows)
+    month = f"core_deadline_p{now:%Y%m}"
+    assert f"Seq Scan on {month} " not in plan, plan
     assert "Index" in plan and "next_check" in plan, plan
