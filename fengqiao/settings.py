@@ -73,6 +73,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # X-Forwarded-Proto and friends only from FENGQIAO_TRUSTED_PROXIES (before the scheme is read)
+    "fengqiao.core.middleware.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # near the top, so the answers given before the views (hostile input, 413, 503) carry it too
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -219,6 +221,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", default=not DEMO_MODE)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env_bool("SSL_REDIRECT", default=False)
+# Believed only from FENGQIAO_TRUSTED_PROXIES (core.middleware.TrustedProxyMiddleware strips it
+# from anyone else): behind the documented nginx set FENGQIAO_TRUSTED_PROXIES=127.0.0.1.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_HSTS_SECONDS = int(env("HSTS_SECONDS", "0" if DEMO_MODE else "31536000"))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0

@@ -33,6 +33,12 @@ def _empty_cache():
 @pytest.fixture
 def county(db):
     """city → county → town → village → grids A and B (siblings) and grid C in another village."""
+    return build_county()
+
+
+def build_county():
+    """The ``county`` fixture's places, stations and departments (also seeded into a real
+    ``fengqiao serve`` by tests/security/served_seed.py)."""
     mk = org_services.create_place
     city = mk(code="339900", name="云湖市", level=Place.Level.CITY)
     county = mk(code="339901", name="枫溪县", level=Place.Level.COUNTY, parent=city)

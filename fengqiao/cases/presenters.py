@@ -46,6 +46,7 @@ def full_timeline(case):
     states, "system" as the actor, and the notes the sweep writes (rebuilt from their data);
     notes people typed are shown as typed."""
     from fengqiao.core import messages
+    from fengqiao.core.models import REDACTED
 
     entries = list(timeline(case))
     for entry in entries:
@@ -58,6 +59,8 @@ def full_timeline(case):
         entry.actor_label = entry.actor_name if entry.actor_id else gettext(entry.actor_name)
         data = entry.data or {}
         entry.system_note = ""
+        if entry.note == REDACTED:  # removed by law (core.redaction): said in the reader's language
+            entry.system_note = gettext(REDACTED)
         if entry.actor_id is None and entry.transition == "supervise" and "deadline" in data:
             entry.system_note = messages.render(
                 "case.card",
@@ -95,7 +98,7 @@ def public_timeline(case):
             "rate",
             "consent_withdrawn",
         ):
-            entry.public_note = entry.note
+            entry.public_note = entry.system_note or entry.note
         else:
             entry.public_note = ""
     return entries

@@ -8,7 +8,10 @@ class CoreConfig(AppConfig):
     verbose_name = _("平台内核")
 
     def ready(self):
+        from django.core import checks
         from django.db.models.signals import post_migrate
+
+        checks.register(_proxy_check, checks.Tags.security, deploy=True)
 
         from . import signals  # noqa: F401  (login/logout/role-change audit)
 
@@ -31,3 +34,21 @@ def _cache_table(using="default", **kwargs):
     from django.core.management import call_command
 
     call_command("createcachetable", database=using, verbosity=0)
+
+
+def _proxy_check(app_configs=None, **kwargs):
+    """``check --deploy``: HTTPS behind the proxy needs the proxy named, since X-Forwarded-Proto
+    is believed only from ``FENGQIAO_TRUSTED_PROXIES`` (core.middleware.TrustedProxyMiddleware)."""
+    from django.conf import settings
+    from django.core import checks
+
+    if settings.SECURE_SSL_REDIRECT and not settings.TRUSTED_PROXIES:
+        return [
+            checks.Warning(
+                "FENGQIAO_SSL_REDIRECT is on but FENGQIAO_TRUSTED_PROXIES is empty: the proxy's "
+                "X-Forwarded-Proto is ignored and every request is redirected to HTTPS again.",
+                hint="Behind the documented nginx set FENGQIAO_TRUSTED_PROXIES=127.0.0.1.",
+                id="fengqiao.W001",
+            )
+        ]
+    return []

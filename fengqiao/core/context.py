@@ -44,12 +44,18 @@ def _trusted(address, networks) -> bool:
     return address is not None and any(address in net for net in networks)
 
 
+def from_trusted_proxy(request) -> bool:
+    """Whether the connection comes from an address in ``FENGQIAO_TRUSTED_PROXIES``."""
+    remote = _parse(getattr(request, "META", {}).get("REMOTE_ADDR"))
+    return _trusted(remote, _trusted_networks(tuple(getattr(settings, "TRUSTED_PROXIES", ()))))
+
+
 def client_ip(request) -> str | None:
     """The client's address for audit rows, lockout and throttles.
 
     Only a request that arrives from a configured proxy (``FENGQIAO_TRUSTED_PROXIES``: addresses or
-    networks) may name another address, through ``X-Forwarded-For`` (the right-most address not
-    itself a trusted proxy) or else ``X-Real-IP``. Anyone else's headers are ignored: a client never
+    networks) may name another address, through ``X-Real-IP`` (which the proxy sets) or else
+    ``X-Forwarded-For`` (the right-most address not itself a trusted proxy). Anyone else's headers are ignored: a client never
     chooses the address it is throttled, locked out or audited under.
     """
     meta = getattr(request, "META", {})
@@ -57,14 +63,19 @@ def client_ip(request) -> str | None:
     networks = _trusted_networks(tuple(getattr(settings, "TRUSTED_PROXIES", ())))
     if not _trusted(remote, networks):
         return str(remote) if remote is not None else None
+    # X-Real-IP first: the documented nginx sets it (overwriting whatever the client sent) but
+    # passes the client's own X-Forwarded-For through untouched, so a forged X-Forwarded-For
+    # must never win over it (a client rotating it would escape the lockout and forge audit rows).
+    real = _parse(meta.get("HTTP_X_REAL_IP"))
+    if real is not None and not _trusted(real, networks):
+        return str(real)
     for hop in reversed((meta.get("HTTP_X_FORWARDED_FOR") or "").split(",")):
         address = _parse(hop)
         if address is None:
             break  # a malformed chain: trust nothing further left
         if not _trusted(address, networks):
             return str(address)
-    real = _parse(meta.get("HTTP_X_REAL_IP"))
-    return str(real if real is not None else remote)
+    return str(remote)
 
 
 def begin(request) -> contextvars.Token:

@@ -153,6 +153,12 @@ def entry_note(entry):
         rendered = render(key, data.get("params") or {})
         if rendered is not None:
             return rendered[0]
+    from django.utils.translation import gettext
+
+    from .models import REDACTED
+
+    if entry.note == REDACTED:  # removed by law (core.redaction): in the reader's language
+        return gettext(REDACTED)
     return entry.note
 
 

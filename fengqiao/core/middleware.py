@@ -11,6 +11,25 @@ from .errors import NotFound, ServiceError, Throttled
 SECOND_FACTOR_EXEMPT = ("/login", "/logout", "/static/", "/i18n/", "/r/", "/open311/", "/api/")
 
 
+class TrustedProxyMiddleware:
+    """Proxy headers count only from a trusted proxy (``FENGQIAO_TRUSTED_PROXIES``), like the
+    client address in :func:`context.client_ip`: a client that reaches the application server
+    without the proxy cannot claim HTTPS with its own ``X-Forwarded-Proto`` (Django's
+    ``SECURE_PROXY_SSL_HEADER`` would otherwise believe anyone) and so cannot be served as if
+    behind TLS. Runs first, before ``SecurityMiddleware`` reads the scheme."""
+
+    HEADERS = ("HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST", "HTTP_X_FORWARDED_PORT")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not context.from_trusted_proxy(request):
+            for name in self.HEADERS:
+                request.META.pop(name, None)
+        return self.get_response(request)
+
+
 class RequestContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response

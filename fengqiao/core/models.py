@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from .pii import EncryptedField
 
@@ -105,6 +106,36 @@ class TimelineEntry(AppendOnlyModel):
 
     def __str__(self):
         return f"{self.transition} {self.from_state}→{self.to_state}"
+
+
+# What a lawful redaction leaves in place of the words it removed (PIPL Art. 47). The database
+# triggers admit exactly this value as a note's or a data value's replacement, nothing else.
+REDACTED = gettext_noop("〔已删除〕")
+
+
+class TimelineRedaction(AppendOnlyModel):
+    """The record of one lawful redaction of a timeline entry (PIPL Art. 47): which of its texts
+    were replaced by :data:`REDACTED`, when, by whom and why. The entry keeps its place, its
+    transition, its actor and its time. The append-only triggers let an entry's ``note`` or a value
+    of its ``data`` change only to :data:`REDACTED`, and only when a row here names that field
+    (``note`` or ``data.<key>``): ordinary updates stay impossible (``core.redaction``)."""
+
+    entry = models.ForeignKey(TimelineEntry, on_delete=models.PROTECT, related_name="redactions")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    reason = models.CharField(max_length=64)
+    fields = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("时间线删除记录")
+        verbose_name_plural = _("时间线删除记录")
+
+    def __str__(self):
+        return f"{self.entry_id} {self.reason} {','.join(self.fields)}"
 
 
 def attachment_path(instance, filename):

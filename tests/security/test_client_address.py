@@ -26,6 +26,10 @@ def test_a_configured_proxy_names_the_client():
     assert client_ip(_req("127.0.0.1", HTTP_X_FORWARDED_FOR=chain)) == "198.51.100.7"
     assert client_ip(_req("127.0.0.1", HTTP_X_FORWARDED_FOR="junk")) == "127.0.0.1"
     assert client_ip(_req("127.0.0.1")) == "127.0.0.1"
+    # The documented nginx sets X-Real-IP but passes the client's X-Forwarded-For through: a
+    # forged X-Forwarded-For never wins over the proxy's X-Real-IP (found against `fengqiao serve`)
+    forged = _req("127.0.0.1", HTTP_X_REAL_IP="198.51.100.7", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    assert client_ip(forged) == "198.51.100.7"
     # Not from a proxy: the headers count for nothing.
     assert client_ip(_req("198.51.100.7", HTTP_X_REAL_IP="127.0.0.1")) == "198.51.100.7"
 

@@ -4,6 +4,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 DOC = ROOT / "docs" / "security.md"
 
@@ -33,6 +35,24 @@ def test_every_test_named_in_the_live_attack_table_exists():
     table = table[: table.index("\n## ", 10)]
     named = re.findall(r"`((?:tests/[\w/]+/)?test_\w+\.py)::(test_\w+)`", table)
     assert len(named) >= 6
+    missing = [
+        f"{file}::{name}"
+        for file, name in named
+        if name not in _tests_in(ROOT / "tests" / "security" / file)
+    ]
+    assert not missing, missing
+
+
+@pytest.mark.parametrize(
+    "section",
+    ["## Attack tests against the real `fengqiao serve`", "## Lawful redaction of the timeline"],
+)
+def test_every_test_named_in_the_served_and_redaction_sections_exists(section):
+    text = DOC.read_text(encoding="utf-8")
+    table = text[text.index(section) :]
+    table = table[: table.index("\n## ", 10)]
+    named = re.findall(r"`((?:tests/[\w/]+/)?test_\w+\.py)::(test_\w+)`", table)
+    assert len(named) >= 4
     missing = [
         f"{file}::{name}"
         for file, name in named

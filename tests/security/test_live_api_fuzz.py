@@ -102,7 +102,7 @@ def check(answer, what):
         assert not kind.startswith("text/html"), (what, kind, answer.text[:200])
 
 
-def _fuzz(browser, anonymous, ids, method, path, operation):
+def _fuzz(browser, anonymous, ids, method, path, operation, examples=EXAMPLES):
     params = operation.get("parameters", [])
     path_params = {p["name"]: p.get("schema", {}) for p in params if p["in"] == "path"}
     query_params = {p["name"]: p.get("schema", {}) for p in params if p["in"] == "query"}
@@ -123,7 +123,7 @@ def _fuzz(browser, anonymous, ids, method, path, operation):
     body = value_for(body_schema) if body_schema else st.none()
 
     @settings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         deadline=None,
         derandomize=True,
         suppress_health_check=list(HealthCheck),

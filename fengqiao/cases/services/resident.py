@@ -189,11 +189,54 @@ def _scrub_copies(row, own):
     return changed
 
 
+# Timeline entries whose note is the reporter's own words, written after the report (the report's
+# own note is its description, which the unit keeps, masked, like the case's); their ``data`` may
+# carry a comment too.
+RESIDENT_WORDS = ("add_info", "confirm", "rework", "rate", "request_reopen")
+
+
+def _redact_timeline(row, own):
+    """The reporter's words in the case's timeline (append-only): replaced by the redaction
+    marker through ``core.redaction`` (the triggers' one narrow exception), the entries themselves
+    — step, who, when — kept. Their own entries after the report (added information, confirmation,
+    rating, reopening) lose their note and the texts in their data; any other entry (the report,
+    staff notes) the texts that hold their personal data. Returns the number of entries."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from fengqiao.core.models import TimelineEntry
+    from fengqiao.core.redaction import KEPT_KEYS, redact_entry
+
+    entries = TimelineEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(row), object_id=row.pk
+    ).order_by("id")
+    count = 0
+    for entry in entries:
+        data = entry.data if isinstance(entry.data, dict) else {}
+        theirs = entry.actor_id is None and entry.transition in RESIDENT_WORDS
+        note = bool(entry.note) and (theirs or scrub_text(entry.note, own) != entry.note)
+        keys = [
+            key
+            for key, value in data.items()
+            if key not in KEPT_KEYS
+            and ((theirs and isinstance(value, str)) or _scrub_params(value, own) != value)
+        ]
+        if redact_entry(
+            entry,
+            note=note,
+            keys=keys,
+            reason="consent_withdrawn",
+            actor_name=_("反映人"),
+            record=row,
+        ):
+            count += 1
+    return count
+
+
 def withdraw_consent(case, *, contact=""):
     """撤回同意: the reporter (tracking code + the phone number they gave) withdraws consent; their
     personal data is removed from the case — name, phone, e-mail, the map point, the photos and
-    voice notes they uploaded — while the unit keeps the case itself (category, place, description,
-    timeline). Returns the list of what was removed. A wrong contact is 403; an anonymous report
+    voice notes they uploaded, their words in the timeline (redacted, ``core.redaction``) — while
+    the unit keeps the case itself (category, place, masked description, the timeline's steps). Returns the list of what was removed. A wrong contact is 403; an anonymous report
     (no phone kept) needs only the code."""
     from django.contrib.contenttypes.models import ContentType
 
@@ -238,6 +281,8 @@ def withdraw_consent(case, *, contact=""):
             removed.append("text")
         if _scrub_copies(row, own):
             removed.append("copies")
+        if _redact_timeline(row, own):
+            removed.append("timeline")
         row.save()
         append_timeline(
             row,

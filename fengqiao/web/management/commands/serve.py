@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"'
@@ -43,6 +44,11 @@ class Command(BaseCommand):
                 "fengqiao.core.logscrub.GunicornLogger",
                 "--graceful-timeout",
                 "5",
+                # gunicorn believes X-Forwarded-Proto from 127.0.0.1 by default, so any local
+                # client could claim HTTPS: only the proxies the application trusts (the same
+                # FENGQIAO_TRUSTED_PROXIES as core.context.client_ip; empty = nobody)
+                "--forwarded-allow-ips",
+                ",".join(settings.TRUSTED_PROXIES),
             ],
             env=env,
         )
