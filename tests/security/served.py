@@ -116,7 +116,7 @@ def serve(tmp):
     log_path = home / "serve.log"
     proc = None
     try:
-        run = {"env": env, "cwd": str(ROOT), "capture_output": True, "text": True, "timeout": 300}
+        run = {"env": env, "cwd": str(ROOT), "capture_output": True, "text": True, "timeout": 900}
         migrated = subprocess.run([sys.executable, "-m", "fengqiao.cli", "migrate", "-v0"], **run)
         assert migrated.returncode == 0, migrated.stderr[-3000:]
         seeded = subprocess.run([sys.executable, "-m", "tests.security.served_seed"], **run)
