@@ -152,7 +152,8 @@ def serve(tmp):
         yield served
     finally:
         if proc is not None and proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)  # serve stops gunicorn and the worker itself
+            # the whole group (serve, gunicorn, worker): nothing outlives the tests
+            os.killpg(proc.pid, signal.SIGTERM)
             try:
                 proc.wait(timeout=20)
             except subprocess.TimeoutExpired:

@@ -63,6 +63,11 @@ class Command(BaseCommand):
         # The web server never depends on the worker: a worker that exits is started again
         # (after a back-off that grows while it keeps dying); only the web server's end ends us.
         delay, restart_at = 1.0, None
+
+        def stop(signum, frame):  # `kill`/systemd stop: end both children, as Ctrl-C does
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
         try:
             while web.poll() is None:
                 if worker.poll() is not None:
