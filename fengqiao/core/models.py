@@ -120,7 +120,11 @@ class TimelineRedaction(AppendOnlyModel):
     of its ``data`` change only to :data:`REDACTED`, and only when a row here names that field
     (``note`` or ``data.<key>``): ordinary updates stay impossible (``core.redaction``)."""
 
-    entry = models.ForeignKey(TimelineEntry, on_delete=models.PROTECT, related_name="redactions")
+    # No database constraint: on PostgreSQL the timeline is partitioned by month and its key is
+    # (id, at), so a foreign key by id alone cannot exist (as for Attachment.entry).
+    entry = models.ForeignKey(
+        TimelineEntry, on_delete=models.PROTECT, related_name="redactions", db_constraint=False
+    )
     at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -120,11 +120,82 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "FENGQIAO_ALLOWED_HOSTS": "gov.example.cn",
         "FENGQIAO_SECURE_COOKIES": "1",
         "FENGQIAO_SSL_REDIRECT": "1",
+        "FENGQIAO_TRUSTED_PROXIES": "127.0.0.1",  # the nginx of docs/deploy.md
     }
     result = run(["manage", "check", "--deploy", "--fail-level", "WARNING"], tmp_path, env)
     assert result.returncode == 0, result.stdout + result.stderr
+    # Behind no trusted proxy, HTTPS redirection would loop: the check says so.
+    env["FENGQIAO_TRUSTED_PROXIES"] = ""
+    result = run(["manage", "check", "--deploy", "--fail-level", "WARNING"], tmp_path, env)
+    assert result.returncode != 0 and "fengqiao.W001" in result.stdout + result.stderr
 
 
 def test_production_refuses_to_start_without_keys(tmp_path):
     result = run(["manage", "check"], tmp_path, {"FENGQIAO_DEMO": "0", "FENGQIAO_SECRET_KEY": ""})
     assert result.returncode != 0 and "FENGQIAO_SECRET_KEY" in result.stderr
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    with open(f"/proc/{pid}/stat") as stat:  # a zombie is gone in all but name
+        return stat.read().split(") ")[1][0] != "Z"
+
+
+def _serve_children(home, port):
+    import re
+    import socket
+    import time
+
+    env = {**os.environ, "FENGQIAO_HOME": str(home), "FENGQIAO_DATABASE_URL": ""}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "fengqiao.cli", "serve", "--port", str(port), "--workers", "1"],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    line = serve.stdout.readline()
+    pids = [int(pid) for pid in re.findall(r"pid (\d+)", line)]
+    assert len(pids) == 2, line
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # wait until gunicorn answers, so its children exist too
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.5)
+    return serve, pids
+
+
+def _free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGKILL"])
+def test_serve_leaves_no_server_or_worker_behind(demo_home, sig):
+    """A service manager stops ``serve`` with SIGTERM (or kills it): gunicorn and the worker go too."""
+    import signal
+    import time
+
+    home, _ = demo_home
+    serve, pids = _serve_children(home, _free_port())
+    try:
+        assert all(_alive(pid) for pid in pids)
+        serve.send_signal(getattr(signal, sig))
+        serve.wait(timeout=30)
+        deadline = time.monotonic() + 30
+        while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not any(_alive(pid) for pid in pids)
+    finally:
+        for pid in pids:
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        serve.kill()

@@ -157,7 +157,7 @@ def test_serve_restarts_a_dying_worker_and_keeps_the_web_server(monkeypatch):
 
     started = []
 
-    def popen(args, env=None):
+    def popen(args, env=None, **kwargs):
         proc = FakeProcess(args, env)
         started.append(proc)
         return proc
@@ -179,7 +179,7 @@ def test_access_log_never_shows_query_strings(monkeypatch):
 
     started = []
 
-    def popen(args, env=None):
+    def popen(args, env=None, **kwargs):
         proc = FakeProcess(args, env)
         proc.polls = 100  # the web server stops at once
         started.append((args, proc))

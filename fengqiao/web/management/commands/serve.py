@@ -1,5 +1,7 @@
 """``fengqiao serve [--port N]``: the web server (gunicorn) and the background worker together."""
 
+import contextlib
+import ctypes
 import os
 import signal
 import subprocess
@@ -10,6 +12,17 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)ss "%(a)s"'
+
+
+def _die_with_parent():
+    """In the child, before exec: on Linux, receive SIGTERM when ``serve`` itself dies (even by
+    SIGKILL), so no gunicorn or worker is left running without its supervisor."""
+    with contextlib.suppress(OSError, AttributeError):  # not Linux: SIGTERM/Ctrl-C still work
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+
+def _stop(signum, frame):
+    raise KeyboardInterrupt
 
 
 class Command(BaseCommand):
@@ -51,10 +64,15 @@ class Command(BaseCommand):
                 ",".join(settings.TRUSTED_PROXIES),
             ],
             env=env,
+            preexec_fn=_die_with_parent,
         )
 
         def start_worker():
-            return subprocess.Popen([sys.executable, "-m", "fengqiao.cli", "worker"], env=env)
+            return subprocess.Popen(
+                [sys.executable, "-m", "fengqiao.cli", "worker"],
+                env=env,
+                preexec_fn=_die_with_parent,
+            )
 
         worker = start_worker()
         self.stdout.write(
@@ -63,11 +81,9 @@ class Command(BaseCommand):
         # The web server never depends on the worker: a worker that exits is started again
         # (after a back-off that grows while it keeps dying); only the web server's end ends us.
         delay, restart_at = 1.0, None
-
-        def stop(signum, frame):  # `kill`/systemd stop: end both children, as Ctrl-C does
-            raise KeyboardInterrupt
-
-        signal.signal(signal.SIGTERM, stop)
+        # `kill`/systemd stop (SIGTERM) or a closed terminal (SIGHUP) end both children, as Ctrl-C
+        # does; the handlers are put back afterwards (tests run this in-process).
+        previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGTERM, signal.SIGHUP)}
         try:
             while web.poll() is None:
                 if worker.poll() is not None:
@@ -92,4 +108,6 @@ class Command(BaseCommand):
                     proc.wait(timeout=10)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
         self.stdout.write("stopped")

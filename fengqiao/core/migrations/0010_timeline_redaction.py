@@ -6,6 +6,10 @@ every UPDATE except the one ``fengqiao.core.redaction`` makes: every column but 
 top-level data value) replaced by exactly the marker ``〔已删除〕``, and a redaction row of that
 entry naming each changed field (``note`` / ``data.<key>``). DELETE stays refused.
 
+On PostgreSQL the timeline is partitioned by month (0009_partitions): the trigger is created on the
+partitioned table, so PostgreSQL clones it onto every partition, those made later by
+``fengqiao manage partitions ensure`` included.
+
 SQLite gets UPDATE triggers on the audit log, the timeline and the redaction record (before this,
 the rule was kept by the application only). DELETE there stays the application's rule: SQLite has no
 TRUNCATE, and Django's test flush empties tables with DELETE.
@@ -130,7 +134,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0008_notificationtemplate"),
+        ("core", "0009_partitions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -161,6 +165,7 @@ class Migration(migrations.Migration):
                 (
                     "entry",
                     models.ForeignKey(
+                        db_constraint=False,
                         on_delete=django.db.models.deletion.PROTECT,
                         related_name="redactions",
                         to="core.timelineentry",
