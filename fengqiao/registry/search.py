@@ -58,6 +58,7 @@ def search(user, query, *, kind="all", limit=LIMIT):
         return out
     terms = [t for t in query.split() if t][:4]
     person_q, unit_q, house_q, address_q = Q(), Q(), Q(), Q()
+    all_words = Q()
     for term in terms:
         # Addresses matching the term (cumulative full names: a building's rooms match too),
         # found once through the trigram index; people and units then join by address id.
@@ -70,6 +71,15 @@ def search(user, query, *, kind="all", limit=LIMIT):
         unit_q &= _text_q("name", term) | Q(address_id__in=address_ids)
         house_q &= Q(address_id__in=address_ids)
         address_q &= Q(pk__in=address_ids)
+        all_words &= _text_q("full_name", term) | Q(code=term)
+    if len(terms) > 1:
+        # Each word alone may match more addresses than the fan-out keeps (a road's hundreds of
+        # rooms): the addresses matching every word, found in one query, are never cut short.
+        whole = list(addresses.filter(all_words).values_list("pk", flat=True)[:ADDRESS_FANOUT])
+        person_q |= Q(address_id__in=whole)
+        unit_q |= Q(address_id__in=whole)
+        house_q |= Q(address_id__in=whole)
+        address_q |= Q(pk__in=whole)
     if kind in ("all", "people"):
         out["people"] = list(people.filter(person_q).order_by("name", "id")[:limit])
     if kind in ("all", "units"):

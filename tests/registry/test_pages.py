@@ -102,3 +102,24 @@ def test_search_by_name_id_phone_and_address(client, county, users, users_b):
     page = client.get("/registry/", {"q": "李"}).content.decode()
     assert "孙*" not in page
     assert Person.objects.count() == 2
+
+
+def test_a_two_word_address_search_is_not_cut_short_by_either_word(county, users, monkeypatch):
+    """Each word alone matches more addresses than the fan-out keeps; the person living at the
+    address matching both words is still found (measured at county scale: 1 of 10 found before)."""
+    from fengqiao.registry import search
+
+    gw = users["grid_worker"]
+    monkeypatch.setattr(search, "ADDRESS_FANOUT", 4)
+    for n in range(1, 6):  # five other 3幢 rooms, made first: they fill the fan-out of "3幢"
+        helpers.tree(county.grid_a, gw, road=f"东路{n}号")
+    for n in range(1, 6):  # five other rooms of 枫溪路 (no 3幢): they fill the fan-out of the road
+        road = services.create_address(
+            gw, place=county.grid_a, level=Address.Level.ROAD, name=f"枫溪路{n}号"
+        )
+        services.create_address(gw, parent=road, level=Address.Level.BUILDING, name="5幢")
+    room = helpers.tree(county.grid_a, gw, road="枫溪路12号")
+    helpers.person(gw, room, name="孙八")
+    found = search.search(gw, "枫溪路 3幢")
+    assert [p.name for p in found["people"]] == ["孙八"]
+    assert room.pk in {a.pk for a in found["addresses"]}
