@@ -147,3 +147,16 @@ def test_service_errors_in_pages_become_clear_4xx(client, users, county, setting
     conflict = client.get("/busy/")
     assert conflict.status_code == 409 and "已被他人签收" in conflict.content.decode()
     assert client.get("/busy/", HTTP_HX_REQUEST="true").content.decode() == "已被他人签收"
+
+
+def test_openapi_document_is_built_once_per_language():
+    """Anyone may fetch the document and building it is costly: it is kept per process and language."""
+    from django.utils import translation
+
+    from fengqiao.api import api
+
+    first = api.get_openapi_schema(path_prefix="/api/v1/")
+    assert api.get_openapi_schema(path_prefix="/api/v1/") is first
+    with translation.override("en"):
+        english = api.get_openapi_schema(path_prefix="/api/v1/")
+    assert english is not first and english["paths"].keys() == first["paths"].keys()
