@@ -71,7 +71,18 @@ class ServiceErrorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and "json" not in response.get("Content-Type", ""):
+            # The framework's bare "Method not allowed" (text/html) for a wrong method on an API
+            # or Open311 path becomes that interface's error format; the Allow header stays.
+            from fengqiao.web.errors import in_request_format
+
+            answer = in_request_format(request, 405, "method_not_allowed", _("不支持的请求方法"))
+            if answer is not None:
+                if response.has_header("Allow"):
+                    answer["Allow"] = response["Allow"]
+                return answer
+        return response
 
     def process_exception(self, request, exception):
         if not isinstance(exception, ServiceError):

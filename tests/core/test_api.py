@@ -160,3 +160,14 @@ def test_openapi_document_is_built_once_per_language():
     with translation.override("en"):
         english = api.get_openapi_schema(path_prefix="/api/v1/")
     assert english is not first and english["paths"].keys() == first["paths"].keys()
+
+
+def test_a_wrong_method_on_an_api_path_answers_the_api_error_format(client):
+    """Found by the live fuzz (`POST /api/v1/disputes/0#/agreements` reaches `/api/v1/disputes/0`):
+    the framework's HTML "Method not allowed" becomes the API's JSON error, Allow kept."""
+    response = client.post("/api/v1/me")
+    assert response.status_code == 405 and response["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "method_not_allowed"
+    assert "GET" in response["Allow"]
+    english = client.post("/api/v1/me", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["error"]["message"] == "Method not allowed"

@@ -35,7 +35,13 @@ big_ints = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70), st.sampled_from([0, 1, 2, 3, -1, 2**63])
 )
 anything = st.recursive(
-    st.one_of(st.none(), st.booleans(), big_ints, st.floats(allow_nan=False), odd_text),
+    st.one_of(
+        st.none(),
+        st.booleans(),
+        big_ints,
+        st.floats(allow_nan=False, allow_infinity=False),
+        odd_text,
+    ),
     lambda inner: st.one_of(
         st.lists(inner, max_size=3), st.dictionaries(odd_text, inner, max_size=3)
     ),
@@ -61,7 +67,7 @@ def value_for(schema, depth=0):
     elif kind == "integer":
         typed = big_ints
     elif kind == "number":
-        typed = st.one_of(st.floats(allow_nan=False), big_ints)
+        typed = st.one_of(st.floats(allow_nan=False, allow_infinity=False), big_ints)
     elif kind == "boolean":
         typed = st.booleans()
     elif kind == "array" and depth < 3:

@@ -107,12 +107,12 @@
       var villages = L.layerGroup();
       data.villages.forEach(function (v) {
         var colour = v.met ? "#2e7d32" : "#c62828";
-        var label = tip([v.name, v.met ? T.village_met : T.village_not_met, v.state === "confirmed" ? T.village_confirmed : ""]);
+        var parts = [v.name, v.met ? T.village_met : T.village_not_met, v.state === "confirmed" ? T.village_confirmed : ""];
         var shape = v.boundary
           ? L.geoJSON(v.boundary, { style: { color: colour, weight: v.state === "confirmed" ? 4 : 2, fillColor: colour, fillOpacity: 0.18 } })
-          : v.centre ? circle(v.centre[0], v.centre[1], { radius: 14, color: colour, weight: 3, fillColor: colour, fillOpacity: 0.3 }, label) : null;
+          : v.centre ? circle(v.centre[0], v.centre[1], { radius: 14, color: colour, weight: 3, fillColor: colour, fillOpacity: 0.3 }, tip(parts)) : null;
         if (!shape) return;
-        if (v.boundary) shape.bindTooltip(label, { sticky: true });
+        if (v.boundary) shape.bindTooltip(tip(parts), { sticky: true });
         shape.on("click", function () { window.location.href = v.url; });
         shape.options.villageCode = v.code;
         shape.options.met = v.met;
