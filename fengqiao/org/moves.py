@@ -100,6 +100,9 @@ def _relocate(place, actor, action, *, parent, code):
         data={"from": old, "to": new, "rows": rows, "via": "web" if actor else "cli"},
     )
     caching.invalidate("places", "roles")
+    # Again after the commit: a reader that refilled the cache from the old paths while the move
+    # was under way must not keep them.
+    transaction.on_commit(lambda: caching.invalidate("places", "roles"))
     place.refresh_from_db()
     return place
 

@@ -30,6 +30,9 @@ def _other_backend_waits_for_a_lock(timeout=10.0):
     end = time.monotonic() + timeout
     with connection.cursor() as cursor:
         while time.monotonic() < end:
+            # Inside a transaction PostgreSQL keeps the first snapshot of the statistics views:
+            # drop it so each poll sees the other backends as they are now.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
             cursor.execute(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
                 " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
